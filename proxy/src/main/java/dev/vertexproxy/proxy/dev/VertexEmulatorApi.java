@@ -6,10 +6,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -209,7 +211,7 @@ final class VertexEmulatorApi {
       for (String word : text.trim().split("\\s+")) {
         if (!word.isEmpty()) {
           ids.add(String.valueOf(Math.abs(word.hashCode())));
-          tokens.add(java.util.Base64.getEncoder().encodeToString(word.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+          tokens.add(Base64.getEncoder().encodeToString(word.getBytes(StandardCharsets.UTF_8)));
         }
       }
     }

@@ -7,6 +7,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -19,6 +20,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.charset.StandardCharsets;
@@ -41,7 +43,7 @@ import java.util.function.Supplier;
  *
  * <p>Sharable: it holds no per-connection state.
  */
-@io.netty.channel.ChannelHandler.Sharable
+@ChannelHandler.Sharable
 final class VertexEmulatorHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   static final String JSON_TYPE = "application/json; charset=UTF-8";
@@ -143,7 +145,7 @@ final class VertexEmulatorHandler extends SimpleChannelInboundHandler<FullHttpRe
 
   private void write(ChannelHandlerContext ctx, HttpResponseStatus status, String contentType, ByteBuf body,
       String principal, boolean keepAlive) {
-    FullHttpResponse response = new DefaultFullHttpResponse(io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
+    FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
         status, body);
     decorate(response, contentType, principal, keepAlive);
     HttpUtil.setContentLength(response, body.readableBytes());
@@ -174,7 +176,7 @@ final class VertexEmulatorHandler extends SimpleChannelInboundHandler<FullHttpRe
    */
   private void startStream(ChannelHandlerContext ctx, VertexEmulatorReply.Stream stream, Duration interval,
       String principal, boolean keepAlive) {
-    HttpResponse head = new DefaultHttpResponse(io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
+    HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1,
         HttpResponseStatus.OK);
     decorate(head, stream.sse() ? SSE_TYPE : JSON_TYPE, principal, keepAlive);
     HttpUtil.setTransferEncodingChunked(head, true);

@@ -14,6 +14,7 @@ import com.google.genai.types.HttpOptions;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
@@ -76,7 +77,7 @@ class VertexEmulatorGenAiSdkTest {
 
   @Test
   void generateContentStreamThroughTheSdkOnV1beta1() {
-    emulator.streamPacing(java.time.Duration.ofMillis(20), 3);
+    emulator.streamPacing(Duration.ofMillis(20), 3);
     List<String> texts = new ArrayList<>();
     GenerateContentResponse last = null;
     try (Client client = client(TOKEN, "v1beta1");

@@ -20,10 +20,13 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -186,11 +189,10 @@ class VertexEmulatorTest {
     assertThat(events).hasSize(4);
     // Events are separated by one blank line each: data, blank, data, blank...
     assertThat(lines).hasSize(8);
-    assertThat(Duration.ofNanos(arrivals.get(0))).isLessThan(Duration.ofMillis(150));
-    assertThat(Duration.ofNanos(arrivals.get(3) - arrivals.get(0))).isGreaterThan(Duration.ofMillis(450));
-    for (int i = 1; i < 4; i++) {
-      assertThat(Duration.ofNanos(arrivals.get(i) - arrivals.get(i - 1))).isGreaterThan(Duration.ofMillis(120));
-    }
+    // The last event is produced 600 ms after the head. Buffered output would deliver the first one no earlier than
+    // that; paced output delivers it at once. Margins are wide because the test machine is shared and busy.
+    assertThat(Duration.ofNanos(arrivals.get(0))).isLessThan(Duration.ofMillis(300));
+    assertThat(Duration.ofNanos(arrivals.get(3) - arrivals.get(0))).isGreaterThan(Duration.ofMillis(300));
 
     StringBuilder text = new StringBuilder();
     for (JsonNode event : events) {
@@ -222,11 +224,12 @@ class VertexEmulatorTest {
       byte[] buffer = new byte[65536];
       int n = in.read(buffer);
       long firstAt = System.nanoTime() - headersAt;
-      first = java.util.Arrays.copyOf(buffer, n);
+      first = Arrays.copyOf(buffer, n);
       rest = in.readAllBytes();
       long endAt = System.nanoTime() - headersAt;
-      assertThat(Duration.ofNanos(firstAt)).isLessThan(Duration.ofMillis(120));
-      assertThat(Duration.ofNanos(endAt - firstAt)).isGreaterThan(Duration.ofMillis(220));
+      // The array closes 300 ms after the head; its first element must not wait for that.
+      assertThat(Duration.ofNanos(firstAt)).isLessThan(Duration.ofMillis(200));
+      assertThat(Duration.ofNanos(endAt - firstAt)).isGreaterThan(Duration.ofMillis(150));
     }
 
     assertThat(response.headers().firstValue("content-type")).hasValue("application/json; charset=UTF-8");
@@ -468,7 +471,7 @@ class VertexEmulatorTest {
     head.put("status", in.readLine());
     for (String line = in.readLine(); line != null && !line.isEmpty(); line = in.readLine()) {
       int colon = line.indexOf(':');
-      head.put(line.substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT), line.substring(colon + 1).trim());
+      head.put(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
     }
     return head;
   }
@@ -537,7 +540,7 @@ class VertexEmulatorTest {
     }
 
     @Override
-    public Clock withZone(java.time.ZoneId zone) {
+    public Clock withZone(ZoneId zone) {
       throw new UnsupportedOperationException("UTC only");
     }
 
