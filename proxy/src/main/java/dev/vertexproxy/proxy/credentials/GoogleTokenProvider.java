@@ -132,6 +132,12 @@ public final class GoogleTokenProvider implements AutoCloseable {
           "service account: " + serviceAccount + " (expected: an email such as name@project.iam.gserviceaccount.com)"));
     }
     CompletableFuture<GoogleToken> cached = cache.get(serviceAccount);
+    if (cached.isCompletedExceptionally()) {
+      // Caffeine drops a failed load in a completion callback, so a caller arriving just after a failure can still
+      // be handed it; a failure answers only the callers that were waiting for it, the next caller fetches anew.
+      cache.asMap().remove(serviceAccount, cached);
+      cached = cache.get(serviceAccount);
+    }
     if (cached.isDone() && !cached.isCompletedExceptionally()) {
       refreshIfDue(serviceAccount, cached, cached.join());
     }
