@@ -73,6 +73,7 @@ public final class GoogleEmulator implements IssuedTokens, AutoCloseable {
   private static final Pattern LIFETIME = Pattern.compile("(\\d{1,6})s");
   private static final Duration MAX_LIFETIME = Duration.ofHours(12);
   private static final int MAX_BODY_BYTES = 64 * 1024;
+  private static final int PRUNE_THRESHOLD = 10_000;
   private static final Set<JWSAlgorithm> SUBJECT_TOKEN_ALGORITHMS = Set.of(
       JWSAlgorithm.RS256, JWSAlgorithm.RS384, JWSAlgorithm.RS512, JWSAlgorithm.PS256, JWSAlgorithm.PS384,
       JWSAlgorithm.PS512, JWSAlgorithm.ES256, JWSAlgorithm.ES384, JWSAlgorithm.ES512, JWSAlgorithm.EdDSA);
@@ -408,7 +409,12 @@ public final class GoogleEmulator implements IssuedTokens, AutoCloseable {
     RANDOM.nextBytes(random);
     String token = "ya29.emu-" + Base64.getUrlEncoder().withoutPadding().encodeToString(random);
     // Whole seconds, so that the expiry we remember equals the RFC 3339 expireTime the client parses.
-    Instant expiresAt = clock.instant().plus(lifetime).truncatedTo(ChronoUnit.SECONDS);
+    Instant now = clock.instant();
+    Instant expiresAt = now.plus(lifetime).truncatedTo(ChronoUnit.SECONDS);
+    if (issued.size() >= PRUNE_THRESHOLD) {
+      // A long-running dev session must not grow without bound: expired tokens are never looked up successfully.
+      issued.values().removeIf(old -> !now.isBefore(old.expiresAt()));
+    }
     issued.put(token, new Issued(principal, kind, expiresAt));
     return token;
   }
