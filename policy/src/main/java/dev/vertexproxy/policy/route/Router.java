@@ -3,7 +3,6 @@ package dev.vertexproxy.policy.route;
 import dev.vertexproxy.policy.catalog.MethodCatalog;
 import dev.vertexproxy.policy.catalog.VertexMethod;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
