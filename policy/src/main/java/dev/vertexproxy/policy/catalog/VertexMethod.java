@@ -10,7 +10,9 @@ package dev.vertexproxy.policy.catalog;
  * @param httpMethod  upper-case HTTP method
  * @param flatPath    the discovery {@code flatPath} (no leading slash), e.g.
  *                    {@code v1/projects/{projectsId}/locations/{locationsId}/publishers/{publishersId}/models/{modelsId}:generateContent}
- * @param uploadPath  the media upload path (leading slash, discovery form) or {@code null} when the method takes no media
+ * @param uploadPath  the media upload path in flat form (leading slash, one single-segment placeholder per segment, e.g.
+ *                    {@code /upload/v1/projects/{projectsId}/locations/{locationsId}/ragCorpora/{ragCorporaId}/ragFiles:upload})
+ *                    or {@code null} when the method takes no media
  *
  * <p>Immutable and thread-safe.
  */
