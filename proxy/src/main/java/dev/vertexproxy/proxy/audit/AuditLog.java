@@ -233,20 +233,22 @@ public final class AuditLog implements AutoCloseable {
     List<Pending> written = new ArrayList<>(batch.size());
     List<AuditReceipt> receipts = new ArrayList<>(batch.size());
     for (Pending pending : batch) {
-      ObjectNode record;
+      byte[] line;
+      String hash;
       try {
-        record = AuditRecords.toJson(pending.event(), clock.instant());
+        ObjectNode record = AuditRecords.toJson(pending.event(), clock.instant());
+        record.put("seq", seq + 1);
+        record.put("prev_hash", prevHash);
+        hash = AuditRecords.hash(record);
+        record.put("hash", hash);
+        line = AuditRecords.canonical(record);
       } catch (RuntimeException e) {
         LOG.error("audit event could not be turned into a record ({}); it is not in the trail", e.getClass().getName());
         fail(pending.future(), new AuditException(AuditException.Kind.WRITE_FAILED, "invalid audit event", null));
         continue;
       }
       seq++;
-      record.put("seq", seq);
-      record.put("prev_hash", prevHash);
-      String hash = AuditRecords.hash(record);
-      record.put("hash", hash);
-      bytes.writeBytes(AuditRecords.canonical(record));
+      bytes.writeBytes(line);
       bytes.write('\n');
       written.add(pending);
       receipts.add(new AuditReceipt(seq, hash));

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -35,8 +36,9 @@ import java.util.regex.Pattern;
  * <p>Canonical form (documented in docs/audit.md for independent verifiers): the record as a JSON object without its
  * {@code hash} member; object keys sorted by {@link String#compareTo} at every level; no whitespace between tokens;
  * strings escaped as Jackson does by default ({@code \"}, {@code \\}, {@code \b \f \n \r \t}, other control characters
- * as {@code \}{@code u00XX}, everything else literal UTF-8); numbers written as they were read (integers as digits).
- * Null fields are <em>omitted</em> by the writer; a verifier hashes whatever members the line holds.
+ * as {@code \}{@code u00xx} in lower-case hex, everything else literal UTF-8); numbers as integers only (the writer
+ * records non-integer claim values as strings). Null fields are <em>omitted</em> by the writer; a verifier hashes
+ * whatever members the line holds.
  *
  * <p>Stateless and thread-safe.
  */
@@ -47,6 +49,10 @@ final class AuditRecords {
   private static final JsonFactory JSON = JsonFactory.builder()
       // A duplicated key could hide one value from a reader while the hash covers the other: treat it as invalid.
       .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      // Write characters outside the BMP as 4-byte UTF-8 and backslash-u escapes in lower-case hex, as other JSON tools
+      // (Python's json.dumps, jq) do, so an independent verifier reproduces the canonical bytes.
+      .enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8)
+      .disable(JsonWriteFeature.WRITE_HEX_UPPER_CASE)
       .build();
   static final ObjectMapper MAPPER = new ObjectMapper(JSON);
 
@@ -125,7 +131,7 @@ final class AuditRecords {
     if (value instanceof Map<?, ?> map) {
       ObjectNode object = nodes.objectNode();
       for (Map.Entry<?, ?> entry : map.entrySet()) {
-        String key = String.valueOf(entry.getKey());
+        String key = wellFormed(String.valueOf(entry.getKey()));
         object.set(key, redactedValue(entry.getValue(), SECRET_KEY_NAME.matcher(key).matches()));
       }
       return object;
@@ -151,9 +157,13 @@ final class AuditRecords {
     if (value instanceof BigInteger big) {
       return nodes.numberNode(big);
     }
-    if (value instanceof BigDecimal || value instanceof Number) {
-      // Written as a double so that parsing the line back and writing it again yields the same digits.
-      return nodes.numberNode(((Number) value).doubleValue());
+    if (value instanceof BigDecimal decimal) {
+      return nodes.textNode(decimal.toPlainString());
+    }
+    if (value instanceof Number number) {
+      // Non-integers are recorded as text: JSON tools disagree on how to print them (1.5E10, 15000000000.0), and
+      // an independent verifier must be able to reproduce the canonical bytes exactly.
+      return nodes.textNode(number.toString());
     }
     return nodes.textNode(redactString(String.valueOf(value)));
   }
@@ -162,7 +172,17 @@ final class AuditRecords {
     if (JWT_LIKE.matcher(value).matches()) {
       return REDACTED;
     }
-    return JWT_INSIDE.matcher(value).replaceAll(REDACTED);
+    return wellFormed(JWT_INSIDE.matcher(value).replaceAll(REDACTED));
+  }
+
+  /** Replaces unpaired surrogates (not encodable as UTF-8) with {@code ?}, as Java's UTF-8 encoder does. */
+  static String wellFormed(String value) {
+    for (int i = 0; i < value.length(); i++) {
+      if (Character.isSurrogate(value.charAt(i))) {
+        return new String(value.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8);
+      }
+    }
+    return value;
   }
 
   /** Keeps the query's shape (parameter names and order) but never a credential-carrying value. */

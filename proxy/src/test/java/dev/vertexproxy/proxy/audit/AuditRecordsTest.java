@@ -77,6 +77,18 @@ class AuditRecordsTest {
   }
 
   @Test
+  void writesWhatOtherJsonToolsWriteSoTheyCanReverify() {
+    Map<String, Object> claims = new LinkedHashMap<>();
+    claims.put("weight", 1.5e10);
+    claims.put("text", "tab\t ctl\u001f emoji\uD83D\uDE00 lone\uD800 literal\\u001f");
+    ObjectNode record = AuditRecords.toJson(withClaims(claims, null), T0);
+    String canonical = new String(AuditRecords.canonical(record.get("caller").get("claims")), StandardCharsets.UTF_8);
+    // what python3 json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False) and jq -cS print
+    assertThat(canonical).isEqualTo(
+        "{\"text\":\"tab\\t ctl\\u001f emoji\uD83D\uDE00 lone? literal\\\\u001f\",\"weight\":\"1.5E10\"}");
+  }
+
+  @Test
   void theHashIsSha256OfTheCanonicalFormWithoutTheHashMember() throws Exception {
     ObjectNode record = AuditRecords.parse("{\"seq\":1,\"prev_hash\":\"00\",\"decision\":\"allow\"}"
         .getBytes(StandardCharsets.UTF_8));
