@@ -172,7 +172,10 @@ public final class AuditLog implements AutoCloseable {
     return failed.sum();
   }
 
-  /** Writes everything already queued, fsyncs, closes the file and stops the writer. Idempotent. */
+  /**
+   * Writes everything already queued, fsyncs, closes the file and stops the writer; returns once that is done
+   * (unless called from a future's callback on the writer thread itself, which cannot wait for itself). Idempotent.
+   */
   @Override
   public void close() {
     closeLock.writeLock().lock();
@@ -184,6 +187,9 @@ public final class AuditLog implements AutoCloseable {
       closing = true; // no append can enqueue after this point: the writer may stop once the queue is empty
     } finally {
       closeLock.writeLock().unlock();
+    }
+    if (Thread.currentThread() == writer) {
+      return; // closed from a future's callback: the writer finishes the queue and closes the file itself
     }
     boolean interrupted = false;
     while (writer.isAlive()) {

@@ -298,6 +298,15 @@ class AuditLogTest {
   }
 
   @Test
+  void closingFromACallbackOnTheWriterThreadDoesNotDeadlock() throws Exception {
+    AuditLog log = AuditLog.open(config(dir(), Durability.NONE), CLOCK);
+    log.append(allowed(0)).thenRun(log::close).get(10, TimeUnit.SECONDS);
+    assertThat(log.append(allowed(1))).isCompletedExceptionally();
+    log.close();
+    assertThat(AuditVerifier.verify(dir()).records()).isEqualTo(1);
+  }
+
+  @Test
   void refusesToResumeFromACorruptLastRecord() throws Exception {
     Files.createDirectories(dir());
     Files.writeString(dir().resolve("audit-20260501T110000Z-1.jsonl"), "{\"seq\":1,\"hash\":\"short\"}\n");
