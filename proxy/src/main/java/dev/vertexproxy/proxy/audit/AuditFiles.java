@@ -1,0 +1,134 @@
+package dev.vertexproxy.proxy.audit;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Naming, ordering and tail-reading of the audit files ({@code audit-<yyyyMMdd'T'HHmmss'Z'>-<first seq>.jsonl}).
+ *
+ * <p>Files are ordered by the first seq in their name (numerically), then by name: unlike the timestamp, the seq
+ * cannot go backwards when the wall clock does, and unlike plain name order, {@code -10} sorts after {@code -9}.
+ * Stateless and thread-safe.
+ */
+final class AuditFiles {
+  static final Pattern NAME = Pattern.compile("audit-(\\d{8}T\\d{6}Z)-(\\d{1,19})\\.jsonl");
+  private static final DateTimeFormatter STAMP =
+      DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
+
+  static final Comparator<Path> ORDER = Comparator
+      .comparingLong(AuditFiles::firstSeqOf)
+      .thenComparing(path -> path.getFileName().toString());
+
+  private AuditFiles() {
+  }
+
+  static String fileName(Instant openedAt, long firstSeq) {
+    return "audit-" + STAMP.format(openedAt) + "-" + firstSeq + ".jsonl";
+  }
+
+  /** The first seq from a well-formed name; {@code Long.MAX_VALUE} for names that do not follow the pattern. */
+  static long firstSeqOf(Path file) {
+    Matcher matcher = NAME.matcher(file.getFileName().toString());
+    if (!matcher.matches()) {
+      return Long.MAX_VALUE;
+    }
+    try {
+      return Long.parseLong(matcher.group(2));
+    } catch (NumberFormatException e) {
+      return Long.MAX_VALUE;
+    }
+  }
+
+  static boolean wellNamed(Path file) {
+    return NAME.matcher(file.getFileName().toString()).matches();
+  }
+
+  /** Every {@code audit-*.jsonl} regular file in {@code dir}, in chain order. */
+  static List<Path> list(Path dir) throws IOException {
+    List<Path> files = new ArrayList<>();
+    try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, "audit-*.jsonl")) {
+      for (Path file : stream) {
+        if (Files.isRegularFile(file)) {
+          files.add(file);
+        }
+      }
+    }
+    files.sort(ORDER);
+    return files;
+  }
+
+  /** The end of a file: its last complete line (without {@code \n}, null if none) and whether a partial line follows. */
+  record Tail(byte[] lastCompleteLine, boolean torn) {
+  }
+
+  /** Reads backwards from the end, so resuming costs the same for a 1 KiB file and a 1 GiB one. */
+  static Tail readTail(Path file) throws IOException {
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      long size = channel.size();
+      if (size == 0) {
+        return new Tail(null, false);
+      }
+      boolean torn = readByte(channel, size - 1) != '\n';
+      long lastNewline = torn ? findNewlineBackwards(channel, size - 1) : size - 1;
+      if (lastNewline < 0) {
+        return new Tail(null, torn);
+      }
+      long start = findNewlineBackwards(channel, lastNewline) + 1;
+      long length = lastNewline - start;
+      if (length > Integer.MAX_VALUE - 16) {
+        throw new IOException(file.getFileName() + ": last line too long to be an audit record");
+      }
+      ByteBuffer line = ByteBuffer.allocate((int) length);
+      while (line.hasRemaining()) {
+        if (channel.read(line, start + line.position()) < 0) {
+          throw new IOException(file.getFileName() + ": file shrank while reading");
+        }
+      }
+      return new Tail(line.array(), torn);
+    }
+  }
+
+  private static int readByte(FileChannel channel, long position) throws IOException {
+    ByteBuffer one = ByteBuffer.allocate(1);
+    if (channel.read(one, position) != 1) {
+      throw new IOException("file shrank while reading");
+    }
+    return one.get(0);
+  }
+
+  /** Position of the last {@code \n} strictly before {@code before}, or -1. */
+  private static long findNewlineBackwards(FileChannel channel, long before) throws IOException {
+    ByteBuffer chunk = ByteBuffer.allocate(64 * 1024);
+    long end = before;
+    while (end > 0) {
+      long start = Math.max(0, end - chunk.capacity());
+      chunk.clear().limit((int) (end - start));
+      while (chunk.hasRemaining()) {
+        if (channel.read(chunk, start + chunk.position()) < 0) {
+          throw new IOException("file shrank while reading");
+        }
+      }
+      for (int i = (int) (end - start) - 1; i >= 0; i--) {
+        if (chunk.get(i) == '\n') {
+          return start + i;
+        }
+      }
+      end = start;
+    }
+    return -1;
+  }
+}

@@ -1,0 +1,442 @@
+package dev.vertexproxy.proxy.audit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vertexproxy.proxy.config.AuditConfig;
+import dev.vertexproxy.proxy.config.AuditConfig.Durability;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The append-only, hash-chained audit trail: one JSON line per exchange, each line carrying its {@code seq}, the
+ * previous line's hash and its own, so that a changed, removed or reordered record breaks the chain
+ * ({@link AuditVerifier} finds where).
+ *
+ * <p>Design: {@link #append} only enqueues (bounded; a full queue fails the future at once, so an event loop never
+ * waits for a disk). One writer thread owns the chain state and the file: it takes what is queued, gives each record
+ * its place in the chain, writes the batch and, per {@link Durability}, fsyncs before completing the futures
+ * ({@code NONE}: completed once the OS has the bytes; {@code GROUP_COMMIT}: one fsync per batch; {@code SYNC}: one
+ * per record). A batch is all or nothing: if writing or syncing fails, the file is truncated back to the batch's start
+ * and the chain does not advance, so the trail stays verifiable; the futures fail, {@link #healthy()} turns false and
+ * the next batch retries in a fresh file.
+ *
+ * <p>Thread-safe. Futures complete on the writer thread: keep dependent stages short or hop to your own executor.
+ */
+public final class AuditLog implements AutoCloseable {
+  public static final long DEFAULT_MAX_FILE_BYTES = 256L * 1024 * 1024;
+  public static final int DEFAULT_QUEUE_CAPACITY = 65_536;
+  /** Bounds one batch (and so one write) so a burst cannot hold every future back behind one huge fsync. */
+  private static final int MAX_BATCH = 4_096;
+  private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
+
+  /** Opens a new, empty audit file for writing. A seam so tests can make the file fail, block or count fsyncs. */
+  interface FileOpener {
+    FileChannel open(Path file) throws IOException;
+  }
+
+  /** Where an appended record landed in the chain. */
+  public record AuditReceipt(long seq, String hash) {
+  }
+
+  private record Pending(AuditEvent event, CompletableFuture<AuditReceipt> future) {
+  }
+
+  private final Path dir;
+  private final Durability durability;
+  private final Clock clock;
+  private final long maxFileBytes;
+  private final FileOpener opener;
+  private final BlockingQueue<Pending> queue;
+  private final ReadWriteLock closeLock = new ReentrantReadWriteLock();
+  private final LongAdder appended = new LongAdder();
+  private final LongAdder failed = new LongAdder();
+  private final Thread writer;
+  private boolean closed; // guarded by closeLock
+  private volatile boolean closing;
+  private volatile boolean healthy = true;
+
+  // Owned by the writer thread after construction.
+  private long lastSeq;
+  private String lastHash;
+  private FileChannel file;
+  private Path filePath;
+  private long fileBytes;
+
+  private AuditLog(AuditConfig config, Clock clock, long maxFileBytes, int queueCapacity, FileOpener opener,
+      long lastSeq, String lastHash) {
+    this.dir = config.dir();
+    this.durability = config.durability() == null ? Durability.GROUP_COMMIT : config.durability();
+    this.clock = clock;
+    this.maxFileBytes = maxFileBytes;
+    this.opener = opener;
+    this.queue = new ArrayBlockingQueue<>(queueCapacity);
+    this.lastSeq = lastSeq;
+    this.lastHash = lastHash;
+    this.writer = new Thread(this::runWriter, "audit-writer");
+    this.writer.setDaemon(true);
+  }
+
+  /** Opens the log in {@code config.dir()} with 256 MiB files and a queue of 65,536 records. */
+  public static AuditLog open(AuditConfig config, Clock clock) throws IOException {
+    return open(config, clock, DEFAULT_MAX_FILE_BYTES, DEFAULT_QUEUE_CAPACITY);
+  }
+
+  /**
+   * Opens the log: creates the directory (0700) if needed, resumes {@code seq} and {@code prev_hash} from the last
+   * complete record of the newest file and starts a new file (0600). Never appends to an existing file, so a torn
+   * last line left by a crash stays where it is, visible to the verifier.
+   *
+   * @param maxFileBytes  a new file is started once the current one reaches this size
+   * @param queueCapacity records that may wait for the writer before {@link #append} fails fast
+   * @throws IOException if the directory cannot be created or the newest file's last record cannot be read
+   */
+  public static AuditLog open(AuditConfig config, Clock clock, long maxFileBytes, int queueCapacity)
+      throws IOException {
+    return open(config, clock, maxFileBytes, queueCapacity, AuditLog::openOwnerOnly);
+  }
+
+  static AuditLog open(AuditConfig config, Clock clock, long maxFileBytes, int queueCapacity, FileOpener opener)
+      throws IOException {
+    Objects.requireNonNull(config.dir(), "audit.dir");
+    Objects.requireNonNull(clock, "clock");
+    if (maxFileBytes < 1) {
+      throw new IllegalArgumentException("maxFileBytes: " + maxFileBytes + " (expected: >= 1)");
+    }
+    if (queueCapacity < 1) {
+      throw new IllegalArgumentException("queueCapacity: " + queueCapacity + " (expected: >= 1)");
+    }
+    createOwnerOnlyDirectory(config.dir());
+    ObjectNode last = lastRecord(config.dir());
+    long lastSeq = last == null ? 0 : last.path("seq").asLong();
+    String lastHash = last == null ? AuditRecords.GENESIS_HASH : last.path("hash").asText();
+    AuditLog log = new AuditLog(config, clock, maxFileBytes, queueCapacity, opener, lastSeq, lastHash);
+    log.openNewFile(); // fail at startup, not on the first request, if the directory is not writable
+    log.writer.start();
+    return log;
+  }
+
+  /**
+   * Queues the event; never blocks. The future completes with the record's place in the chain once it is written as
+   * durably as configured, or fails with an {@link AuditException} (queue full, closed, write failed).
+   */
+  public CompletableFuture<AuditReceipt> append(AuditEvent event) {
+    Objects.requireNonNull(event, "event");
+    CompletableFuture<AuditReceipt> future = new CompletableFuture<>();
+    closeLock.readLock().lock();
+    try {
+      if (closed) {
+        fail(future, new AuditException(AuditException.Kind.CLOSED, "audit log is closed", null));
+      } else if (!queue.offer(new Pending(event, future))) {
+        fail(future, new AuditException(AuditException.Kind.QUEUE_FULL,
+            "audit queue full (" + (queue.size() + queue.remainingCapacity()) + " records waiting)", null));
+      }
+    } finally {
+      closeLock.readLock().unlock();
+    }
+    return future;
+  }
+
+  /** False from a failed write until a later write succeeds. */
+  public boolean healthy() {
+    return healthy;
+  }
+
+  /** Records written (and synced as configured) since open. */
+  public long appended() {
+    return appended.sum();
+  }
+
+  /** Appends that failed since open: queue full, closed or write failed. */
+  public long failed() {
+    return failed.sum();
+  }
+
+  /**
+   * Writes everything already queued, fsyncs, closes the file and stops the writer; returns once that is done
+   * (unless called from a future's callback on the writer thread itself, which cannot wait for itself). Idempotent.
+   */
+  @Override
+  public void close() {
+    closeLock.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      closing = true; // no append can enqueue after this point: the writer may stop once the queue is empty
+    } finally {
+      closeLock.writeLock().unlock();
+    }
+    if (Thread.currentThread() == writer) {
+      return; // closed from a future's callback: the writer finishes the queue and closes the file itself
+    }
+    boolean interrupted = false;
+    while (writer.isAlive()) {
+      try {
+        writer.join();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void runWriter() {
+    List<Pending> batch = new ArrayList<>();
+    try {
+      while (true) {
+        Pending first;
+        try {
+          first = queue.poll(50, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          continue; // only close() stops the writer, and only once everything queued is written
+        }
+        if (first == null) {
+          if (closing && queue.isEmpty()) {
+            return;
+          }
+          continue;
+        }
+        batch.add(first);
+        if (durability != Durability.SYNC) {
+          queue.drainTo(batch, MAX_BATCH - 1);
+        }
+        writeBatch(batch);
+        batch.clear();
+      }
+    } finally {
+      closeFile();
+    }
+  }
+
+  private void writeBatch(List<Pending> batch) {
+    long seq = lastSeq;
+    String prevHash = lastHash;
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(batch.size() * 768);
+    List<Pending> written = new ArrayList<>(batch.size());
+    List<AuditReceipt> receipts = new ArrayList<>(batch.size());
+    for (Pending pending : batch) {
+      byte[] line;
+      String hash;
+      try {
+        ObjectNode record = AuditRecords.toJson(pending.event(), clock.instant());
+        record.put("seq", seq + 1);
+        record.put("prev_hash", prevHash);
+        hash = AuditRecords.hash(record);
+        record.put("hash", hash);
+        line = AuditRecords.canonical(record);
+      } catch (RuntimeException e) {
+        LOG.error("audit event could not be turned into a record ({}); it is not in the trail", e.getClass().getName());
+        fail(pending.future(), new AuditException(AuditException.Kind.WRITE_FAILED, "invalid audit event", null));
+        continue;
+      }
+      seq++;
+      bytes.writeBytes(line);
+      bytes.write('\n');
+      written.add(pending);
+      receipts.add(new AuditReceipt(seq, hash));
+      prevHash = hash;
+    }
+    if (written.isEmpty()) {
+      return;
+    }
+    long batchStart = -1;
+    try {
+      if (file != null && fileBytes >= maxFileBytes) {
+        closeFile();
+      }
+      if (file == null) {
+        openNewFile();
+      }
+      batchStart = fileBytes;
+      ByteBuffer buffer = ByteBuffer.wrap(bytes.toByteArray());
+      while (buffer.hasRemaining()) {
+        file.write(buffer);
+      }
+      if (durability != Durability.NONE) {
+        file.force(false);
+      }
+      fileBytes += buffer.capacity();
+    } catch (IOException | RuntimeException e) {
+      healthy = false;
+      LOG.error("audit write to {} failed; {} record(s) not written, the chain stays at seq {}: {}",
+          filePath == null ? dir : filePath.getFileName(), written.size(), lastSeq, e.toString());
+      abandonFile(batchStart);
+      for (Pending pending : written) {
+        fail(pending.future(), new AuditException(AuditException.Kind.WRITE_FAILED, "audit write failed", e));
+      }
+      return;
+    }
+    lastSeq = seq;
+    lastHash = prevHash;
+    appended.add(written.size());
+    if (!healthy) {
+      LOG.info("audit writes to {} succeed again (seq {})", filePath.getFileName(), seq);
+      healthy = true;
+    }
+    for (int i = 0; i < written.size(); i++) {
+      written.get(i).future().complete(receipts.get(i));
+    }
+  }
+
+  private void fail(CompletableFuture<AuditReceipt> future, AuditException cause) {
+    failed.increment();
+    future.completeExceptionally(cause);
+  }
+
+  private void openNewFile() throws IOException {
+    Path path = dir.resolve(AuditFiles.fileName(clock.instant(), lastSeq + 1));
+    FileChannel channel = opener.open(path);
+    try {
+      if (channel.size() != 0) {
+        throw new IOException(path.getFileName() + " already exists and is not empty");
+      }
+      if (durability != Durability.NONE) {
+        syncDirectory(); // the new name must survive a crash as well as the bytes written under it
+      }
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
+    }
+    file = channel;
+    filePath = path;
+    fileBytes = 0;
+  }
+
+  /**
+   * After a failed batch: cut the file back to where the batch began so no partial or unsynced record stays in the
+   * chain, then give the file up; the next batch starts a new one. If even the truncation fails, the leftover bytes
+   * are a torn line that the verifier reports.
+   */
+  private void abandonFile(long batchStart) {
+    if (file == null) {
+      return;
+    }
+    try {
+      if (batchStart >= 0) {
+        file.truncate(batchStart);
+        if (durability != Durability.NONE) {
+          file.force(false);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      LOG.error("audit file {} could not be cut back after a failed write; its tail may hold a partial record: {}",
+          filePath.getFileName(), e.toString());
+    }
+    try {
+      file.close();
+    } catch (IOException e) {
+      LOG.warn("closing audit file {} failed: {}", filePath.getFileName(), e.toString());
+    }
+    file = null;
+  }
+
+  private void closeFile() {
+    if (file == null) {
+      return;
+    }
+    try {
+      file.force(true);
+    } catch (IOException | RuntimeException e) {
+      LOG.error("audit file {} could not be synced on close: {}", filePath.getFileName(), e.toString());
+    }
+    try {
+      file.close();
+    } catch (IOException e) {
+      LOG.warn("closing audit file {} failed: {}", filePath.getFileName(), e.toString());
+    }
+    file = null;
+  }
+
+  private void syncDirectory() {
+    try (FileChannel directory = FileChannel.open(dir, StandardOpenOption.READ)) {
+      directory.force(true);
+    } catch (IOException | RuntimeException e) {
+      // Not every platform can open or sync a directory; the file's own fsyncs still hold.
+      LOG.debug("could not sync audit directory {}: {}", dir, e.toString());
+    }
+  }
+
+  /** The last complete record of the newest well-named file that has one, or null for a new trail. */
+  private static ObjectNode lastRecord(Path dir) throws IOException {
+    List<Path> files = AuditFiles.list(dir);
+    for (int i = files.size() - 1; i >= 0; i--) {
+      Path candidate = files.get(i);
+      if (!AuditFiles.wellNamed(candidate)) {
+        continue;
+      }
+      AuditFiles.Tail tail = AuditFiles.readTail(candidate);
+      if (tail.torn()) {
+        LOG.warn("audit file {} ends with a partial record (interrupted write); continuing the chain in a new file",
+            candidate.getFileName());
+      }
+      if (tail.lastCompleteLine() == null) {
+        continue;
+      }
+      ObjectNode record;
+      try {
+        record = AuditRecords.parse(tail.lastCompleteLine());
+      } catch (IOException e) {
+        throw new IOException("cannot resume the audit chain: the last record of " + candidate.getFileName()
+            + " is not valid JSON (run `audit verify`)", e);
+      }
+      JsonNode seq = record.get("seq");
+      JsonNode hash = record.get("hash");
+      if (seq == null || !seq.canConvertToExactIntegral() || seq.asLong() < 1 || hash == null
+          || !hash.isTextual() || hash.asText().length() != 64) {
+        throw new IOException("cannot resume the audit chain: the last record of " + candidate.getFileName()
+            + " has no valid seq and hash (run `audit verify`)");
+      }
+      return record;
+    }
+    return null;
+  }
+
+  private static void createOwnerOnlyDirectory(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) {
+      return;
+    }
+    if (posix(dir)) {
+      Files.createDirectories(dir);
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+    } else {
+      Files.createDirectories(dir);
+    }
+  }
+
+  private static FileChannel openOwnerOnly(Path file) throws IOException {
+    Set<StandardOpenOption> options = Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    if (posix(file)) {
+      FileAttribute<?> ownerOnly = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+      return FileChannel.open(file, options, ownerOnly);
+    }
+    return FileChannel.open(file, options);
+  }
+
+  private static boolean posix(Path path) {
+    return path.getFileSystem().supportedFileAttributeViews().contains("posix");
+  }
+}
