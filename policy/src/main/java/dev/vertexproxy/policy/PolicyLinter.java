@@ -47,8 +47,11 @@ public final class PolicyLinter {
       anyAllow = true;
       for (String pattern : r.methodPatterns()) {
         if (Glob.isGlob(pattern)) {
+          Glob glob = Glob.compile(pattern, '.');
+          long granted = r.methods().stream().filter(glob::matches).count();
           warn(warnings, r, "methods", "broad-method-glob", "method glob \"" + pattern + "\" grants "
-              + r.methods().size() + " methods, including any Google adds later that match; list them");
+              + (pattern.startsWith("aiplatform.") ? "several" : String.valueOf(granted))
+              + " methods, including any Google adds later that match; list them");
         }
       }
       if (!r.constrainsProjects()) {
