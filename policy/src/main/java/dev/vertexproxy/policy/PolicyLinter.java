@@ -94,6 +94,9 @@ public final class PolicyLinter {
 
   /** Methods that change what serves traffic or who may act: worth tying to protected refs. */
   static boolean isDeployLike(String methodName) {
+    if (methodName.contains("operations.")) {
+      return false; // managing a long-running operation changes nothing that serves traffic
+    }
     String verb = methodName.substring(methodName.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT);
     return verb.contains("deploy") || verb.equals("upload") || verb.equals("setiampolicy")
         || verb.equals("delete") || verb.equals("mutatedeployedmodel");
