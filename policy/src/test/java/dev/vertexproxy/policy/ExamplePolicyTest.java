@@ -94,4 +94,20 @@ class ExamplePolicyTest {
 
     assertThat(PolicyLinter.lint(policy)).extracting(PolicyLinter.Warning::code).containsOnly("broad-method-glob");
   }
+
+  @Test
+  void jsonSchemaNamesExactlyTheKeysTheLoaderAccepts() throws Exception {
+    JsonNode schema = new ObjectMapper().readTree(Path.of("../config/schema/policy.schema.json").toFile());
+    JsonNode defs = schema.get("$defs");
+    assertThat(fieldNames(schema.get("properties"))).isEqualTo(PolicyParser.TOP_KEYS);
+    assertThat(fieldNames(defs.get("rule").get("properties"))).isEqualTo(PolicyParser.RULE_KEYS);
+    assertThat(fieldNames(defs.get("identity").get("properties"))).isEqualTo(PolicyParser.IDENTITY_KEYS);
+    assertThat(fieldNames(defs.get("resources").get("properties"))).isEqualTo(PolicyParser.RESOURCE_KEYS);
+  }
+
+  private static List<String> fieldNames(JsonNode object) {
+    List<String> names = new ArrayList<>();
+    object.fieldNames().forEachRemaining(names::add);
+    return names;
+  }
 }
