@@ -1,0 +1,213 @@
+package dev.vertexproxy.policy;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
+import org.yaml.snakeyaml.nodes.Tag;
+
+/**
+ * Strict reading of a YAML document through SnakeYAML's node API, collecting every problem with its line and column
+ * instead of stopping at the first. Refuses what has no place in a security policy: anchors and aliases (a value
+ * defined in one place and silently reused in another), merge keys, duplicate keys and explicit tags.
+ *
+ * <p>Not thread-safe: one instance reads one document.
+ */
+final class YamlReader {
+  private static final Set<Tag> PLAIN_TAGS = Set.of(Tag.MAP, Tag.SEQ, Tag.STR, Tag.INT, Tag.BOOL, Tag.FLOAT, Tag.NULL);
+
+  private final String source;
+  private final List<Problem> problems = new ArrayList<>();
+
+  YamlReader(String source) {
+    this.source = source;
+  }
+
+  List<Problem> problems() {
+    return problems;
+  }
+
+  /** The document's root node after the structural checks, or null (with a problem) if it is unusable. */
+  Node read(String text) {
+    LoaderOptions options = new LoaderOptions();
+    options.setAllowDuplicateKeys(false);
+    options.setMaxAliasesForCollections(10);
+    options.setCodePointLimit(4 * 1024 * 1024);
+    Node root;
+    try {
+      root = new Yaml(options).compose(new java.io.StringReader(text));
+    } catch (MarkedYAMLException e) {
+      Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
+      String what = e.getProblem() != null ? e.getProblem() : "invalid YAML";
+      add(mark == null ? 1 : mark.getLine() + 1, mark == null ? 1 : mark.getColumn() + 1, "", "invalid YAML: " + what);
+      return null;
+    } catch (YAMLException e) {
+      add(1, 1, "", "invalid YAML: " + e.getMessage());
+      return null;
+    }
+    if (root == null) {
+      add(1, 1, "", "the document is empty");
+      return null;
+    }
+    int before = problems.size();
+    checkStructure(root, "", Collections.newSetFromMap(new IdentityHashMap<>()));
+    return problems.size() == before ? root : null;
+  }
+
+  private void checkStructure(Node node, String path, Set<Node> seen) {
+    if (!seen.add(node)) {
+      problem(node, path, "aliases are not allowed; write the value out");
+      return;
+    }
+    if (node.getAnchor() != null) {
+      problem(node, path, "anchor &" + node.getAnchor() + " is not allowed; write values out where they apply");
+    }
+    if (!PLAIN_TAGS.contains(node.getTag())) {
+      problem(node, path, "explicit tag " + node.getTag() + " is not allowed");
+    }
+    if (node instanceof MappingNode map) {
+      Map<String, Node> keys = new LinkedHashMap<>();
+      for (NodeTuple t : map.getValue()) {
+        Node key = t.getKeyNode();
+        if (key.getTag().equals(Tag.MERGE)) {
+          problem(key, path, "merge keys (<<) are not allowed");
+          continue;
+        }
+        if (!(key instanceof ScalarNode scalar)) {
+          problem(key, path, "keys must be plain strings, not " + describe(key));
+          continue;
+        }
+        String childPath = join(path, scalar.getValue());
+        Node first = keys.putIfAbsent(scalar.getValue(), key);
+        if (first != null) {
+          problem(key, childPath, "duplicate key \"" + scalar.getValue() + "\" (first at line "
+              + (first.getStartMark().getLine() + 1) + ")");
+        }
+        checkStructure(t.getValueNode(), childPath, seen);
+      }
+    } else if (node instanceof SequenceNode seq) {
+      List<Node> items = seq.getValue();
+      for (int i = 0; i < items.size(); i++) {
+        checkStructure(items.get(i), path + "[" + i + "]", seen);
+      }
+    }
+  }
+
+  static String join(String path, String key) {
+    return path.isEmpty() ? key : path + "." + key;
+  }
+
+  void problem(Node node, String path, String message) {
+    Mark m = node.getStartMark();
+    add(m.getLine() + 1, m.getColumn() + 1, path, message);
+  }
+
+  void add(int line, int column, String path, String message) {
+    problems.add(new Problem(source, line, column, path, message));
+  }
+
+  /**
+   * The entries of a mapping by key, with a problem for every key not in {@code allowed}; null (with a problem) when
+   * the node is not a mapping.
+   */
+  Map<String, NodeTuple> mapping(Node node, String path, List<String> allowed) {
+    if (!(node instanceof MappingNode map)) {
+      problem(node, path, "expected a mapping, got " + describe(node));
+      return null;
+    }
+    Map<String, NodeTuple> entries = new LinkedHashMap<>();
+    for (NodeTuple t : map.getValue()) {
+      String key = ((ScalarNode) t.getKeyNode()).getValue();
+      if (allowed != null && !allowed.contains(key)) {
+        problem(t.getKeyNode(), join(path, key), "unknown key \"" + key + "\" (expected one of: "
+            + String.join(", ", allowed) + ")");
+      } else {
+        entries.put(key, t);
+      }
+    }
+    return entries;
+  }
+
+  /** A non-empty string scalar; booleans and numbers only where {@code anyScalar} (claims read them as text). */
+  String string(Node node, String path, boolean anyScalar) {
+    if (node instanceof ScalarNode s && !s.getTag().equals(Tag.NULL)) {
+      if (!anyScalar && !s.getTag().equals(Tag.STR)) {
+        problem(node, path, "expected a string, got " + describe(node) + " (quote it)");
+        return null;
+      }
+      if (s.getValue().isEmpty()) {
+        problem(node, path, "expected a non-empty string, got \"\"");
+        return null;
+      }
+      return s.getValue();
+    }
+    problem(node, path, "expected a string, got " + describe(node));
+    return null;
+  }
+
+  /** A list of strings, or (when {@code singleAllowed}) one string standing for a list of one. Null on problems. */
+  List<String> strings(Node node, String path, boolean singleAllowed, boolean anyScalar) {
+    if (node instanceof ScalarNode && singleAllowed) {
+      String s = string(node, path, anyScalar);
+      return s == null ? null : List.of(s);
+    }
+    if (!(node instanceof SequenceNode seq)) {
+      problem(node, path, "expected a list" + (singleAllowed ? " or a string" : "") + ", got " + describe(node));
+      return null;
+    }
+    if (seq.getValue().isEmpty()) {
+      problem(node, path, "expected a non-empty list; an empty list matches nothing (omit the key instead)");
+      return null;
+    }
+    List<String> values = new ArrayList<>();
+    boolean ok = true;
+    for (int i = 0; i < seq.getValue().size(); i++) {
+      String s = string(seq.getValue().get(i), path + "[" + i + "]", anyScalar);
+      ok &= s != null;
+      values.add(s);
+    }
+    return ok ? values : null;
+  }
+
+  static String describe(Node node) {
+    if (node instanceof MappingNode) {
+      return "a mapping";
+    }
+    if (node instanceof SequenceNode) {
+      return "a list";
+    }
+    ScalarNode s = (ScalarNode) node;
+    Tag tag = s.getTag();
+    if (tag.equals(Tag.NULL)) {
+      return "nothing (null)";
+    }
+    if (tag.equals(Tag.BOOL)) {
+      return "the boolean " + s.getValue();
+    }
+    if (tag.equals(Tag.INT) || tag.equals(Tag.FLOAT)) {
+      return "the number " + s.getValue();
+    }
+    return "\"" + s.getValue() + "\"";
+  }
+
+  static int line(Node node) {
+    return node.getStartMark().getLine() + 1;
+  }
+
+  static int column(Node node) {
+    return node.getStartMark().getColumn() + 1;
+  }
+}

@@ -1,0 +1,287 @@
+package dev.vertexproxy.proxy.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vertexproxy.policy.Caller;
+import dev.vertexproxy.policy.Decision;
+import dev.vertexproxy.policy.Policy;
+import dev.vertexproxy.policy.PolicyException;
+import dev.vertexproxy.policy.PolicyLinter;
+import dev.vertexproxy.policy.PolicyTestRunner;
+import dev.vertexproxy.policy.Problem;
+import dev.vertexproxy.policy.RequestRouter;
+import dev.vertexproxy.policy.RuleTrace;
+import dev.vertexproxy.policy.catalog.MethodCatalog;
+import dev.vertexproxy.policy.route.Route;
+import dev.vertexproxy.policy.route.RouteException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code vertex-proxy policy check|explain|test|lint}: works on a policy file alone, without the proxy's config, so it
+ * runs in a merge-request pipeline. Exit codes: 0 valid / allowed / all cases pass / no warnings; 1 problems /
+ * denied / a case failed / warnings; 2 the input could not be used (invalid policy or test file, bad arguments).
+ *
+ * <p>Each invocation builds its own objects; not shared between threads.
+ */
+@Command(name = "policy", mixinStandardHelpOptions = true,
+    description = "Validate, explain, test and lint a policy file.",
+    subcommands = {PolicyCommand.Check.class, PolicyCommand.Explain.class, PolicyCommand.Test.class,
+        PolicyCommand.Lint.class})
+public final class PolicyCommand implements Callable<Integer> {
+  static final int OK = 0;
+  static final int NEGATIVE = 1;
+  static final int UNUSABLE = 2;
+
+  private final Supplier<MethodCatalog> catalog;
+  private final Function<MethodCatalog, RequestRouter> routerFactory;
+
+  @Spec
+  CommandSpec spec;
+
+  /** The command as shipped: the bundled catalog and the catalog router. */
+  public PolicyCommand() {
+    this(MethodCatalog::bundled, PolicyCommand::catalogRouter);
+  }
+
+  /** For tests and embedding: the catalog to validate against and how to route requests over it. */
+  public PolicyCommand(Supplier<MethodCatalog> catalog, Function<MethodCatalog, RequestRouter> routerFactory) {
+    this.catalog = catalog;
+    this.routerFactory = routerFactory;
+  }
+
+  private static RequestRouter catalogRouter(MethodCatalog catalog) {
+    return (method, path) -> { throw new RouteException("route-not-found", "request routing is not available in this build"); }; // LEAD: wire Router
+  }
+
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(spec.commandLine().getErr());
+    return UNUSABLE;
+  }
+
+  private Policy load(Path file, List<String> issuers, PrintWriter err) {
+    try {
+      return Policy.load(file, catalog.get(), issuers == null ? null : new LinkedHashSet<>(issuers));
+    } catch (PolicyException e) {
+      printProblems(e, err);
+      return null;
+    }
+  }
+
+  private static void printProblems(PolicyException e, PrintWriter err) {
+    for (Problem p : e.problems()) {
+      err.println(p);
+    }
+    err.println(e.problems().size() + (e.problems().size() == 1 ? " problem" : " problems"));
+    err.flush();
+  }
+
+  /** Options shared by the subcommands that load a policy. */
+  abstract static class PolicyFileCommand implements Callable<Integer> {
+    @ParentCommand
+    PolicyCommand parent;
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "POLICY", description = "The policy file (policy.yaml).")
+    Path file;
+
+    @Option(names = "--issuers", split = ",", paramLabel = "NAME",
+        description = "Issuer names configured in proxy.yaml; rules naming any other issuer are errors.")
+    List<String> issuers;
+
+    PrintWriter out() {
+      return spec.commandLine().getOut();
+    }
+
+    PrintWriter err() {
+      return spec.commandLine().getErr();
+    }
+
+    Policy load() {
+      return parent.load(file, issuers, err());
+    }
+  }
+
+  @Command(name = "check", mixinStandardHelpOptions = true,
+      description = "Validate a policy file; print every problem with file, line and column.")
+  static final class Check extends PolicyFileCommand {
+    @Override
+    public Integer call() {
+      Policy policy = load();
+      if (policy == null) {
+        return NEGATIVE;
+      }
+      out().println(file + ": valid, " + policy.rules().size() + " rules, version " + policy.version());
+      return OK;
+    }
+  }
+
+  @Command(name = "explain", mixinStandardHelpOptions = true,
+      description = "Decide one request for one identity and show how every rule fared.")
+  static final class Explain extends PolicyFileCommand {
+    @Option(names = "--issuer", required = true, paramLabel = "NAME", description = "The caller's issuer name.")
+    String issuer;
+
+    @Option(names = "--subject", paramLabel = "SUB", description = "The token's sub (default: the sub claim).")
+    String subject;
+
+    @Option(names = "--claims", paramLabel = "FILE", description = "A JSON file with the token's claims.")
+    Path claimsFile;
+
+    @Option(names = "--claim", paramLabel = "NAME=VALUE",
+        description = "A claim (repeatable; repeating a name makes a list claim).")
+    List<String> claimArgs = new ArrayList<>();
+
+    @Option(names = "--request", required = true, paramLabel = "\"METHOD /PATH\"",
+        description = "The HTTP request line, e.g. \"POST /v1/projects/p/locations/us-central1/customJobs\".")
+    String request;
+
+    @Override
+    public Integer call() {
+      Map<String, Object> claims = new LinkedHashMap<>();
+      if (claimsFile != null) {
+        try {
+          claims.putAll(new ObjectMapper().readValue(claimsFile.toFile(), new TypeReference<Map<String, Object>>() { }));
+        } catch (JsonProcessingException e) {
+          // Jackson's own message quotes the input; a claims file may hold more than claims, so say only where.
+          err().println(claimsFile + ":" + e.getLocation().getLineNr() + ":" + e.getLocation().getColumnNr()
+              + ": expected a JSON object of claims");
+          return UNUSABLE;
+        } catch (IOException e) {
+          err().println(claimsFile + ": cannot read: " + e.getClass().getSimpleName());
+          return UNUSABLE;
+        }
+      }
+      for (String arg : claimArgs) {
+        int eq = arg.indexOf('=');
+        if (eq <= 0) {
+          throw new CommandLine.ParameterException(spec.commandLine(), "--claim " + arg + ": expected NAME=VALUE");
+        }
+        addClaim(claims, arg.substring(0, eq), arg.substring(eq + 1));
+      }
+      String[] requestLine = request.trim().split("\\s+", 2);
+      if (requestLine.length != 2 || !requestLine[1].startsWith("/")) {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+            "--request " + request + ": expected \"METHOD /PATH\"");
+      }
+      Policy policy = load();
+      if (policy == null) {
+        return UNUSABLE;
+      }
+      String sub = subject != null ? subject : String.valueOf(claims.getOrDefault("sub", ""));
+      Caller caller = new Caller(issuer, sub, claims);
+      PrintWriter out = out();
+      Route route;
+      try {
+        route = parent.routerFactory.apply(parent.catalog.get()).route(requestLine[0], requestLine[1]);
+      } catch (RouteException e) {
+        out.println("decision: deny (" + e.reason() + ")");
+        out.println("message:  " + e.getMessage());
+        return NEGATIVE;
+      }
+      Decision d = policy.decide(caller, route);
+      out.println("decision: " + (d.allowed() ? "allow" : "deny") + " (" + d.reason() + ")");
+      out.println("rule:     " + (d.rule() == null ? "-" : d.rule()));
+      if (d.allowed()) {
+        out.println("acts as:  " + d.serviceAccount());
+      }
+      out.println("message:  " + d.message());
+      out.println("request:  " + route.method().name() + " (" + route.method().id() + ", " + route.version() + ")");
+      out.println("          resource " + route.resource() + ", project "
+          + (route.project() == null ? "- (express mode)" : route.project()) + ", location " + route.location());
+      out.println("policy:   " + file + " " + policy.version());
+      out.println("rules:");
+      for (RuleTrace t : policy.explain(caller, route)) {
+        out.printf("  %-8s %-5s %s (line %d)%s%n", t.matched() ? "MATCH" : "no", t.effect(), t.rule(), t.line(),
+            t.matched() ? "" : ": " + t.failed() + " does not match");
+      }
+      return d.allowed() ? OK : NEGATIVE;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void addClaim(Map<String, Object> claims, String name, String value) {
+      Object existing = claims.get(name);
+      if (existing == null) {
+        claims.put(name, value);
+      } else if (existing instanceof List<?> list) {
+        List<Object> values = new ArrayList<>((List<Object>) list);
+        values.add(value);
+        claims.put(name, values);
+      } else {
+        claims.put(name, List.of(existing, value));
+      }
+    }
+  }
+
+  @Command(name = "test", mixinStandardHelpOptions = true,
+      description = "Run a YAML file of cases (identity + request -> expected decision) against the policy.")
+  static final class Test extends PolicyFileCommand {
+    @Parameters(index = "1", paramLabel = "TESTS", description = "The test cases file.")
+    Path tests;
+
+    @Override
+    public Integer call() {
+      Policy policy = load();
+      if (policy == null) {
+        return UNUSABLE;
+      }
+      List<PolicyTestRunner.Result> results;
+      try {
+        results = new PolicyTestRunner(policy, parent.routerFactory.apply(parent.catalog.get())).run(tests);
+      } catch (PolicyException e) {
+        printProblems(e, err());
+        return UNUSABLE;
+      }
+      PrintWriter out = out();
+      int failed = 0;
+      for (PolicyTestRunner.Result r : results) {
+        if (r.passed()) {
+          out.println("PASS " + r.name());
+        } else {
+          failed++;
+          out.println("FAIL " + r.name() + " (" + tests + ":" + r.line() + "): " + r.failure());
+        }
+      }
+      out.println((results.size() - failed) + " passed, " + failed + " failed");
+      return failed == 0 ? OK : NEGATIVE;
+    }
+  }
+
+  @Command(name = "lint", mixinStandardHelpOptions = true,
+      description = "Flag valid but dangerous rules (broad globs, no project, user-controlled claims, ...).")
+  static final class Lint extends PolicyFileCommand {
+    @Override
+    public Integer call() {
+      Policy policy = load();
+      if (policy == null) {
+        return UNUSABLE;
+      }
+      List<PolicyLinter.Warning> warnings = PolicyLinter.lint(policy);
+      for (PolicyLinter.Warning w : warnings) {
+        out().println(file + ":" + w);
+      }
+      out().println(warnings.size() + (warnings.size() == 1 ? " warning" : " warnings"));
+      return warnings.isEmpty() ? OK : NEGATIVE;
+    }
+  }
+}

@@ -1,0 +1,186 @@
+package dev.vertexproxy.proxy.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.vertexproxy.policy.RequestRouter;
+import dev.vertexproxy.policy.catalog.MethodCatalog;
+import dev.vertexproxy.policy.catalog.VertexMethod;
+import dev.vertexproxy.policy.route.Route;
+import dev.vertexproxy.policy.route.RouteException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class PolicyCommandTest {
+  private static final MethodCatalog CATALOG = MethodCatalog.of(List.of(
+      method("POST", "aiplatform.projects.locations.customJobs.create",
+          "v1/projects/{projectsId}/locations/{locationsId}/customJobs"),
+      method("POST", "aiplatform.projects.locations.endpoints.deployModel",
+          "v1/projects/{projectsId}/locations/{locationsId}/endpoints/{endpointsId}:deployModel")));
+  private static final Pattern PATH =
+      Pattern.compile("/v1/(projects/([^/]+)/locations/([^/]+)(/customJobs|/endpoints/[^/:]+))(:deployModel)?");
+
+  /** Routes the two catalog methods above; everything else is route-not-found, as the real router would say. */
+  private static final RequestRouter ROUTER = (httpMethod, path) -> {
+    Matcher m = PATH.matcher(path);
+    if (!"POST".equals(httpMethod) || !m.matches()) {
+      throw new RouteException("route-not-found", "no Vertex method for " + httpMethod + " " + path);
+    }
+    String name = m.group(5) != null ? "endpoints.deployModel" : "customJobs.create";
+    return new Route(CATALOG.byName(name).get(0), m.group(1), m.group(2), m.group(3), false);
+  };
+
+  private static final String POLICY = """
+      version: 1
+      rules:
+        - name: ci-trains
+          effect: allow
+          identity:
+            issuer: gitlab
+            claims: { project_path: acme/ml/forecasting }
+          methods: [customJobs.create]
+          resources: { projects: [acme-ml-prod] }
+          service_account: trainer@acme-ml-prod.iam.gserviceaccount.com
+        - name: deploys
+          effect: allow
+          identity:
+            issuer: gitlab
+            claims: { project_path: acme/ml/forecasting, ref_protected: "true" }
+          methods: [endpoints.deployModel]
+          resources: { projects: [acme-ml-prod] }
+          service_account: deployer@acme-ml-prod.iam.gserviceaccount.com
+      """;
+
+  @TempDir
+  Path dir;
+  Path policy;
+  final StringWriter out = new StringWriter();
+  final StringWriter err = new StringWriter();
+
+  private static VertexMethod method(String http, String id, String flatPath) {
+    return new VertexMethod(id, MethodCatalog.shortName(id), "v1", http, flatPath, null);
+  }
+
+  @BeforeEach
+  void writePolicy() throws Exception {
+    policy = Files.writeString(dir.resolve("policy.yaml"), POLICY);
+  }
+
+  private int run(String... args) {
+    CommandLine cli = new CommandLine(new PolicyCommand(() -> CATALOG, catalog -> ROUTER));
+    cli.setOut(new PrintWriter(out, true));
+    cli.setErr(new PrintWriter(err, true));
+    return cli.execute(args);
+  }
+
+  @Test
+  void checkAcceptsAValidPolicy() {
+    assertThat(run("check", policy.toString(), "--issuers", "gitlab,humans")).isZero();
+    assertThat(out.toString()).startsWith(policy + ": valid, 2 rules, version sha256:");
+    assertThat(err.toString()).isEmpty();
+  }
+
+  @Test
+  void checkPrintsEveryProblemAndExitsOne() throws Exception {
+    Path bad = Files.writeString(dir.resolve("bad.yaml"), POLICY.replace("customJobs.create", "customJobs.creat")
+        .replace("version: 1", "version: 2"));
+    assertThat(run("check", bad.toString(), "--issuers", "humans")).isEqualTo(1);
+    assertThat(err.toString()).contains(
+        bad + ":1:10: version: the number 2 is not a supported version (expected: 1)",
+        bad + ":6:15: rules[0].identity.issuer: \"gitlab\" is not a configured issuer (configured: humans)",
+        bad + ":8:15: rules[0].methods[0]: \"customJobs.creat\" matches no Vertex method (did you mean customJobs.create?)",
+        "4 problems");
+    assertThat(out.toString()).isEmpty();
+  }
+
+  @Test
+  void explainShowsTheDecisionAndEveryRule() {
+    int code = run("explain", policy.toString(), "--issuer", "gitlab", "--claim", "project_path=acme/ml/forecasting",
+        "--claim", "ref_protected=false", "--request", "POST /v1/projects/acme-ml-prod/locations/us-central1/endpoints/42:deployModel");
+    assertThat(code).isEqualTo(1);
+    assertThat(out.toString())
+        .contains("decision: deny (method-not-granted)")
+        .contains("rule:     -")
+        .contains("request:  endpoints.deployModel (aiplatform.projects.locations.endpoints.deployModel, v1)")
+        .contains("no       allow ci-trains (line 3): methods does not match")
+        .contains("no       allow deploys (line 11): claims.ref_protected does not match")
+        .doesNotContain("acts as");
+  }
+
+  @Test
+  void explainReadsClaimsFromJsonAndReportsTheServiceAccount() throws Exception {
+    Path claims = Files.writeString(dir.resolve("claims.json"),
+        "{\"sub\":\"project_path:acme/ml/forecasting\",\"project_path\":\"acme/ml/forecasting\",\"ref_protected\":true}");
+    int code = run("explain", policy.toString(), "--issuer", "gitlab", "--claims", claims.toString(),
+        "--request", "POST /v1/projects/acme-ml-prod/locations/us-central1/endpoints/42:deployModel");
+    assertThat(code).isZero();
+    assertThat(out.toString()).contains("decision: allow (allowed)", "rule:     deploys",
+        "acts as:  deployer@acme-ml-prod.iam.gserviceaccount.com", "MATCH    allow deploys (line 11)");
+
+    assertThat(run("explain", policy.toString(), "--issuer", "gitlab", "--request", "GET /v1/nothing")).isEqualTo(1);
+    assertThat(out.toString()).contains("decision: deny (route-not-found)");
+
+    Path broken = Files.writeString(dir.resolve("broken.json"), "{\"secret-ish\": ");
+    assertThat(run("explain", policy.toString(), "--issuer", "gitlab", "--claims", broken.toString(),
+        "--request", "GET /v1/x")).isEqualTo(2);
+    assertThat(err.toString()).contains("broken.json:1:").contains("expected a JSON object of claims")
+        .doesNotContain("secret-ish");
+  }
+
+  @Test
+  void explainRejectsMalformedArguments() {
+    assertThat(run("explain", policy.toString(), "--issuer", "gitlab", "--claim", "novalue",
+        "--request", "POST /v1/x")).isEqualTo(2);
+    assertThat(err.toString()).contains("--claim novalue: expected NAME=VALUE");
+  }
+
+  @Test
+  void testRunsCasesAndFailsOnAnyMismatch() throws Exception {
+    Path tests = Files.writeString(dir.resolve("tests.yaml"), """
+        cases:
+          - name: trains
+            identity: { issuer: gitlab, claims: { project_path: acme/ml/forecasting } }
+            request: { method: POST, path: /v1/projects/acme-ml-prod/locations/us-central1/customJobs }
+            expect: allow
+            rule: ci-trains
+          - name: other project
+            identity: { issuer: gitlab, claims: { project_path: acme/ml/forecasting } }
+            request: { method: POST, path: /v1/projects/acme-dev/locations/us-central1/customJobs }
+            expect: deny
+            reason: project-not-granted
+        """);
+    assertThat(run("test", policy.toString(), tests.toString())).isZero();
+    assertThat(out.toString()).contains("PASS trains", "PASS other project", "2 passed, 0 failed");
+
+    Path wrong = Files.writeString(dir.resolve("wrong.yaml"), Files.readString(tests).replace("expect: deny", "expect: allow"));
+    out.getBuffer().setLength(0);
+    assertThat(run("test", policy.toString(), wrong.toString())).isEqualTo(1);
+    assertThat(out.toString()).contains("FAIL other project (" + wrong + ":7): expected allow, got deny "
+        + "(project-not-granted)", "1 passed, 1 failed");
+  }
+
+  @Test
+  void lintFlagsDangerousRules() throws Exception {
+    assertThat(run("lint", policy.toString())).isEqualTo(0);
+    assertThat(out.toString()).contains("0 warnings");
+    Path loose = Files.writeString(dir.resolve("loose.yaml"), POLICY.replace(", ref_protected: \"true\"", ""));
+    out.getBuffer().setLength(0);
+    assertThat(run("lint", loose.toString())).isEqualTo(1);
+    assertThat(out.toString()).contains(loose + ":16:5: rule deploys: grants endpoints.deployModel without "
+        + "requiring ref_protected: \"true\"; any branch could deploy [unprotected-deploy]", "1 warning");
+  }
+
+  @Test
+  void withoutASubcommandPrintsUsage() {
+    assertThat(run()).isEqualTo(2);
+    assertThat(err.toString()).contains("check", "explain", "test", "lint");
+  }
+}
