@@ -74,7 +74,7 @@ class ExamplePolicyTest {
     assertThat(policy.decide(ci, route(catalog, "endpoints.deployModel", endpoint, "acme-ml-prod", "us-central1"))
         .reason()).isEqualTo(Reasons.METHOD_NOT_GRANTED);
 
-    Caller release = new Caller("gitlab", "project_path:acme/ml/forecasting:ref_type:tag:ref:v1.2",
+    Caller release = new Caller("gitlab", "project_path:acme/ml/forecasting:ref_type:branch:ref:release/1.2",
         Map.of("project_path", "acme/ml/forecasting", "ref_protected", true, "environment", "production"));
     assertThat(policy.decide(release, route(catalog, "endpoints.deployModel", endpoint, "acme-ml-prod", "us-central1"))
         .serviceAccount()).isEqualTo("forecasting-deployer@acme-ml-prod.iam.gserviceaccount.com");
