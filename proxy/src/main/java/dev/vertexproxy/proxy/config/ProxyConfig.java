@@ -1,0 +1,74 @@
+package dev.vertexproxy.proxy.config;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The whole of proxy.yaml, validated. An immutable snapshot: reload builds a new one and swaps it in only when it is
+ * valid. See {@link ConfigLoader} for the keys.
+ */
+public record ProxyConfig(
+    Listen listen,
+    Admin admin,
+    Limits limits,
+    Upstream upstream,
+    IdentityConfig identity,
+    PolicySource policy,
+    CredentialsConfig credentials,
+    AuditConfig audit) {
+
+  /** {@code listen}: where callers connect; TLS when {@code tls} is set. */
+  public record Listen(InetSocketAddress address, Tls tls) {
+  }
+
+  /** {@code listen.tls}: PEM certificate chain and PKCS#8 (or PKCS#1) private key. */
+  public record Tls(Path cert, Path key) {
+  }
+
+  /** {@code admin}: /metrics, /healthz, /readyz; {@code null} address disables it. */
+  public record Admin(InetSocketAddress address) {
+  }
+
+  /**
+   * {@code limits}: bounds on what a caller may send and how long a connection may sit idle.
+   *
+   * @param maxInitialLineBytes request line (method + URI + version), {@code max_initial_line_bytes}
+   * @param maxHeaderBytes      all request headers together, {@code max_header_bytes}
+   * @param maxBodyBytes        request body, {@code max_body_bytes}
+   * @param idleTimeout         a connection with no traffic either way is closed, {@code idle_timeout}
+   * @param requestHeaderTimeout a request whose head has not fully arrived by then is refused, {@code request_header_timeout}
+   * @param drainTimeout        on shutdown, in-flight exchanges get this long to finish, {@code drain_timeout}
+   * @param maxConnections      concurrent caller connections, {@code max_connections}
+   */
+  public record Limits(
+      int maxInitialLineBytes,
+      int maxHeaderBytes,
+      long maxBodyBytes,
+      Duration idleTimeout,
+      Duration requestHeaderTimeout,
+      Duration drainTimeout,
+      int maxConnections) {
+    public static Limits defaults() {
+      return new Limits(16 * 1024, 32 * 1024, 64L << 20, Duration.ofSeconds(120), Duration.ofSeconds(30), Duration.ofSeconds(30), 10_000);
+    }
+  }
+
+  /**
+   * {@code upstream}: where Vertex is.
+   *
+   * @param urlTemplate    {@code url_template}, with {@code {location}}; the default derives the host from the location
+   *                       as Google does (regional, global, us/eu multi-regions)
+   * @param connectTimeout {@code connect_timeout}
+   * @param responseTimeout no response byte from Vertex for this long → 504, {@code response_timeout}
+   * @param caFile         extra PEM trust anchors for the upstream ({@code ca_file}); system trust otherwise
+   * @param maxIdlePerHost pooled idle keep-alive connections per host and event loop, {@code max_idle_per_host}
+   */
+  public record Upstream(String urlTemplate, Duration connectTimeout, Duration responseTimeout, Path caFile, int maxIdlePerHost) {
+    public static final String DEFAULT_TEMPLATE = "https://{location}-aiplatform.googleapis.com";
+  }
+
+  /** {@code policy}: the policy file. */
+  public record PolicySource(Path file) {
+  }
+}

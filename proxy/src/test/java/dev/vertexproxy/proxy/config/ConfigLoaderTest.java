@@ -1,0 +1,96 @@
+package dev.vertexproxy.proxy.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ConfigLoaderTest {
+  private static final Path BASE = Path.of("/etc/vertex-proxy");
+  private static final String VALID = """
+      listen:  { address: 0.0.0.0:8443, tls: { cert: tls.crt, key: tls.key } }
+      admin:   { address: 127.0.0.1:9090 }
+      upstream:
+        url_template: https://{location}-aiplatform.googleapis.com
+      identity:
+        issuers:
+          - name: gitlab
+            issuer: https://gitlab.example.com
+            audiences: [https://vertex-proxy.example.com]
+            algorithms: [RS256]
+      policy:  { file: policy.yaml }
+      credentials:
+        mode: impersonate
+      audit:   { dir: audit/, durability: group_commit, on_failure: reject }
+      """;
+
+  private final ConfigLoader loader = new ConfigLoader(Map.of("AUDIT_DIR", "/var/audit")::get);
+
+  @Test
+  void theDesignExampleLoadsWithPathsResolvedAgainstTheConfigDirectory() throws Exception {
+    ProxyConfig c = loader.parse(VALID, "proxy.yaml", BASE);
+    assertThat(c.listen().address().getPort()).isEqualTo(8443);
+    assertThat(c.listen().tls().cert()).isEqualTo(Path.of("/etc/vertex-proxy/tls.crt"));
+    assertThat(c.identity().issuers()).singleElement().satisfies(i -> {
+      assertThat(i.name()).isEqualTo("gitlab");
+      assertThat(i.issuer().toString()).isEqualTo("https://gitlab.example.com");
+      assertThat(i.jwksUri()).isNull();
+    });
+    assertThat(c.identity().clockSkew()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(c.policy().file()).isEqualTo(Path.of("/etc/vertex-proxy/policy.yaml"));
+    assertThat(c.credentials().mode()).isEqualTo(CredentialsConfig.Mode.IMPERSONATE);
+    assertThat(c.audit().durability()).isEqualTo(AuditConfig.Durability.GROUP_COMMIT);
+    assertThat(c.audit().onFailure()).isEqualTo(AuditConfig.OnFailure.REJECT);
+  }
+
+  @Test
+  void environmentVariablesAreSubstitutedWithDefaults() throws Exception {
+    String yaml = VALID.replace("dir: audit/", "dir: '${AUDIT_DIR}'").replace("0.0.0.0:8443", "'${LISTEN:-127.0.0.1:8000}'");
+    ProxyConfig c = loader.parse(yaml, "proxy.yaml", BASE);
+    assertThat(c.audit().dir()).isEqualTo(Path.of("/var/audit"));
+    assertThat(c.listen().address().getPort()).isEqualTo(8000);
+  }
+
+  @Test
+  void everyProblemIsReportedAtOnceWithLineAndKey() {
+    String yaml = VALID
+        .replace("0.0.0.0:8443", "0.0.0.0:70000")
+        .replace("algorithms: [RS256]", "algorithms: [HS256]\n      audience: typo")
+        .replace("durability: group_commit", "durability: eventually")
+        .replace("credentials:\n  mode: impersonate", "credentials:\n  mode: impersonate\n  lifetme: 1h");
+    assertThatThrownBy(() -> loader.parse(yaml, "proxy.yaml", BASE))
+        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).anySatisfy(p ->
+                assertThat(p).startsWith("proxy.yaml:1:").contains("listen.address").contains("70000").contains("expected"))
+            .anySatisfy(p -> assertThat(p).contains("identity.issuers[0].algorithms").contains("HS256"))
+            .anySatisfy(p -> assertThat(p).contains("identity.issuers[0].audience").contains("unknown key"))
+            .anySatisfy(p -> assertThat(p).contains("credentials.lifetme").contains("unknown key"))
+            .anySatisfy(p -> assertThat(p).contains("audit.durability").contains("eventually").contains("group_commit")));
+  }
+
+  @Test
+  void unknownTopLevelKeysMissingSectionsAndUnsetVariablesAreErrors() {
+    assertThatThrownBy(() -> loader.parse("listen: { address: ':1' }\nlisten_typo: 1\n", "p.yaml", BASE))
+        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems())
+            .anySatisfy(p -> assertThat(p).contains("listen_typo").contains("unknown key"))
+            .anySatisfy(p -> assertThat(p).contains("identity").contains("required"))
+            .anySatisfy(p -> assertThat(p).contains("policy").contains("required"))
+            .anySatisfy(p -> assertThat(p).contains("audit").contains("required")));
+    assertThatThrownBy(() -> loader.parse(VALID.replace("audit/", "'${NOPE}'"), "p.yaml", BASE))
+        .hasMessageContaining("NOPE is not set");
+  }
+
+  @Test
+  void stsModeIsRefusedUntilItExists() {
+    assertThatThrownBy(() -> loader.parse(VALID.replace("mode: impersonate", "mode: sts"), "p.yaml", BASE))
+        .hasMessageContaining("credentials.mode").hasMessageContaining("not implemented");
+  }
+
+  @Test
+  void duplicateKeysAndAliasesAreRefused() {
+    assertThatThrownBy(() -> loader.parse(VALID + "policy: { file: other.yaml }\n", "p.yaml", BASE))
+        .isInstanceOf(ConfigException.class);
+  }
+}
