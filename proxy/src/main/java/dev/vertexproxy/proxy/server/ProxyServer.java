@@ -1,0 +1,233 @@
+package dev.vertexproxy.proxy.server;
+
+import com.google.auth.http.HttpTransportFactory;
+import dev.vertexproxy.policy.Policy;
+import dev.vertexproxy.policy.PolicyException;
+import dev.vertexproxy.policy.catalog.MethodCatalog;
+import dev.vertexproxy.policy.route.Router;
+import dev.vertexproxy.proxy.admin.AdminServer;
+import dev.vertexproxy.proxy.admin.ProxyMetrics;
+import dev.vertexproxy.proxy.audit.AuditLog;
+import dev.vertexproxy.proxy.config.IssuerConfig;
+import dev.vertexproxy.proxy.config.ProxyConfig;
+import dev.vertexproxy.proxy.credentials.GoogleTokenProvider;
+import dev.vertexproxy.proxy.identity.TokenVerifier;
+import dev.vertexproxy.proxy.upstream.UpstreamConnections;
+import dev.vertexproxy.proxy.upstream.UpstreamHosts;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.ServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running proxy: caller listener, admin listener and the long-lived parts they share. {@link #start} validates
+ * everything (config, policy, TLS files, credentials file) before binding; {@link #close} drains in-flight exchanges for
+ * up to {@code limits.drain_timeout}, then closes what is left. Thread-safe.
+ */
+public final class ProxyServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
+
+  private final ProxyConfig config;
+  private final ProxyContext px;
+  private final EventLoopGroup boss;
+  private final EventLoopGroup workers;
+  private final ExecutorService blocking;
+  private final ChannelGroup channels;
+  private final AtomicBoolean identityReady;
+  private final Channel listener;
+  private final AdminServer admin;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private ProxyServer(ProxyConfig config, ProxyContext px, EventLoopGroup boss, EventLoopGroup workers, ExecutorService blocking,
+      ChannelGroup channels, AtomicBoolean identityReady, Channel listener, AdminServer admin) {
+    this.config = config;
+    this.channels = channels;
+    this.identityReady = identityReady;
+    this.px = px;
+    this.boss = boss;
+    this.workers = workers;
+    this.blocking = blocking;
+    this.listener = listener;
+    this.admin = admin;
+  }
+
+  /** Starts a proxy from a validated configuration. */
+  public static ProxyServer start(ProxyConfig config, Clock clock, HttpTransportFactory googleTransport)
+      throws IOException, PolicyException, InterruptedException {
+    MethodCatalog catalog = MethodCatalog.bundled();
+    Set<String> issuerNames = new LinkedHashSet<>();
+    for (IssuerConfig i : config.identity().issuers()) {
+      issuerNames.add(i.name());
+    }
+    Policy policy = Policy.load(config.policy().file(), catalog, issuerNames);
+    SslContext tls = null;
+    if (config.listen().tls() != null) {
+      tls = SslContextBuilder.forServer(config.listen().tls().cert().toFile(), config.listen().tls().key().toFile())
+          .protocols("TLSv1.3", "TLSv1.2").build();
+    }
+    boolean epoll = Epoll.isAvailable();
+    IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    Class<? extends ServerSocketChannel> serverType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    Class<? extends SocketChannel> clientType = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+    EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("vp-accept", true), io);
+    EventLoopGroup workers = new MultiThreadIoEventLoopGroup(0, new DefaultThreadFactory("vp-io", true), io);
+    ThreadPoolExecutor blocking = new ThreadPoolExecutor(4, 32, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(10_000),
+        new DefaultThreadFactory("vp-blocking", true));
+    blocking.allowCoreThreadTimeOut(true);
+    ProxyMetrics metrics = new ProxyMetrics();
+    AuditLog audit = null;
+    TokenVerifier verifier = null;
+    GoogleTokenProvider tokens = null;
+    try {
+      audit = AuditLog.open(config.audit(), clock);
+      verifier = TokenVerifier.create(config.identity(), clock, blocking);
+      tokens = GoogleTokenProvider.create(config.credentials(), googleTransport, clock, blocking);
+      UpstreamConnections connections = new UpstreamConnections(clientType, config.upstream().connectTimeout(),
+          config.upstream().caFile(), config.upstream().maxIdlePerHost());
+      ProxyContext px = new ProxyContext(new Router(catalog), new AtomicReference<>(policy), verifier, tokens, audit,
+          config.audit().onFailure(), metrics, clock, config.limits(), new UpstreamHosts(config.upstream().urlTemplate()),
+          connections, config.upstream().responseTimeout(), new AtomicBoolean());
+      AtomicBoolean identityReady = new AtomicBoolean();
+      ChannelGroup channels = new DefaultChannelGroup("callers", GlobalEventExecutor.INSTANCE);
+      InetSocketAddress bind = resolve(config.listen().address());
+      Channel listener = new ServerBootstrap()
+          .group(boss, workers)
+          .channel(serverType)
+          .option(ChannelOption.SO_BACKLOG, 1024)
+          .childOption(ChannelOption.AUTO_READ, false)
+          .childOption(ChannelOption.TCP_NODELAY, true)
+          .childHandler(new ProxyChannelInitializer(px, tls, channels))
+          .bind(bind).sync().channel();
+      AdminServer admin = null;
+      if (config.admin().address() != null) {
+        AuditLog a = audit;
+        admin = AdminServer.start(resolve(config.admin().address()), boss, workers, serverType, metrics,
+            () -> !px.draining().get() && a.healthy() && identityReady.get());
+      }
+      ProxyServer server = new ProxyServer(config, px, boss, workers, blocking, channels, identityReady, listener, admin);
+      server.warmUpIdentity(0);
+      log.info("vertex-proxy listening on {}{}", listener.localAddress(), tls == null ? " (plain HTTP)" : " (TLS)");
+      return server;
+    } catch (IOException | RuntimeException | InterruptedException e) {
+      if (tokens != null) {
+        tokens.close();
+      }
+      if (verifier != null) {
+        verifier.close();
+      }
+      if (audit != null) {
+        audit.close();
+      }
+      workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+      boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+      blocking.shutdownNow();
+      throw e;
+    }
+  }
+
+  /** Fetches every issuer's keys so /readyz turns ready; retries with backoff while an issuer is unreachable. */
+  private void warmUpIdentity(int attempt) {
+    if (closed.get()) {
+      return;
+    }
+    px.verifier().warmUp().whenComplete((ok, err) -> {
+      if (err == null) {
+        identityReady.set(true);
+        return;
+      }
+      long delay = Math.min(30, 1L << Math.min(attempt, 5));
+      log.warn("identity warm-up failed (retrying in {}s): {}", delay, err.getMessage());
+      if (!closed.get()) {
+        workers.next().schedule(() -> warmUpIdentity(attempt + 1), delay, TimeUnit.SECONDS);
+      }
+    });
+  }
+
+  private static InetSocketAddress resolve(InetSocketAddress a) {
+    return a.isUnresolved() ? new InetSocketAddress(a.getHostString(), a.getPort()) : a;
+  }
+
+  public InetSocketAddress address() {
+    return (InetSocketAddress) listener.localAddress();
+  }
+
+  public InetSocketAddress adminAddress() {
+    return admin == null ? null : admin.address();
+  }
+
+  /** Swaps in a new policy after it validated; the running one stays when it did not (the exception says why). */
+  public void reloadPolicy() throws PolicyException {
+    Set<String> issuerNames = new LinkedHashSet<>();
+    for (IssuerConfig i : config.identity().issuers()) {
+      issuerNames.add(i.name());
+    }
+    px.policy().set(Policy.load(config.policy().file(), MethodCatalog.bundled(), issuerNames));
+  }
+
+  public String policyVersion() {
+    return px.policy().get().version();
+  }
+
+  /**
+   * Stops accepting, lets in-flight exchanges finish for up to {@code limits.drain_timeout} (their responses, and
+   * any further request on a kept-alive connection, carry {@code Connection: close}), then closes everything.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    px.draining().set(true);
+    listener.close().syncUninterruptibly();
+    long deadline = System.nanoTime() + px.limits().drainTimeout().toNanos();
+    while (px.metrics().inFlight().get() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    channels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+    if (admin != null) {
+      admin.close();
+    }
+    px.connections().close();
+    px.googleTokens().close();
+    px.verifier().close();
+    px.audit().close();
+    workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    blocking.shutdownNow();
+  }
+}

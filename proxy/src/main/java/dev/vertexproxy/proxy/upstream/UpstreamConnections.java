@@ -1,0 +1,155 @@
+package dev.vertexproxy.proxy.upstream;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+
+/**
+ * Keep-alive connections to Vertex, pooled per event loop and origin. A caller's exchange always uses a connection on
+ * its own event loop, so the relay never crosses threads and the per-loop pools need no locks. TLS uses the system
+ * trust store (plus {@code upstream.ca_file}), SNI and HTTPS hostname verification.
+ *
+ * <p>Thread-safety: {@link #acquire} and {@link #release} must be called on the given event loop.
+ */
+public final class UpstreamConnections implements AutoCloseable {
+  /** Name of the pipeline slot a caller fills with its response handler while it holds the connection. */
+  public static final String RELAY = "relay";
+  private static final AttributeKey<Origin> ORIGIN = AttributeKey.valueOf("vertex-proxy.origin");
+
+  private final Class<? extends Channel> channelType;
+  private final SslContext ssl;
+  private final Duration connectTimeout;
+  private final int maxIdlePerOrigin;
+  private final Map<EventLoop, Map<Origin, ArrayDeque<Channel>>> idle = new ConcurrentHashMap<>();
+
+  public UpstreamConnections(Class<? extends Channel> channelType, Duration connectTimeout, Path caFile, int maxIdlePerOrigin) throws IOException {
+    this.channelType = channelType;
+    this.connectTimeout = connectTimeout;
+    this.maxIdlePerOrigin = maxIdlePerOrigin;
+    try {
+      SslContextBuilder b = SslContextBuilder.forClient()
+          .protocols("TLSv1.3", "TLSv1.2")
+          .applicationProtocolConfig(new ApplicationProtocolConfig(
+              ApplicationProtocolConfig.Protocol.ALPN,
+              ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+              ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+              ApplicationProtocolNames.HTTP_1_1));
+      if (caFile != null) {
+        b.trustManager(TrustAnchors.systemPlus(caFile));
+      }
+      this.ssl = b.build();
+    } catch (SSLException e) {
+      throw new IOException("cannot set up upstream TLS: " + e.getMessage(), e);
+    }
+  }
+
+  /** A connection to {@code origin} on {@code loop}: an idle pooled one if there is one, else a new one. */
+  public Future<Channel> acquire(EventLoop loop, Origin origin) {
+    Promise<Channel> promise = loop.newPromise();
+    ArrayDeque<Channel> pool = pool(loop, origin);
+    Channel ch;
+    while ((ch = pool.pollLast()) != null) {
+      if (ch.isActive()) {
+        return promise.setSuccess(ch);
+      }
+    }
+    Bootstrap b = new Bootstrap()
+        .group(loop)
+        .channel(channelType)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()))
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.AUTO_READ, false)
+        .handler(new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel c) {
+            ChannelPipeline p = c.pipeline();
+            if (origin.tls()) {
+              SslHandler h = ssl.newHandler(c.alloc(), origin.host(), origin.port());
+              SSLEngine engine = h.engine();
+              SSLParameters params = engine.getSSLParameters();
+              params.setEndpointIdentificationAlgorithm("HTTPS");
+              engine.setSSLParameters(params);
+              h.setHandshakeTimeoutMillis(connectTimeout.toMillis());
+              p.addLast("tls", h);
+            }
+            p.addLast("http", new HttpClientCodec(8192, 64 * 1024, 64 * 1024, true));
+          }
+        });
+    ChannelFuture f = b.connect(origin.host(), origin.port());
+    f.addListener(x -> {
+      if (!x.isSuccess()) {
+        promise.tryFailure(x.cause());
+        return;
+      }
+      Channel c = f.channel();
+      c.attr(ORIGIN).set(origin);
+      c.closeFuture().addListener(closed -> pool.remove(c));
+      SslHandler tls = c.pipeline().get(SslHandler.class);
+      if (tls == null) {
+        promise.trySuccess(c);
+      } else {
+        tls.handshakeFuture().addListener(h -> {
+          if (h.isSuccess()) {
+            promise.trySuccess(c);
+          } else {
+            c.close();
+            promise.tryFailure(h.cause());
+          }
+        });
+        c.read();
+      }
+    });
+    return promise;
+  }
+
+  /** Returns a connection whose last exchange ended cleanly; it is closed instead when the pool is full. */
+  public void release(Channel ch) {
+    Origin origin = ch.attr(ORIGIN).get();
+    if (!ch.isActive() || origin == null || maxIdlePerOrigin == 0) {
+      ch.close();
+      return;
+    }
+    ArrayDeque<Channel> pool = pool(ch.eventLoop(), origin);
+    if (pool.size() >= maxIdlePerOrigin) {
+      ch.close();
+      return;
+    }
+    pool.addLast(ch);
+    // An idle pooled connection is read from, so that a close by the server is noticed and it leaves the pool.
+    ch.read();
+  }
+
+  private ArrayDeque<Channel> pool(EventLoop loop, Origin origin) {
+    return idle.computeIfAbsent(loop, l -> new HashMap<>()).computeIfAbsent(origin, o -> new ArrayDeque<>());
+  }
+
+  @Override
+  public void close() {
+    for (Map.Entry<EventLoop, Map<Origin, ArrayDeque<Channel>>> e : idle.entrySet()) {
+      e.getKey().execute(() -> e.getValue().values().forEach(q -> q.forEach(Channel::close)));
+    }
+  }
+}
