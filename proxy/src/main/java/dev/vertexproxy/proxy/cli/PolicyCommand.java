@@ -68,7 +68,7 @@ public final class PolicyCommand implements Callable<Integer> {
   }
 
   private static RequestRouter catalogRouter(MethodCatalog catalog) {
-    return (method, path) -> { throw new RouteException("route-not-found", "request routing is not available in this build"); }; // LEAD: wire Router
+    return new dev.vertexproxy.policy.route.Router(catalog)::route;
   }
 
   @Override

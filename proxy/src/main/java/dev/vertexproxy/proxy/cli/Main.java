@@ -1,0 +1,38 @@
+package dev.vertexproxy.proxy.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code vertex-proxy} command line: one entry point for the proxy, dev mode and the reviewer tools. */
+@Command(
+    name = "vertex-proxy",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Least-privilege, keyless, audited access to Google Vertex AI.",
+    subcommands = {ServeCommand.class, DevCommand.class, PolicyCommand.class, AuditCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+  @CommandLine.Spec
+  CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs a command line and returns its exit code (tests call this instead of {@link #main}). */
+  public static int run(String... args) {
+    return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"vertex-proxy " + (v == null ? "(development build)" : v)};
+    }
+  }
+}

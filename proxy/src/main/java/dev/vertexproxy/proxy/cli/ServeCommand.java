@@ -1,0 +1,63 @@
+package dev.vertexproxy.proxy.cli;
+
+import com.google.api.client.http.javanet.NetHttpTransport;
+import dev.vertexproxy.policy.PolicyException;
+import dev.vertexproxy.proxy.config.ConfigException;
+import dev.vertexproxy.proxy.config.ConfigLoader;
+import dev.vertexproxy.proxy.config.ProxyConfig;
+import dev.vertexproxy.proxy.server.ProxyServer;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code vertex-proxy serve --config proxy.yaml}: runs the proxy until SIGTERM/SIGINT, then drains. */
+@Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the proxy.")
+final class ServeCommand implements Callable<Integer> {
+  @Option(names = {"-c", "--config"}, required = true, description = "Path to proxy.yaml.")
+  Path config;
+
+  @Option(names = "--check", description = "Validate the configuration and policy, then exit.")
+  boolean check;
+
+  @Override
+  public Integer call() throws Exception {
+    ProxyConfig cfg;
+    try {
+      cfg = new ConfigLoader().load(config);
+    } catch (ConfigException e) {
+      System.err.println("invalid configuration:");
+      e.problems().forEach(p -> System.err.println("  " + p));
+      return 2;
+    }
+    if (check) {
+      try {
+        dev.vertexproxy.policy.Policy.load(cfg.policy().file(), dev.vertexproxy.policy.catalog.MethodCatalog.bundled(),
+            cfg.identity().issuers().stream().map(dev.vertexproxy.proxy.config.IssuerConfig::name).collect(java.util.stream.Collectors.toSet()));
+      } catch (PolicyException e) {
+        System.err.println("invalid policy:");
+        System.err.println(e.getMessage());
+        return 2;
+      }
+      System.out.println("configuration and policy are valid");
+      return 0;
+    }
+    ProxyServer server;
+    try {
+      server = ProxyServer.start(cfg, Clock.systemUTC(), NetHttpTransport::new);
+    } catch (PolicyException e) {
+      System.err.println("invalid policy:");
+      System.err.println(e.getMessage());
+      return 2;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.close();
+      stopped.countDown();
+    }, "vertex-proxy-shutdown"));
+    stopped.await();
+    return 0;
+  }
+}
