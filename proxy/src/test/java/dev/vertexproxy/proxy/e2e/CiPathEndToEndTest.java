@@ -1,0 +1,252 @@
+package dev.vertexproxy.proxy.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.PlainJWT;
+import com.nimbusds.jwt.SignedJWT;
+import dev.vertexproxy.proxy.audit.AuditVerifier;
+import dev.vertexproxy.proxy.cli.Main;
+import dev.vertexproxy.proxy.dev.DevMode;
+import dev.vertexproxy.proxy.dev.VertexEmulator;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The CI path end to end, over real sockets: dev issuer → proxy → (google-auth → STS + IAM emulators) → Vertex
+ * emulator, exactly as {@code vertex-proxy dev} wires it.
+ */
+class CiPathEndToEndTest {
+  @TempDir
+  static Path state;
+  static DevStack stack;
+  static final List<String> requestIds = new ArrayList<>();
+
+  @BeforeAll
+  static void start() throws Exception {
+    stack = new DevStack(DevMode.start(DevMode.Options.forTests(state)));
+  }
+
+  @AfterAll
+  static void stop() {
+    if (stack != null) {
+      stack.dev.close();
+    }
+  }
+
+  @BeforeEach
+  void clearEmulator() {
+    stack.dev.vertex().clear();
+  }
+
+  private static HttpResponse<String> track(HttpResponse<String> r) {
+    r.headers().firstValue("x-vertex-proxy-request-id").ifPresent(requestIds::add);
+    return r;
+  }
+
+  @Test
+  void devJsonHasTheContractKeys() throws IOException {
+    JsonNode dev = DevStack.JSON.readTree(state.resolve("dev.json").toFile());
+    for (String key : List.of("proxy_url", "admin_url", "issuer", "issuer_name", "mint_url", "audit_dir", "policy_file", "example_path")) {
+      assertThat(dev.hasNonNull(key)).as(key).isTrue();
+    }
+    assertThat(dev.get("issuer_name").asText()).isEqualTo("gitlab");
+  }
+
+  @Test
+  void generateContentV1AndV1beta1AreServedWithTheRulesServiceAccount() throws Exception {
+    String jwt = stack.mint(Map.of());
+    for (String path : List.of(stack.examplePath(), stack.examplePath().replace("/v1/", "/v1beta1/"))) {
+      HttpResponse<String> r = track(stack.post(path, "Bearer " + jwt, DevStack.BODY, "Cookie", "session=caller-secret-cookie"));
+      assertThat(r.statusCode()).as(path + " " + r.body()).isEqualTo(200);
+      JsonNode body = DevStack.JSON.readTree(r.body());
+      assertThat(body.at("/candidates/0/content/parts/0/text").asText()).contains("Hello, Vertex");
+      assertThat(r.headers().firstValue("authorization")).isEmpty();
+      assertThat(r.body()).doesNotContain("ya29.");
+      assertThat(r.headers().map().keySet()).doesNotContain("x-emulator-hop", "X-Emulator-Hop");
+    }
+    List<VertexEmulator.SeenRequest> seen = stack.dev.vertex().seen();
+    assertThat(seen).hasSize(2);
+    for (VertexEmulator.SeenRequest s : seen) {
+      assertThat(s.principal()).isEqualTo(DevMode.SERVICE_ACCOUNT);
+      String allHeaders = s.headers().toString();
+      assertThat(allHeaders).doesNotContain(jwt).doesNotContain("caller-secret-cookie");
+      assertThat(s.headers().keySet().stream().map(k -> k.toLowerCase()).toList()).doesNotContain("cookie", "proxy-authorization");
+    }
+  }
+
+  @Test
+  void streamGenerateContentDeliversEventsAsTheyArePaced() throws Exception {
+    stack.dev.vertex().streamPacing(Duration.ofMillis(300), 4);
+    String jwt = stack.mint(Map.of());
+    String path = stack.examplePath().replace(":generateContent", ":streamGenerateContent?alt=sse");
+    HttpRequest req = HttpRequest.newBuilder(URI.create(stack.proxyUrl() + path))
+        .header("Authorization", "Bearer " + jwt).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(DevStack.BODY)).build();
+    long start = System.nanoTime();
+    HttpResponse<Stream<String>> r = stack.http.send(req, HttpResponse.BodyHandlers.ofLines());
+    assertThat(r.statusCode()).isEqualTo(200);
+    r.headers().firstValue("x-vertex-proxy-request-id").ifPresent(requestIds::add);
+    assertThat(r.headers().firstValue("content-type").orElse("")).startsWith("text/event-stream");
+    List<Long> arrivals = new ArrayList<>();
+    List<String> events = new ArrayList<>();
+    r.body().forEach(line -> {
+      if (line.startsWith("data:")) {
+        arrivals.add((System.nanoTime() - start) / 1_000_000);
+        events.add(line);
+      }
+    });
+    assertThat(events).hasSize(4);
+    // paced 300 ms apart upstream: if the proxy buffered, all four would arrive together at the end
+    assertThat(arrivals.get(3) - arrivals.get(0)).as("arrival times %s", arrivals).isGreaterThanOrEqualTo(600);
+    assertThat(DevStack.JSON.readTree(events.get(0).substring(5).trim()).has("candidates")).isTrue();
+  }
+
+  @Test
+  void badCredentialsAre401InGoogleShapeAndNeverReachVertex() throws Exception {
+    RSAKey issuerKey = stack.dev.issuer().signingKey();
+    RSAKey otherKey = new RSAKeyGenerator(2048).keyID(issuerKey.getKeyID()).generate();
+    Map<String, Object> base = DevStack.JSON.convertValue(
+        DevStack.JSON.readTree(SignedJWT.parse(stack.mint(Map.of())).getPayload().toString()), Map.class);
+    JWTClaimsSet claims = JWTClaimsSet.parse(base);
+
+    Map<String, String> cases = new java.util.LinkedHashMap<>();
+    cases.put("no token", null);
+    cases.put("not bearer", "Basic dXNlcjpwYXNz");
+    cases.put("malformed", "Bearer not.a.jwt");
+    cases.put("bad signature", "Bearer " + sign(claims, otherKey));
+    cases.put("unknown issuer", "Bearer " + stack.mint(Map.of("iss", "https://gitlab.evil.example")));
+    cases.put("wrong audience", "Bearer " + stack.mint(Map.of("aud", "https://someone-else.example")));
+    long now = Instant.now().getEpochSecond();
+    cases.put("expired", "Bearer " + stack.mint(Map.of("iat", now - 7200, "nbf", now - 7200, "exp", now - 3600)));
+    cases.put("alg none", "Bearer " + new PlainJWT(claims).serialize());
+    SignedJWT hs = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID(issuerKey.getKeyID()).type(JOSEObjectType.JWT).build(), claims);
+    hs.sign(new MACSigner(issuerKey.toRSAPublicKey().getEncoded()));
+    cases.put("HS256 with the public key", "Bearer " + hs.serialize());
+
+    for (Map.Entry<String, String> c : cases.entrySet()) {
+      HttpResponse<String> r = track(stack.post(stack.examplePath(), c.getValue(), DevStack.BODY));
+      assertThat(r.statusCode()).as(c.getKey() + ": " + r.body()).isEqualTo(401);
+      JsonNode err = DevStack.JSON.readTree(r.body()).get("error");
+      assertThat(err.get("code").asInt()).isEqualTo(401);
+      assertThat(err.get("status").asText()).isEqualTo("UNAUTHENTICATED");
+      assertThat(err.get("message").asText()).isNotBlank();
+      if (c.getValue() != null && c.getValue().length() > 20) {
+        assertThat(r.body()).doesNotContain(c.getValue().substring(7));
+      }
+    }
+    assertThat(stack.dev.vertex().seen()).isEmpty();
+  }
+
+  @Test
+  void claimsNoRuleAllowsAre403WithAReason() throws Exception {
+    String other = stack.mint(Map.of("project_path", "acme/other"));
+    HttpResponse<String> r = track(stack.post(stack.examplePath(), "Bearer " + other, DevStack.BODY));
+    assertThat(r.statusCode()).isEqualTo(403);
+    JsonNode err = DevStack.JSON.readTree(r.body()).get("error");
+    assertThat(err.get("status").asText()).isEqualTo("PERMISSION_DENIED");
+    assertThat(err.at("/details/0/reason").asText()).isEqualTo("identity-not-matched");
+
+    String blocked = stack.mint(Map.of("user_login", "mallory"));
+    HttpResponse<String> d = track(stack.post(stack.examplePath(), "Bearer " + blocked, DevStack.BODY));
+    assertThat(d.statusCode()).isEqualTo(403);
+    assertThat(DevStack.JSON.readTree(d.body()).at("/error/details/0/reason").asText()).isEqualTo("denied-by-rule");
+
+    String jwt = stack.mint(Map.of());
+    HttpResponse<String> wrongProject = track(stack.post(
+        stack.examplePath().replace("dev-project", "someone-elses-project"), "Bearer " + jwt, DevStack.BODY));
+    assertThat(wrongProject.statusCode()).isEqualTo(403);
+    assertThat(stack.dev.vertex().seen()).isEmpty();
+  }
+
+  @Test
+  void unknownAndNonCanonicalPathsAreRefusedBeforeIdentity() throws Exception {
+    String jwt = stack.mint(Map.of());
+    HttpResponse<String> unknown = track(stack.post("/v1/projects/dev-project/locations/us-central1/nonsense/x:doIt", "Bearer " + jwt, "{}"));
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(DevStack.JSON.readTree(unknown.body()).at("/error/status").asText()).isEqualTo("NOT_FOUND");
+    HttpResponse<String> dotted = track(stack.post(
+        "/v1/projects/dev-project/locations/us-central1/publishers/google/models/%2e%2e/gemini-2.0-flash:generateContent", "Bearer " + jwt, "{}"));
+    assertThat(dotted.statusCode()).isEqualTo(400);
+    HttpResponse<String> keyInQuery = track(stack.post(stack.examplePath() + "?key=AIzaSECRET", "Bearer " + jwt, "{}"));
+    assertThat(keyInQuery.statusCode()).isEqualTo(400);
+    assertThat(keyInQuery.body()).doesNotContain("AIzaSECRET");
+    assertThat(stack.dev.vertex().seen()).isEmpty();
+  }
+
+  @Test
+  void everyExchangeLeavesExactlyOneAuditRecordAndTheChainVerifies() throws Exception {
+    // a few more exchanges of every kind, on top of whatever other tests ran before
+    String jwt = stack.mint(Map.of());
+    List<String> ids = new ArrayList<>();
+    ids.add(track(stack.post(stack.examplePath(), "Bearer " + jwt, DevStack.BODY)).headers().firstValue("x-vertex-proxy-request-id").orElseThrow());
+    ids.add(track(stack.post(stack.examplePath(), null, DevStack.BODY)).headers().firstValue("x-vertex-proxy-request-id").orElseThrow());
+    ids.add(track(stack.post("/v1/nowhere", "Bearer " + jwt, "{}")).headers().firstValue("x-vertex-proxy-request-id").orElseThrow());
+    List<String> all;
+    synchronized (requestIds) {
+      all = List.copyOf(requestIds);
+    }
+    List<JsonNode> records = stack.awaitAudit(all);
+    Map<String, Integer> perId = new HashMap<>();
+    for (JsonNode r : records) {
+      perId.merge(r.get("request_id").asText(), 1, Integer::sum);
+    }
+    assertThat(perId.keySet()).containsAll(all);
+    assertThat(perId.values()).allMatch(n -> n == 1);
+
+    JsonNode allowed = records.stream().filter(r -> r.get("request_id").asText().equals(ids.get(0))).findFirst().orElseThrow();
+    assertThat(allowed.get("decision").asText()).isEqualTo("allow");
+    assertThat(allowed.get("rule").asText()).isEqualTo("forecasting-ci-gemini");
+    assertThat(allowed.get("google_principal").asText()).isEqualTo(DevMode.SERVICE_ACCOUNT);
+    assertThat(allowed.get("method").asText()).isEqualTo("publishers.models.generateContent");
+    assertThat(allowed.get("project").asText()).isEqualTo("dev-project");
+    assertThat(allowed.get("location").asText()).isEqualTo("us-central1");
+    assertThat(allowed.get("status").asInt()).isEqualTo(200);
+    assertThat(allowed.at("/caller/claims/project_path").asText()).isEqualTo("acme/ml/forecasting");
+    for (String field : List.of("time", "request_id", "source_ip", "http_method", "path", "resource", "reason", "duration_ms",
+        "bytes_in", "bytes_out", "policy_version", "seq", "prev_hash", "hash")) {
+      assertThat(allowed.has(field)).as(field).isTrue();
+    }
+    String trail = Files.readString(Files.list(stack.auditDir()).filter(p -> p.toString().endsWith(".jsonl")).findFirst().orElseThrow());
+    assertThat(trail).doesNotContain(jwt).doesNotContain("ya29.").doesNotContain("caller-secret-cookie");
+
+    assertThat(AuditVerifier.verify(stack.auditDir()).ok()).isTrue();
+    assertThat(Main.run("audit", "verify", stack.auditDir().toString())).isZero();
+  }
+
+  private static String sign(JWTClaimsSet claims, RSAKey key) throws Exception {
+    SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).type(JOSEObjectType.JWT).build(), claims);
+    jwt.sign(new RSASSASigner(key));
+    return jwt.serialize();
+  }
+
+  @SuppressWarnings("unused")
+  private static final Set<String> UNUSED = Set.of(new String(new byte[0], StandardCharsets.UTF_8), Date.class.getName());
+}
