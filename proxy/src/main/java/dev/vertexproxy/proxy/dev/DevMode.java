@@ -75,7 +75,13 @@ public final class DevMode implements AutoCloseable {
       issuer = DevIssuer.start(new InetSocketAddress("127.0.0.1", 0), AUDIENCE);
       google = GoogleEmulator.start(new InetSocketAddress("127.0.0.1", 0), clock);
       google.trustIssuer(issuer.issuer(), issuer.jwksUri());
-      vertex = VertexEmulator.start(new InetSocketAddress("127.0.0.1", 0), google, clock);
+      // Vertex is only reachable over TLS, so the emulator is too: every dev request exercises the proxy's upstream
+      // trust, SNI and hostname verification, with the emulator's certificate as the one extra trust anchor.
+      DevCertificates vertexTls = DevCertificates.selfSigned("vertex-proxy Vertex AI emulator", clock, new String[] {"localhost"});
+      Path vertexCa = state.resolve("vertex-emulator-ca.pem");
+      vertexTls.writeCertificatePem(vertexCa);
+      vertex = VertexEmulator.start(new InetSocketAddress("127.0.0.1", 0), google, clock,
+          io.netty.handler.ssl.SslContextBuilder.forServer(vertexTls.key(), vertexTls.certificate()).build());
 
       Path credentials = state.resolve("google-credentials.json");
       Files.writeString(credentials, externalAccountJson(google, issuer), StandardCharsets.UTF_8);
@@ -86,7 +92,7 @@ public final class DevMode implements AutoCloseable {
         }
       }
       Path audit = state.resolve("audit");
-      Map<String, Object> cfg = devConfig(o, issuer, google, vertex, policy, credentials, audit);
+      Map<String, Object> cfg = devConfig(o, issuer, google, vertex, vertexCa, policy, credentials, audit);
       if (o.extraConfig() != null) {
         Object extra = yaml().load(Files.readString(o.extraConfig(), StandardCharsets.UTF_8));
         if (!(extra instanceof Map<?, ?>)) {
@@ -106,7 +112,7 @@ public final class DevMode implements AutoCloseable {
       }
       ProxyServer proxy = ProxyServer.start(config, clock, () -> transport);
 
-      String proxyUrl = "http://" + o.host() + ":" + proxy.address().getPort();
+      String proxyUrl = (config.listen().tls() == null ? "http://" : "https://") + o.host() + ":" + proxy.address().getPort();
       Map<String, Object> info = new LinkedHashMap<>();
       info.put("proxy_url", proxyUrl);
       info.put("admin_url", proxy.adminAddress() == null ? null : "http://" + o.host() + ":" + proxy.adminAddress().getPort());
@@ -141,12 +147,14 @@ public final class DevMode implements AutoCloseable {
   }
 
   private static Map<String, Object> devConfig(Options o, DevIssuer issuer, GoogleEmulator google, VertexEmulator vertex,
-      Path policy, Path credentials, Path audit) {
+      Path vertexCa, Path policy, Path credentials, Path audit) {
     Map<String, Object> cfg = new LinkedHashMap<>();
     cfg.put("listen", map("address", o.host() + ":" + o.port()));
     cfg.put("admin", map("address", o.host() + ":" + o.adminPort()));
-    URI v = vertex.baseUri();
-    cfg.put("upstream", map("url_template", "http://" + v.getHost() + ":" + v.getPort()));
+    Map<String, Object> up = new LinkedHashMap<>();
+    up.put("url_template", vertex.baseUri().toString());
+    up.put("ca_file", vertexCa.toString());
+    cfg.put("upstream", up);
     Map<String, Object> iss = new LinkedHashMap<>();
     iss.put("name", ISSUER_NAME);
     iss.put("issuer", issuer.issuer().toString());

@@ -1,30 +1,12 @@
 package dev.vertexproxy.proxy.dev;
 
-import java.math.BigInteger;
 import java.net.InetAddress;
 import java.security.GeneralSecurityException;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.KeyStore;
-import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Clock;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.Date;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x509.BasicConstraints;
-import org.bouncycastle.asn1.x509.Extension;
-import org.bouncycastle.asn1.x509.GeneralName;
-import org.bouncycastle.asn1.x509.GeneralNames;
-import org.bouncycastle.cert.X509v3CertificateBuilder;
-import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
-import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
-import org.bouncycastle.operator.OperatorCreationException;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 /**
  * A throw-away self-signed TLS identity for the Google emulator. It exists because google-auth-library 1.57 refuses
@@ -46,29 +28,12 @@ final class GoogleEmulatorTls {
   /** A certificate valid for {@code localhost}, 127.0.0.1 and the bound address. */
   static GoogleEmulatorTls selfSigned(InetAddress boundAddress, Clock clock) {
     try {
-      KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-      generator.initialize(new ECGenParameterSpec("secp256r1"));
-      KeyPair keyPair = generator.generateKeyPair();
-      X500Name subject = new X500Name("CN=vertex-proxy Google emulator");
-      Instant now = clock.instant();
-      X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
-          subject,
-          new BigInteger(64, new SecureRandom()),
-          Date.from(now.minus(Duration.ofDays(1))),
-          Date.from(now.plus(Duration.ofDays(30))),
-          subject,
-          keyPair.getPublic());
-      builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
-      builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
-          new GeneralName(GeneralName.dNSName, "localhost"),
-          new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
-          new GeneralName(GeneralName.iPAddress, boundAddress.getHostAddress())}));
-      X509Certificate certificate = new JcaX509CertificateConverter()
-          .getCertificate(builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(keyPair.getPrivate())));
-
+      DevCertificates tls = DevCertificates.selfSigned("vertex-proxy Google emulator", clock, new String[] {"localhost"},
+          InetAddress.getByName("127.0.0.1"), boundAddress);
+      X509Certificate certificate = tls.certificate();
       KeyStore serverKeys = KeyStore.getInstance("PKCS12");
       serverKeys.load(null, null);
-      serverKeys.setKeyEntry("emulator", keyPair.getPrivate(), NO_PASSWORD, new X509Certificate[] {certificate});
+      serverKeys.setKeyEntry("emulator", tls.key(), NO_PASSWORD, new X509Certificate[] {certificate});
       KeyManagerFactory keyManagers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       keyManagers.init(serverKeys, NO_PASSWORD);
       SSLContext context = SSLContext.getInstance("TLS");
@@ -78,7 +43,7 @@ final class GoogleEmulatorTls {
       trust.load(null, null);
       trust.setCertificateEntry("google-emulator", certificate);
       return new GoogleEmulatorTls(context, trust);
-    } catch (GeneralSecurityException | OperatorCreationException | java.io.IOException e) {
+    } catch (GeneralSecurityException | java.io.IOException e) {
       throw new IllegalStateException("cannot create the Google emulator's TLS certificate", e);
     }
   }

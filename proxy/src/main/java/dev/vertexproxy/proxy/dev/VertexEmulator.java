@@ -67,13 +67,15 @@ public final class VertexEmulator implements AutoCloseable {
   private final AtomicReference<Pacing> pacing;
 
   private VertexEmulator(EventLoopGroup group, Channel serverChannel, List<SeenRequest> seen,
-      AtomicReference<Pacing> pacing) {
+      AtomicReference<Pacing> pacing, boolean tls) {
     this.group = group;
     this.serverChannel = serverChannel;
     this.seen = seen;
     this.pacing = pacing;
     InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
-    this.baseUri = URI.create("http://" + bound.getAddress().getHostAddress() + ":" + bound.getPort());
+    this.baseUri = tls
+        ? URI.create("https://localhost:" + bound.getPort())
+        : URI.create("http://" + bound.getAddress().getHostAddress() + ":" + bound.getPort());
   }
 
   /**
@@ -83,6 +85,14 @@ public final class VertexEmulator implements AutoCloseable {
    * @param clock  decides token expiry and every timestamp in answers
    */
   public static VertexEmulator start(InetSocketAddress bind, IssuedTokens tokens, Clock clock) {
+    return start(bind, tokens, clock, null);
+  }
+
+  /**
+   * Like {@link #start(InetSocketAddress, IssuedTokens, Clock)}, serving HTTPS with {@code tls} when it is not null,
+   * as Vertex does; the proxy's upstream TLS (trust, SNI, hostname verification) is tested against this.
+   */
+  public static VertexEmulator start(InetSocketAddress bind, IssuedTokens tokens, Clock clock, io.netty.handler.ssl.SslContext tls) {
     Objects.requireNonNull(bind, "bind");
     Objects.requireNonNull(tokens, "tokens");
     Objects.requireNonNull(clock, "clock");
@@ -99,6 +109,9 @@ public final class VertexEmulator implements AutoCloseable {
           .childHandler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
+              if (tls != null) {
+                ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+              }
               ch.pipeline()
                   .addLast("http", new HttpServerCodec())
                   .addLast("aggregate", new HttpObjectAggregator(MAX_BODY_BYTES))
@@ -108,7 +121,7 @@ public final class VertexEmulator implements AutoCloseable {
           .bind(bind)
           .sync()
           .channel();
-      return new VertexEmulator(group, channel, seen, pacing);
+      return new VertexEmulator(group, channel, seen, pacing, tls != null);
     } catch (InterruptedException e) {
       group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
       Thread.currentThread().interrupt();
