@@ -41,6 +41,10 @@ final class Exchange {
   /** The caller's request headers, kept only until the request head goes upstream. */
   io.netty.handler.codec.http.HttpHeaders requestHeaders;
   boolean chunked;
+  long declaredBodyBytes;
+  /** Answered before its body was read: the rest of the body is being read and dropped. */
+  boolean discarding;
+  long discarded;
   boolean requestComplete;
   boolean relaying;
   boolean responseStarted;

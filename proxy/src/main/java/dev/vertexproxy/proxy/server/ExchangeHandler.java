@@ -37,6 +37,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.concurrent.CompletionException;
@@ -65,12 +66,16 @@ import org.slf4j.LoggerFactory;
 final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(ExchangeHandler.class);
   private static final String TIMEOUT = "response-timeout";
+  /** A refused request's unread body up to this size is read and dropped to keep the connection; larger closes it. */
+  private static final long DISCARD_LIMIT = 64 * 1024;
 
   private final ProxyContext px;
   private ChannelHandlerContext ctx;
   private Exchange current;
   private Channel backend;
   private ScheduledFuture<?> headerTimer;
+  private final ArrayDeque<Object> stash = new ArrayDeque<>();
+  private boolean dispatching;
 
   ExchangeHandler(ProxyContext px) {
     this.px = px;
@@ -99,11 +104,39 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       end(ex);
     }
     closeBackend();
+    releaseStash();
     ctx.fireChannelInactive();
   }
 
+  /**
+   * Every decoded message goes through the stash, in order. One socket read can carry the rest of this request and the
+   * next (pipelined) one; messages of a later request wait here until the current exchange has ended.
+   */
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    stash.add(msg);
+    dispatchStash();
+  }
+
+  private void dispatchStash() {
+    if (dispatching) {
+      return; // re-entered from a step below: the loop further up the stack carries on
+    }
+    dispatching = true;
+    try {
+      Object msg;
+      while ((current == null || !current.requestComplete) && (msg = stash.poll()) != null) {
+        dispatch(msg);
+      }
+    } finally {
+      dispatching = false;
+    }
+    if (current == null && ctx.channel().isActive()) {
+      ctx.read(); // idle between exchanges: wait for the next request
+    }
+  }
+
+  private void dispatch(Object msg) {
     if (msg instanceof HttpRequest req) {
       onRequestHead(req);
     }
@@ -126,10 +159,14 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     String requestId = newRequestId();
     String sourceIp = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : null;
     boolean expect = HttpUtil.is100ContinueExpected(req);
+    // after a decoding failure the codec discards the rest of the connection's bytes: answer, then close
+    boolean keepAlive = HttpUtil.isKeepAlive(req) && !px.draining().get() && req.decoderResult().isSuccess();
     Exchange ex = new Exchange(requestId, System.nanoTime(), px.clock().instant(), sourceIp, req.method().name(), req.uri(),
-        req.headers().get(HttpHeaderNames.USER_AGENT), HttpUtil.isKeepAlive(req) && !px.draining().get(), expect);
+        req.headers().get(HttpHeaderNames.USER_AGENT), keepAlive, expect);
     ex.requestHeaders = req.headers();
     ex.chunked = HttpUtil.isTransferEncodingChunked(req);
+    // -1 when unknown (chunked); 0 when the request has no body at all
+    ex.declaredBodyBytes = ex.chunked ? -1 : HttpUtil.getContentLength(req, 0L);
     current = ex;
     px.metrics().inFlight().incrementAndGet();
 
@@ -176,9 +213,22 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
 
   private void onRequestContent(HttpContent content) {
     Exchange ex = current;
-    if (ex == null || ex.ended || ex.requestComplete) {
-      // The body of a request we already answered: the connection is closing (see refuse), so just drop it.
+    if (ex == null || ex.ended) {
+      // The body of a request we already answered: read and drop it so the connection can carry the next request.
+      boolean last = content instanceof LastHttpContent;
+      long n = content.content().readableBytes();
       content.release();
+      if (ex != null && ex.discarding) {
+        ex.discarded += n;
+        if (last) {
+          ex.discarding = false;
+          nextRequestOrClose(true);
+        } else if (ex.discarded > DISCARD_LIMIT) {
+          ctx.close();
+        } else {
+          ctx.read();
+        }
+      }
       return;
     }
     ex.bytesIn += content.content().readableBytes();
@@ -515,7 +565,8 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       ex.decision = "deny"; // refused before the policy allowed anything
     }
     ex.reason = refusal.reason();
-    boolean keepOpen = ex.keepAlive && ex.requestComplete && !px.draining().get();
+    boolean drainBody = !ex.requestComplete && ex.declaredBodyBytes >= 0 && ex.declaredBodyBytes - ex.bytesIn <= DISCARD_LIMIT;
+    boolean keepOpen = ex.keepAlive && !px.draining().get() && (ex.requestComplete || drainBody);
     FullHttpResponse res = ErrorResponses.of(ctx.alloc(), refusal, ex.requestId);
     if (!keepOpen) {
       res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
@@ -524,7 +575,12 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     ex.responseStarted = true;
     ctx.writeAndFlush(res).addListener(f -> {
       end(ex);
-      nextRequestOrClose(keepOpen && f.isSuccess());
+      if (keepOpen && f.isSuccess() && !ex.requestComplete) {
+        ex.discarding = true;
+        ctx.read();
+      } else {
+        nextRequestOrClose(keepOpen && f.isSuccess());
+      }
     });
   }
 
@@ -567,12 +623,20 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
 
   private void nextRequestOrClose(boolean keepOpen) {
     if (!keepOpen) {
+      releaseStash();
       ctx.close();
       return;
     }
     current = null;
     armHeaderTimer();
-    ctx.read();
+    dispatchStash();
+  }
+
+  private void releaseStash() {
+    Object m;
+    while ((m = stash.poll()) != null) {
+      ReferenceCountUtil.release(m);
+    }
   }
 
   private void closeBackend() {

@@ -149,7 +149,8 @@ public final class UpstreamConnections implements AutoCloseable {
   @Override
   public void close() {
     for (Map.Entry<EventLoop, Map<Origin, ArrayDeque<Channel>>> e : idle.entrySet()) {
-      e.getKey().execute(() -> e.getValue().values().forEach(q -> q.forEach(Channel::close)));
+      // copy first: closing a channel removes it from its deque (close listener)
+      e.getKey().execute(() -> e.getValue().values().forEach(q -> new java.util.ArrayList<>(q).forEach(Channel::close)));
     }
   }
 }
