@@ -21,17 +21,14 @@ import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -241,12 +238,37 @@ class CiPathEndToEndTest {
     assertThat(Main.run("audit", "verify", stack.auditDir().toString())).isZero();
   }
 
+  @Test
+  void adminEndpointsReportHealthReadinessAndMetricsWithoutIdentities() throws Exception {
+    String admin = (String) stack.dev.info().get("admin_url");
+    String jwt = stack.mint(Map.of());
+    track(stack.post(stack.examplePath(), "Bearer " + jwt, DevStack.BODY));
+    track(stack.post(stack.examplePath(), null, DevStack.BODY));
+    assertThat(adminGet(admin + "/healthz").statusCode()).isEqualTo(200);
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    HttpResponse<String> ready = adminGet(admin + "/readyz");
+    while (ready.statusCode() != 200 && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+      ready = adminGet(admin + "/readyz");
+    }
+    assertThat(ready.statusCode()).isEqualTo(200);
+    String metrics = adminGet(admin + "/metrics").body();
+    assertThat(metrics)
+        .contains("vertex_proxy_requests_seconds_count{decision=\"allow\",method=\"publishers.models.generateContent\",reason=\"allowed\",status=\"200\"}")
+        .contains("reason=\"token-missing\",status=\"401\"")
+        .contains("vertex_proxy_exchanges_in_flight")
+        .doesNotContain("acme/ml/forecasting")
+        .doesNotContain(jwt);
+    assertThat(adminGet(admin + "/nope").statusCode()).isEqualTo(404);
+  }
+
+  private static HttpResponse<String> adminGet(String url) throws Exception {
+    return stack.http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(), HttpResponse.BodyHandlers.ofString());
+  }
+
   private static String sign(JWTClaimsSet claims, RSAKey key) throws Exception {
     SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).type(JOSEObjectType.JWT).build(), claims);
     jwt.sign(new RSASSASigner(key));
     return jwt.serialize();
   }
-
-  @SuppressWarnings("unused")
-  private static final Set<String> UNUSED = Set.of(new String(new byte[0], StandardCharsets.UTF_8), Date.class.getName());
 }
