@@ -1,5 +1,6 @@
 package dev.vertexproxy.proxy.credentials;
 
+import dev.vertexproxy.proxy.testing.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,5 +1,6 @@
 package dev.vertexproxy.proxy.dev;
 
+import dev.vertexproxy.proxy.testing.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -24,17 +25,13 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -48,7 +45,7 @@ class GoogleEmulatorTest {
       "//iam.googleapis.com/projects/0/locations/global/workloadIdentityPools/dev/providers/dev";
   private static final URI ISSUER = URI.create("https://gitlab.example.com");
 
-  private final TestClock clock = new TestClock(Instant.now().truncatedTo(ChronoUnit.SECONDS));
+  private final MutableClock clock = new MutableClock(Instant.now().truncatedTo(ChronoUnit.SECONDS));
   private GoogleEmulator google;
   private HttpClient http;
   private ECKey issuerKey;
@@ -243,33 +240,5 @@ class GoogleEmulatorTest {
     JsonNode body = JSON.readTree(response.body());
     assertThat(body.path("error").asText()).isEqualTo(error);
     assertThat(body.path("error_description").asText()).isNotBlank();
-  }
-
-  /** A clock the test moves by hand. */
-  private static final class TestClock extends Clock {
-    private final AtomicReference<Instant> now;
-
-    TestClock(Instant start) {
-      now = new AtomicReference<>(start);
-    }
-
-    void advance(Duration duration) {
-      now.updateAndGet(instant -> instant.plus(duration));
-    }
-
-    @Override
-    public Instant instant() {
-      return now.get();
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      throw new UnsupportedOperationException("tests use UTC");
-    }
   }
 }

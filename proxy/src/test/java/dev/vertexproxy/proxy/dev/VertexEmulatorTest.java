@@ -1,5 +1,6 @@
 package dev.vertexproxy.proxy.dev;
 
+import dev.vertexproxy.proxy.testing.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -17,11 +18,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -44,7 +42,7 @@ class VertexEmulatorTest {
   private static final String GEMINI = "/v1/projects/acme-ml-prod/locations/us-central1/publishers/google/models/"
       + "gemini-2.0-flash-001";
 
-  private final SettableClock clock = new SettableClock(START);
+  private final MutableClock clock = new MutableClock(START);
   private final MapTokens tokens = new MapTokens();
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private VertexEmulator emulator;
@@ -519,34 +517,6 @@ class VertexEmulatorTest {
     @Override
     public Optional<Issued> lookup(String accessToken) {
       return Optional.ofNullable(issued.get(accessToken));
-    }
-  }
-
-  /** A clock tests move by hand. */
-  static final class SettableClock extends Clock {
-    private volatile Instant now;
-
-    SettableClock(Instant now) {
-      this.now = now;
-    }
-
-    void set(Instant instant) {
-      now = instant;
-    }
-
-    @Override
-    public ZoneOffset getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      throw new UnsupportedOperationException("UTC only");
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
     }
   }
 }

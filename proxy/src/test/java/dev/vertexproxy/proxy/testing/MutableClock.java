@@ -1,4 +1,4 @@
-package dev.vertexproxy.proxy.credentials;
+package dev.vertexproxy.proxy.testing;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -8,20 +8,25 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** A clock tests move by hand, so expiry logic is tested without sleeping. Thread-safe. */
-final class MutableClock extends Clock {
+/** A UTC clock tests move by hand, so expiry logic is tested without sleeping. Thread-safe. */
+public final class MutableClock extends Clock {
   private final AtomicReference<Instant> now;
 
-  MutableClock(Instant start) {
+  public MutableClock(Instant start) {
     this.now = new AtomicReference<>(start);
   }
 
-  static MutableClock startingNow() {
+  /** Starts at the current second. */
+  public static MutableClock startingNow() {
     return new MutableClock(Instant.now().truncatedTo(ChronoUnit.SECONDS));
   }
 
-  void advance(Duration duration) {
+  public void advance(Duration duration) {
     now.updateAndGet(instant -> instant.plus(duration));
+  }
+
+  public void set(Instant instant) {
+    now.set(instant);
   }
 
   @Override
