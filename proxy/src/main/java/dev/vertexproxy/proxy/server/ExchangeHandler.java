@@ -614,8 +614,10 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
         px.metrics().auditWrite("success");
       }
     });
-    if (log.isInfoEnabled()) {
-      log.info("{} {} {} {} method={} decision={} reason={} rule={} status={} ms={}", ex.requestId, ex.sourceIp, ex.httpMethod, ex.path,
+    // The audit trail is the access log; this line is for debugging only, since a synchronous console write on the
+    // event loop for every exchange would cost more than the rest of the exchange.
+    if (log.isDebugEnabled()) {
+      log.debug("{} {} {} {} method={} decision={} reason={} rule={} status={} ms={}", ex.requestId, ex.sourceIp, ex.httpMethod, ex.path,
           ex.route == null ? "-" : ex.route.method().name(), ex.decision, ex.reason, ex.rule, ex.status,
           TimeUnit.NANOSECONDS.toMillis(nanos));
     }
