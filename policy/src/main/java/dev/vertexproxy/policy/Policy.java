@@ -1,5 +1,7 @@
 package dev.vertexproxy.policy;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.vertexproxy.policy.catalog.MethodCatalog;
 import dev.vertexproxy.policy.route.Route;
 import java.io.IOException;
@@ -24,7 +26,8 @@ import java.util.Set;
  * default deny looks further, to explain which check the closest allow rule failed; it consults the allow rules of
  * the caller's issuer.
  *
- * <p>Immutable and thread-safe; {@link #decide} does no I/O and allocates only for default-deny explanations.
+ * <p>Thread-safe, and immutable but for a bounded memo of default-deny explanations per caller; {@link #decide} does
+ * no I/O and allocates only for default-deny explanations.
  */
 public final class Policy {
   private static final Rule[] NONE = new Rule[0];
@@ -37,6 +40,12 @@ public final class Policy {
   private final Map<String, Rule[]> allowByIssuer;
   private final Decision[] allowedDecisions;
   private final Decision[] deniedDecisions;
+
+  /**
+   * Verdicts keyed by caller identity (the verified-token cache hands out one {@link Caller} instance per token), held
+   * weakly so they go when the caller does. Bounded, so a flood of distinct callers cannot grow it without limit.
+   */
+  private final Cache<Caller, IdentityVerdict> identityVerdicts = Caffeine.newBuilder().weakKeys().maximumSize(10_000).build();
 
   private Policy(String version, List<Rule> rules) {
     this.version = version;
@@ -190,19 +199,38 @@ public final class Policy {
     if (ofIssuer.length == 0) {
       return deny(Reasons.ISSUER_NOT_TRUSTED, "no allow rule trusts issuer " + caller.issuer());
     }
+    IdentityVerdict verdict = identityVerdicts.get(caller, c -> identityVerdict(c, ofIssuer));
+    if (verdict.closest() == null) {
+      return deny(Reasons.METHOD_NOT_GRANTED, "no allow rule grants " + method + " to this caller");
+    }
+    return deny(Reasons.IDENTITY_NOT_MATCHED,
+        "caller does not match any allow rule (closest rule: " + verdict.closest().name() + ", " + verdict.failed() + " differs)");
+  }
+
+  /**
+   * Whether any allow rule of the caller's issuer accepts this identity, whatever the method — or else the first rule
+   * and the criterion it failed. Linear in the issuer's allow rules, and a function of the caller alone, so it is
+   * remembered per caller: a caller who keeps sending denied requests costs one scan, not one per request.
+   */
+  private static IdentityVerdict identityVerdict(Caller caller, Rule[] ofIssuer) {
+    Rule closest = null;
     String failed = null;
     for (Rule r : ofIssuer) {
       String mismatch = r.identityMismatch(caller);
       if (mismatch == null) {
-        return deny(Reasons.METHOD_NOT_GRANTED, "no allow rule grants " + method + " to this caller");
+        return IdentityVerdict.MATCHES;
       }
       if (failed == null) {
         closest = r;
         failed = mismatch;
       }
     }
-    return deny(Reasons.IDENTITY_NOT_MATCHED,
-        "caller does not match any allow rule (closest rule: " + closest.name() + ", " + failed + " differs)");
+    return new IdentityVerdict(closest, failed);
+  }
+
+  /** {@code closest == null}: some allow rule accepts the identity. */
+  private record IdentityVerdict(Rule closest, String failed) {
+    static final IdentityVerdict MATCHES = new IdentityVerdict(null, null);
   }
 
   private static int stageOf(String resourceMismatch) {

@@ -77,6 +77,25 @@ class PolicyTest {
   }
 
   @Test
+  void explanationsRememberedPerCallerStayRightAcrossRequests() throws Exception {
+    Policy p = policy(POLICY);
+    Caller stranger = forecasting(Map.of("project_path", "acme/other"));
+    Caller trainer = forecasting(Map.of());
+    // same caller instances, many requests: the remembered identity verdict must not leak between callers or methods
+    for (int i = 0; i < 3; i++) {
+      assertThat(p.decide(stranger, route("customJobs.create", "acme-ml-prod", "us-central1")).reason())
+          .isEqualTo(Reasons.IDENTITY_NOT_MATCHED);
+      assertThat(p.decide(stranger, route("endpoints.predict", "acme-ml-prod", "us-central1")).reason())
+          .isEqualTo(Reasons.IDENTITY_NOT_MATCHED);
+      assertThat(p.decide(trainer, route("endpoints.predict", "acme-ml-prod", "us-central1")).reason())
+          .isEqualTo(Reasons.METHOD_NOT_GRANTED);
+      assertThat(p.decide(trainer, route("customJobs.create", "acme-ml-prod", "us-central1")).allowed()).isTrue();
+      assertThat(p.decide(forecasting(Map.of("project_path", "acme/other")), route("models.upload", "acme-ml-prod", "us-central1")).reason())
+          .isEqualTo(Reasons.IDENTITY_NOT_MATCHED);
+    }
+  }
+
+  @Test
   void methodGlobStarStaysWithinOnePartAndDoubleStarCrossesParts() throws Exception {
     Policy p = policy(POLICY);
     assertThat(p.rules().get(0).methods()).containsExactlyInAnyOrder("customJobs.create", "customJobs.get",
