@@ -1,0 +1,187 @@
+package dev.vertexproxy.proxy.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.api.client.http.javanet.NetHttpTransport;
+import dev.vertexproxy.policy.Policy;
+import dev.vertexproxy.policy.catalog.MethodCatalog;
+import dev.vertexproxy.policy.route.Router;
+import dev.vertexproxy.proxy.admin.ProxyMetrics;
+import dev.vertexproxy.proxy.audit.AuditLog;
+import dev.vertexproxy.proxy.config.AuditConfig;
+import dev.vertexproxy.proxy.config.CredentialsConfig;
+import dev.vertexproxy.proxy.config.IdentityConfig;
+import dev.vertexproxy.proxy.config.IssuerConfig;
+import dev.vertexproxy.proxy.config.ProxyConfig;
+import dev.vertexproxy.proxy.credentials.GoogleTokenProvider;
+import dev.vertexproxy.proxy.identity.TokenVerifier;
+import dev.vertexproxy.proxy.upstream.UpstreamConnections;
+import dev.vertexproxy.proxy.upstream.UpstreamHosts;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.HttpServerCodec;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link ExchangeHandler} on an {@link EmbeddedChannel} behind the real HTTP codec: the refusals that happen before
+ * any remote component is consulted, connection reuse after them, and pipelining. Nothing here touches the network
+ * (the issuer and Google endpoints point at a closed port and are never called).
+ */
+class ExchangeHandlerTest {
+  private static final String GEMINI = "/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.0-flash:generateContent";
+
+  @TempDir
+  Path tmp;
+  private AuditLog audit;
+  private TokenVerifier verifier;
+  private GoogleTokenProvider tokens;
+  private ProxyContext px;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    Clock clock = Clock.systemUTC();
+    audit = AuditLog.open(new AuditConfig(tmp.resolve("audit"), AuditConfig.Durability.NONE, AuditConfig.OnFailure.REJECT), clock);
+    verifier = TokenVerifier.create(IdentityConfig.of(List.of(new IssuerConfig("gitlab", URI.create("https://127.0.0.1:1"),
+        List.of("aud"), List.of("RS256"), null))), clock, Runnable::run);
+    Path source = tmp.resolve("external-account.json");
+    Files.writeString(source, "{\"type\":\"external_account\",\"audience\":\"//iam.googleapis.com/projects/0/locations/global/"
+        + "workloadIdentityPools/p/providers/q\",\"subject_token_type\":\"urn:ietf:params:oauth:token-type:jwt\","
+        + "\"token_url\":\"https://127.0.0.1:1/v1/token\",\"credential_source\":{\"file\":\"/nonexistent\"}}");
+    tokens = GoogleTokenProvider.create(CredentialsConfig.impersonate(source), NetHttpTransport::new, clock, Runnable::run);
+    Policy policy = Policy.parse("""
+        version: 1
+        rules:
+          - name: gemini
+            effect: allow
+            identity: { issuer: gitlab }
+            methods: [publishers.models.generateContent]
+            service_account: sa@p.iam.gserviceaccount.com
+        """, "policy.yaml", MethodCatalog.bundled(), Set.of("gitlab"));
+    ProxyConfig.Limits limits = new ProxyConfig.Limits(1024, 2048, 4096, Duration.ofSeconds(60), Duration.ofSeconds(30),
+        Duration.ofSeconds(1), 100);
+    px = new ProxyContext(new Router(MethodCatalog.bundled()), new AtomicReference<>(policy), verifier, tokens, audit,
+        AuditConfig.OnFailure.REJECT, new ProxyMetrics(), clock, limits, new UpstreamHosts("https://{location}-aiplatform.googleapis.com"),
+        new UpstreamConnections(NioSocketChannel.class, Duration.ofSeconds(1), null, 0), Duration.ofSeconds(5), new AtomicBoolean());
+  }
+
+  @AfterEach
+  void tearDown() {
+    tokens.close();
+    verifier.close();
+    audit.close();
+  }
+
+  private EmbeddedChannel channel() {
+    return new EmbeddedChannel(new HttpServerCodec(px.limits().maxInitialLineBytes(), px.limits().maxHeaderBytes(), 8192),
+        new ExchangeHandler(px));
+  }
+
+  private static void send(EmbeddedChannel ch, String raw) {
+    ch.writeInbound(Unpooled.copiedBuffer(raw, StandardCharsets.US_ASCII));
+    ch.runPendingTasks();
+  }
+
+  private static String responses(EmbeddedChannel ch) {
+    StringBuilder sb = new StringBuilder();
+    Object o;
+    while ((o = ch.readOutbound()) != null) {
+      ByteBuf b = (ByteBuf) o;
+      sb.append(b.toString(StandardCharsets.UTF_8));
+      b.release();
+    }
+    return sb.toString();
+  }
+
+  @Test
+  void anUnknownMethodIs404AndTheConnectionServesTheNextRequest() {
+    EmbeddedChannel ch = channel();
+    send(ch, "GET /v1/projects/p/locations/l/nothingHere HTTP/1.1\r\nHost: x\r\n\r\n");
+    String first = responses(ch);
+    assertThat(first).startsWith("HTTP/1.1 404 Not Found").contains("\"status\":\"NOT_FOUND\"").contains("route-not-found")
+        .doesNotContain("connection: close");
+    assertThat(ch.isOpen()).isTrue();
+    send(ch, "POST " + GEMINI + "/../x HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
+    assertThat(responses(ch)).startsWith("HTTP/1.1 400 Bad Request").contains("path-not-canonical");
+    assertThat(ch.isOpen()).isTrue();
+    assertThat(ch.finishAndReleaseAll()).isFalse();
+  }
+
+  @Test
+  void aMissingOrNonBearerCredentialIs401WithAChallenge() {
+    EmbeddedChannel ch = channel();
+    send(ch, "POST " + GEMINI + " HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
+    assertThat(responses(ch)).startsWith("HTTP/1.1 401 Unauthorized").contains("www-authenticate: Bearer").contains("token-missing");
+    send(ch, "POST " + GEMINI + " HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YTpi\r\nContent-Length: 2\r\n\r\n{}");
+    assertThat(responses(ch)).startsWith("HTTP/1.1 401").contains("token-malformed");
+    assertThat(ch.finishAndReleaseAll()).isFalse();
+  }
+
+  @Test
+  void pipelinedRequestsAreAnsweredInOrder() {
+    EmbeddedChannel ch = channel();
+    send(ch, "GET /v1/a HTTP/1.1\r\nHost: x\r\n\r\nPOST " + GEMINI + " HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"
+        + "GET /v1/b HTTP/1.1\r\nHost: x\r\n\r\n");
+    String all = responses(ch);
+    int first = all.indexOf("No Vertex AI method matches GET /v1/a");
+    int second = all.indexOf("token-missing");
+    int third = all.indexOf("No Vertex AI method matches GET /v1/b");
+    assertThat(first).isNotNegative();
+    assertThat(second).isGreaterThan(first);
+    assertThat(third).isGreaterThan(second);
+    assertThat(ch.finishAndReleaseAll()).isFalse();
+  }
+
+  @Test
+  void aDeclaredBodyOverTheLimitIs413AndClosesWithoutReadingIt() {
+    EmbeddedChannel ch = channel();
+    send(ch, "POST " + GEMINI + " HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{\"partial\":");
+    assertThat(responses(ch)).startsWith("HTTP/1.1 413").contains("connection: close").contains("body-too-large");
+    assertThat(ch.isOpen()).isFalse();
+    assertThat(ch.finishAndReleaseAll()).isFalse();
+  }
+
+  @Test
+  void oversizedHeadersAre431AndCloseBecauseTheCodecCannotRecover() {
+    EmbeddedChannel ch = channel();
+    send(ch, "GET /v1/a HTTP/1.1\r\nHost: x\r\nX-Big: " + "y".repeat(4096) + "\r\n\r\n");
+    assertThat(responses(ch)).startsWith("HTTP/1.1 431").contains("connection: close");
+    assertThat(ch.isOpen()).isFalse();
+    assertThat(ch.finishAndReleaseAll()).isFalse();
+  }
+
+  @Test
+  void methodOverridesAndUnsupportedExpectationsAreRefused() {
+    EmbeddedChannel ch = channel();
+    send(ch, "POST " + GEMINI + " HTTP/1.1\r\nHost: x\r\nX-HTTP-Method-Override: DELETE\r\nContent-Length: 2\r\n\r\n{}");
+    assertThat(responses(ch)).startsWith("HTTP/1.1 400").contains("method-override-not-allowed");
+    send(ch, "POST " + GEMINI + " HTTP/1.1\r\nHost: x\r\nExpect: something-else\r\nContent-Length: 2\r\n\r\n{}");
+    assertThat(responses(ch)).startsWith("HTTP/1.1 417");
+    assertThat(ch.finishAndReleaseAll()).isFalse();
+  }
+
+  @Test
+  void everyRefusalLeavesOneAuditRecord() {
+    EmbeddedChannel ch = channel();
+    send(ch, "GET /v1/a HTTP/1.1\r\nHost: x\r\n\r\n");
+    send(ch, "POST " + GEMINI + " HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
+    responses(ch);
+    assertThat(ch.finishAndReleaseAll()).isFalse();
+    audit.close();
+    assertThat(audit.appended()).isEqualTo(2);
+  }
+}
