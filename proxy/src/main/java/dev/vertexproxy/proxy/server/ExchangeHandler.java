@@ -256,8 +256,22 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
         failUpstream(ex, f.cause());
       } else if (!ex.requestComplete && !ex.ended) {
         ctx.read();
+      } else if (ex.requestComplete && !ex.ended) {
+        armResponseTimeout();
       }
     };
+  }
+
+  /**
+   * From the moment the whole request is with Vertex, silence longer than {@code upstream.response_timeout} ends the
+   * exchange; a slow upload is not counted against it.
+   */
+  private void armResponseTimeout() {
+    Channel b = backend;
+    if (b != null && b.pipeline().get(TIMEOUT) == null) {
+      b.pipeline().addBefore(UpstreamConnections.RELAY, TIMEOUT,
+          new IdleStateHandler(px.responseTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+    }
   }
 
   // ---- route ---------------------------------------------------------------------------------------------------
@@ -377,8 +391,6 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       }
       px.metrics().upstreamConnect("success");
       backend = ch;
-      long timeoutMs = px.responseTimeout().toMillis();
-      ch.pipeline().addLast(TIMEOUT, new IdleStateHandler(timeoutMs, 0, 0, TimeUnit.MILLISECONDS));
       ch.pipeline().addLast(UpstreamConnections.RELAY, new ResponseRelay(ex));
       sendRequestHead(ex, ch, origin, token);
     });
@@ -532,7 +544,9 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     backend = null;
     if (b != null) {
       b.pipeline().remove(UpstreamConnections.RELAY);
-      b.pipeline().remove(TIMEOUT);
+      if (b.pipeline().get(TIMEOUT) != null) {
+        b.pipeline().remove(TIMEOUT);
+      }
       if (upstreamKeepAlive && ex.requestComplete) {
         px.connections().release(b);
       } else {
