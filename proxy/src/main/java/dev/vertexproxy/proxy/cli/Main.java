@@ -20,7 +20,29 @@ public final class Main implements Runnable {
 
   /** Runs a command line and returns its exit code (tests call this instead of {@link #main}). */
   public static int run(String... args) {
-    return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args);
+    return new CommandLine(new Main())
+        .setCaseInsensitiveEnumValuesAllowed(true)
+        .setExecutionExceptionHandler((e, cmd, parsed) -> {
+          // A failure to start is the operator's to fix: say what failed, not where in our code it happened.
+          cmd.getErr().println("error: " + describe(e));
+          if (System.getenv("VERTEX_PROXY_DEBUG") != null) {
+            e.printStackTrace(cmd.getErr());
+          } else {
+            cmd.getErr().println("(set VERTEX_PROXY_DEBUG=1 for the stack trace)");
+          }
+          return 1;
+        })
+        .execute(args);
+  }
+
+  private static String describe(Throwable e) {
+    StringBuilder sb = new StringBuilder(String.valueOf(e.getMessage()));
+    for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+      if (c.getMessage() != null && !sb.toString().contains(c.getMessage())) {
+        sb.append(": ").append(c.getMessage());
+      }
+    }
+    return sb.toString();
   }
 
   @Override

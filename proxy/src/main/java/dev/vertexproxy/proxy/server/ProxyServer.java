@@ -120,25 +120,41 @@ public final class ProxyServer implements AutoCloseable {
       AtomicBoolean identityReady = new AtomicBoolean();
       ChannelGroup channels = new DefaultChannelGroup("callers", GlobalEventExecutor.INSTANCE);
       InetSocketAddress bind = resolve(config.listen().address());
-      Channel listener = new ServerBootstrap()
-          .group(boss, workers)
-          .channel(serverType)
-          .option(ChannelOption.SO_BACKLOG, 1024)
-          .childOption(ChannelOption.AUTO_READ, false)
-          .childOption(ChannelOption.TCP_NODELAY, true)
-          .childHandler(new ProxyChannelInitializer(px, tls, channels))
-          .bind(bind).sync().channel();
+      Channel listener;
+      try {
+        listener = new ServerBootstrap()
+            .group(boss, workers)
+            .channel(serverType)
+            .option(ChannelOption.SO_BACKLOG, 1024)
+            .childOption(ChannelOption.AUTO_READ, false)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(new ProxyChannelInitializer(px, tls, channels))
+            .bind(bind).sync().channel();
+      } catch (Exception e) {
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+        }
+        throw new IOException("cannot listen on " + bind + " (listen.address): " + e.getMessage(), e);
+      }
       AdminServer admin = null;
       if (config.admin().address() != null) {
         AuditLog a = audit;
-        admin = AdminServer.start(resolve(config.admin().address()), boss, workers, serverType, metrics,
-            () -> !px.draining().get() && a.healthy() && identityReady.get());
+        try {
+          admin = AdminServer.start(resolve(config.admin().address()), boss, workers, serverType, metrics,
+              () -> !px.draining().get() && a.healthy() && identityReady.get());
+        } catch (Exception e) {
+          if (e instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+          }
+          listener.close();
+          throw new IOException("cannot listen on " + config.admin().address() + " (admin.address): " + e.getMessage(), e);
+        }
       }
       ProxyServer server = new ProxyServer(config, px, boss, workers, blocking, channels, identityReady, listener, admin);
       server.warmUpIdentity(0);
       log.info("vertex-proxy listening on {}{}", listener.localAddress(), tls == null ? " (plain HTTP)" : " (TLS)");
       return server;
-    } catch (IOException | RuntimeException | InterruptedException e) {
+    } catch (IOException | RuntimeException e) {
       if (tokens != null) {
         tokens.close();
       }
