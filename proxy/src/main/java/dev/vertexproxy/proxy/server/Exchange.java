@@ -22,9 +22,10 @@ final class Exchange {
   final String httpMethod;
   final String uri;
   final String path;
-  final String query;
+  /** Query string as received; parameter names only once routing refused it. */
+  String query;
   final String userAgent;
-  final boolean keepAlive;
+  boolean keepAlive;
   final boolean expectContinue;
 
   Route route;

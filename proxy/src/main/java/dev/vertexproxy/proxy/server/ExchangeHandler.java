@@ -18,6 +18,7 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -231,10 +232,25 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       }
       return;
     }
+    if (content.decoderResult().isFailure()) {
+      // A malformed chunk must not become a clean end of body upstream: Vertex would run a request cut short.
+      content.release();
+      ex.keepAlive = false;
+      if (ex.relaying) {
+        abort(ex, "request-malformed");
+      } else {
+        refuse(ex, Refusal.badRequest("request-malformed", "The request body is not valid HTTP/1.1 chunked encoding."));
+      }
+      return;
+    }
     ex.bytesIn += content.content().readableBytes();
     boolean last = content instanceof LastHttpContent;
     if (last) {
       ex.requestComplete = true;
+      if (!((LastHttpContent) content).trailingHeaders().isEmpty()) {
+        // Trailers are headers too: a caller's credential must not ride to Google behind the body.
+        content = new DefaultLastHttpContent(content.content());
+      }
     }
     if (ex.bytesIn > px.limits().maxBodyBytes()) {
       content.release();
@@ -287,6 +303,8 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       }
       return true;
     } catch (RouteException e) {
+      // The router refuses credentials in the query string in every spelling; the record keeps names, not values.
+      ex.query = queryNames(ex.uri);
       if ("route-not-found".equals(e.reason())) {
         refuse(ex, Refusal.notFound(e.reason(), "No Vertex AI method matches " + ex.httpMethod + " " + ex.path + "."));
       } else {
@@ -456,6 +474,9 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   private final class ResponseRelay extends ChannelInboundHandlerAdapter {
     private final Exchange ex;
     private boolean upstreamKeepAlive;
+    private boolean skippingInterim;
+    /** False while the relay deliberately waits for a slow caller: that silence is not Vertex's. */
+    private boolean awaitingUpstream = true;
 
     ResponseRelay(Exchange ex) {
       this.ex = ex;
@@ -463,6 +484,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext bctx, Object msg) {
+      awaitingUpstream = false;
       if (ex.ended) {
         ReferenceCountUtil.release(msg);
         return;
@@ -474,9 +496,19 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
           failUpstream(ex, res.decoderResult().cause());
           return;
         }
-        if (res.status().code() == 100) {
+        int code = res.status().code();
+        if (code == 101) {
           ReferenceCountUtil.release(msg);
-          bctx.read();
+          bctx.channel().close();
+          failUpstream(ex, new IllegalStateException("upstream switched protocols"));
+          return;
+        }
+        if (code >= 100 && code < 200) {
+          // Interim (100 Continue, 102, 103 Early Hints): the codec follows it with an empty end-of-message that
+          // must not be mistaken for the end of the real response.
+          ReferenceCountUtil.release(msg);
+          skippingInterim = true;
+          readUpstream(bctx);
           return;
         }
         upstreamKeepAlive = HttpUtil.isKeepAlive(res);
@@ -494,6 +526,19 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
         ex.status = res.status().code();
         ex.responseStarted = true;
       }
+      if (skippingInterim && msg instanceof HttpContent) {
+        skippingInterim = !(msg instanceof LastHttpContent);
+        ReferenceCountUtil.release(msg);
+        readUpstream(bctx);
+        return;
+      }
+      if (msg instanceof HttpContent c && c.decoderResult().isFailure()) {
+        // A malformed body from upstream: the caller must not take a truncated answer for a complete one.
+        ReferenceCountUtil.release(msg);
+        bctx.channel().close();
+        abort(ex, "upstream-malformed");
+        return;
+      }
       boolean last = msg instanceof LastHttpContent;
       if (msg instanceof HttpContent c) {
         ex.bytesOut += c.content().readableBytes();
@@ -504,14 +549,19 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
         } else if (last) {
           completed(ex, bctx.channel(), upstreamKeepAlive);
         } else {
-          bctx.read();
+          readUpstream(bctx);
         }
       });
     }
 
+    private void readUpstream(ChannelHandlerContext bctx) {
+      awaitingUpstream = true;
+      bctx.read();
+    }
+
     @Override
     public void userEventTriggered(ChannelHandlerContext bctx, Object evt) {
-      if (evt instanceof IdleStateEvent && !ex.ended) {
+      if (evt instanceof IdleStateEvent && !ex.ended && awaitingUpstream) {
         bctx.channel().close();
         if (ex.responseStarted) {
           abort(ex, "upstream-timeout");
@@ -579,7 +629,9 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       ex.decision = "deny"; // refused before the policy allowed anything
     }
     ex.reason = refusal.reason();
-    boolean drainBody = !ex.requestComplete && ex.declaredBodyBytes >= 0 && ex.declaredBodyBytes - ex.bytesIn <= DISCARD_LIMIT;
+    // A client that asked for 100-continue and got a final status may never send its body: don't wait for it.
+    boolean drainBody = !ex.requestComplete && !ex.expectContinue && ex.declaredBodyBytes >= 0
+        && ex.declaredBodyBytes - ex.bytesIn <= DISCARD_LIMIT;
     boolean keepOpen = ex.keepAlive && !px.draining().get() && (ex.requestComplete || drainBody);
     FullHttpResponse res = ErrorResponses.of(ctx.alloc(), refusal, ex.requestId);
     if (!keepOpen) {
@@ -671,6 +723,11 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       ctx.close();
       return;
     }
+    if (evt instanceof IdleStateEvent && current.responseStarted && !ctx.channel().isWritable()) {
+      // The caller stopped taking the response for a whole idle timeout: free the upstream connection and the buffers.
+      abort(current, "client-stalled");
+      return;
+    }
     ctx.fireUserEventTriggered(evt);
   }
 
@@ -719,6 +776,13 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       t = t.getCause();
     }
     return t;
+  }
+
+  /** The parameter names of a request target's query (never values), as the router's loggable form has them. */
+  static String queryNames(String uri) {
+    String target = dev.vertexproxy.policy.route.Router.loggableTarget(uri);
+    int q = target.indexOf('?');
+    return q < 0 ? null : target.substring(q + 1);
   }
 
   private static String newRequestId() {
