@@ -69,7 +69,7 @@ final class AuditRecords {
       Pattern.compile("(?i).*(token|authorization|cookie|password|passwd|secret|credential|api[_-]?key).*");
   /** Query parameters that carry credentials on Google APIs ({@code key=API_KEY}, {@code access_token=...}). */
   private static final Pattern SECRET_QUERY_PARAM =
-      Pattern.compile("(?i)(key|.*token.*|.*secret.*|.*password.*|authorization|signature|sig|x-goog-signature)");
+      Pattern.compile("(?i)(key|.*[_-]key|apikey|.*token.*|.*secret.*|.*password.*|.*credential.*|authorization|signature|sig|x-goog-signature)");
 
   private AuditRecords() {
   }
@@ -194,13 +194,24 @@ final class AuditRecords {
     for (String pair : query.split("&", -1)) {
       int eq = pair.indexOf('=');
       String name = eq < 0 ? pair : pair.substring(0, eq);
-      if (eq >= 0 && SECRET_QUERY_PARAM.matcher(name).matches()) {
+      if (eq >= 0 && SECRET_QUERY_PARAM.matcher(canonicalParameterName(name)).matches()) {
         parts.add(name + "=" + REDACTED);
       } else {
         parts.add(pair);
       }
     }
     return redactString(String.join("&", parts));
+  }
+
+  /** The name as Google would read it: percent-decoded, {@code +} as space, one leading {@code $} (system parameter) dropped. */
+  private static String canonicalParameterName(String raw) {
+    String name;
+    try {
+      name = java.net.URLDecoder.decode(raw, java.nio.charset.StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException malformed) {
+      name = raw;
+    }
+    return name.startsWith("$") ? name.substring(1) : name;
   }
 
   static String formatTime(Instant time) {

@@ -68,6 +68,13 @@ class AuditRecordsTest {
   }
 
   @Test
+  void secretQueryParametersAreRedactedInEverySpellingGoogleWouldAccept() {
+    String redacted = AuditRecords.redactQuery(
+        "alt=sse&key=S1&$key=S2&%6Bey=S3&acc%65ss_tok%65n=S4&api_key=S5&x-goog-api-key=S6&pageSize=10");
+    assertThat(redacted).doesNotContain("S1", "S2", "S3", "S4", "S5", "S6").contains("alt=sse").contains("pageSize=10");
+  }
+
+  @Test
   void canonicalFormSortsKeysAtEveryLevelWithoutWhitespace() throws Exception {
     ObjectNode node = AuditRecords.parse(
         "{\"b\": 1, \"a\": {\"z\": [3, {\"y\": true, \"x\": null}], \"é\": \"ü\\n\"}, \"A\": 1.5}"
