@@ -56,6 +56,10 @@ final class JwksFetcher {
       if (uri == null) {
         throw new IOException("discovery document of " + discovery + " has no jwks_uri");
       }
+      if ("https".equals(issuer.issuer().getScheme()) && !"https".equalsIgnoreCase(uri.getScheme())) {
+        // Keys fetched in the clear could be swapped by anyone on the path: an https issuer must publish them over https.
+        throw new IOException("discovery document of " + discovery + " announces a jwks_uri that is not https");
+      }
       URL checked = uri.toURL(); // rejects relative and non-URL values before we store them
       jwksUri = URI.create(checked.toString());
       return jwksUri;
