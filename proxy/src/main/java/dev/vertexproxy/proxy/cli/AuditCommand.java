@@ -73,6 +73,10 @@ public final class AuditCommand implements Callable<Integer> {
         return ExitCode.USAGE;
       }
       VerifyResult result = AuditVerifier.verify(dir);
+      for (String warning : result.warnings()) {
+        err.printf("warning: %s%n", warning);
+      }
+      err.flush();
       if (result.ok()) {
         out.printf("ok: %d records, chain intact (last seq %d, hash %s)%n",
             result.records(), result.lastSeq(), result.lastHash());

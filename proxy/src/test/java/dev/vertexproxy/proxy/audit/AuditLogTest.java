@@ -168,9 +168,35 @@ class AuditLogTest {
     }
     assertThat(Files.size(file)).isEqualTo(bytes.length - 40); // never appended to
     VerifyResult result = AuditVerifier.verify(dir());
+    assertThat(result.ok()).isTrue();
+    assertThat(result.warnings()).singleElement().asString().startsWith(file.getFileName() + ":5: incomplete last line");
+    assertThat(result.records()).isEqualTo(5);
+    assertThat(result.lastSeq()).isEqualTo(5);
+
+    // and tampering after the torn line is still found: change the record written after the restart
+    Path next = AuditFiles.list(dir()).get(1);
+    Files.writeString(next, Files.readString(next).replace("\"decision\":\"allow\"", "\"decision\":\"deny\""));
+    VerifyResult tampered = AuditVerifier.verify(dir());
+    assertThat(tampered.ok()).isFalse();
+    assertThat(tampered.firstProblem()).startsWith(next.getFileName() + ":1 (seq 5): hash mismatch");
+  }
+
+  @Test
+  void truncatingACommittedRecordIsNotMistakenForACrash() throws Exception {
+    try (AuditLog log = AuditLog.open(config(dir(), Durability.NONE), CLOCK)) {
+      for (int i = 0; i < 4; i++) {
+        log.append(allowed(i)).get(10, TimeUnit.SECONDS);
+      }
+    }
+    try (AuditLog log = AuditLog.open(config(dir(), Durability.NONE), CLOCK)) {
+      log.append(allowed(4)).get(10, TimeUnit.SECONDS); // seq 5, in a second file
+    }
+    Path first = AuditFiles.list(dir()).get(0);
+    byte[] bytes = Files.readAllBytes(first);
+    Files.write(first, java.util.Arrays.copyOf(bytes, bytes.length - 30)); // cut into committed record 4
+    VerifyResult result = AuditVerifier.verify(dir());
     assertThat(result.ok()).isFalse();
-    assertThat(result.firstProblem()).startsWith(file.getFileName() + ":5: incomplete last line");
-    assertThat(result.records()).isEqualTo(4);
+    assertThat(result.firstProblem()).contains("(seq 5)").contains("record 4 was removed");
   }
 
   @Test
