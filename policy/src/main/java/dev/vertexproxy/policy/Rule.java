@@ -183,18 +183,36 @@ public final class Rule {
     return methodPatterns.isEmpty() || methods.contains(methodName);
   }
 
-  /** The first resource criterion that fails, or null. Express-mode routes (no project) fail any project list. */
+  /**
+   * The first resource criterion that fails, or null. For an allow rule, a route without a project (express mode)
+   * fails any project list. A deny rule must fail closed instead: Vertex also accepts a project's <em>number</em> in
+   * the path, and some paths name no project, so neither can prove that a request is outside the denied projects —
+   * such routes match a deny rule's {@code projects} and {@code names} criteria.
+   */
   String resourceMismatch(Route route) {
-    if (projects != null && (route.project() == null || !projects.matchesString(route.project()))) {
+    boolean unprovable = effect == Effect.DENY && (route.project() == null || isProjectNumber(route.project()));
+    if (projects != null && !unprovable && (route.project() == null || !projects.matchesString(route.project()))) {
       return PROJECTS;
     }
     if (locations != null && !locations.matchesString(route.location())) {
       return LOCATIONS;
     }
-    if (names != null && !names.matchesString(route.resource())) {
+    if (names != null && !unprovable && !names.matchesString(route.resource())) {
       return NAMES;
     }
     return null;
+  }
+
+  private static boolean isProjectNumber(String project) {
+    if (project.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < project.length(); i++) {
+      if (project.charAt(i) < '0' || project.charAt(i) > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The first criterion that fails for this request, or null when the rule matches. */

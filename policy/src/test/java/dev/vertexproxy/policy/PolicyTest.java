@@ -77,6 +77,30 @@ class PolicyTest {
   }
 
   @Test
+  void denyRulesByProjectFailClosedForProjectNumbersAndPathsWithoutAProject() throws Exception {
+    Policy p = policy("""
+        version: 1
+        rules:
+          - name: broad
+            effect: allow
+            identity: { issuer: gitlab }
+            methods: [endpoints.predict]
+            service_account: sa@p.iam.gserviceaccount.com
+          - name: not-prod
+            effect: deny
+            identity: { issuer: gitlab }
+            resources:
+              projects: [secret-prod]
+        """);
+    Caller c = forecasting(Map.of());
+    assertThat(p.decide(c, route("endpoints.predict", "other-project", "us-central1")).allowed()).isTrue();
+    assertThat(p.decide(c, route("endpoints.predict", "secret-prod", "us-central1")).reason()).isEqualTo(Reasons.DENIED_BY_RULE);
+    // the same project by number, or a path that names none, cannot be shown to be outside secret-prod
+    assertThat(p.decide(c, route("endpoints.predict", "123456789012", "us-central1")).reason()).isEqualTo(Reasons.DENIED_BY_RULE);
+    assertThat(p.decide(c, route("endpoints.predict", null, "global", "endpoints/42")).reason()).isEqualTo(Reasons.DENIED_BY_RULE);
+  }
+
+  @Test
   void explanationsRememberedPerCallerStayRightAcrossRequests() throws Exception {
     Policy p = policy(POLICY);
     Caller stranger = forecasting(Map.of("project_path", "acme/other"));
