@@ -42,6 +42,11 @@ public final class PolicyLinter {
     boolean anyAllow = false;
     for (Rule r : policy.rules()) {
       if (r.effect() != Rule.Effect.ALLOW) {
+        if (r.constrainsProjects()) {
+          warn(warnings, r, "resources", "deny-by-project", "a deny rule by project also denies every request that names"
+              + " its project by number or names none (the proxy cannot tell which project a number is); prefer"
+              + " allow rules that list projects");
+        }
         continue;
       }
       anyAllow = true;

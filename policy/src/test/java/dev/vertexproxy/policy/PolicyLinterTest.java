@@ -60,6 +60,18 @@ class PolicyLinterTest {
   }
 
   @Test
+  void denyRulesByProjectAreFlagged() throws Exception {
+    assertThat(lint("""
+        version: 1
+        rules:
+          - name: not-prod
+            effect: deny
+            identity: { issuer: gitlab }
+            resources: { projects: [secret-prod] }
+        """)).anySatisfy(w -> assertThat(w).startsWith("6:").contains("[deny-by-project]"));
+  }
+
+  @Test
   void aPolicyWithoutAllowRulesDeniesEverything() throws Exception {
     assertThat(lint("version: 1\nrules: []\n"))
         .containsExactly("1:1: no allow rules: every request is denied [no-allow-rules]");
