@@ -219,16 +219,23 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       boolean last = content instanceof LastHttpContent;
       long n = content.content().readableBytes();
       content.release();
-      if (ex != null && ex.discarding) {
-        ex.discarded += n;
-        if (last) {
-          ex.discarding = false;
-          nextRequestOrClose(true);
-        } else if (ex.discarded > DISCARD_LIMIT) {
-          ctx.close();
-        } else {
-          ctx.read();
-        }
+      if (ex == null) {
+        return;
+      }
+      ex.discarded += n;
+      if (last) {
+        ex.requestComplete = true; // holds the next request back until the refusal's write completes
+      }
+      if (!ex.discarding) {
+        return; // the refusal is still being written; its listener decides what comes next
+      }
+      if (last) {
+        ex.discarding = false;
+        nextRequestOrClose(true);
+      } else if (ex.discarded > DISCARD_LIMIT) {
+        ctx.close();
+      } else {
+        ctx.read();
       }
       return;
     }
@@ -284,7 +291,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
    */
   private void armResponseTimeout() {
     Channel b = backend;
-    if (b != null && b.pipeline().get(TIMEOUT) == null) {
+    if (b != null && b.pipeline().get(TIMEOUT) == null && b.pipeline().get(UpstreamConnections.RELAY) != null) {
       b.pipeline().addBefore(UpstreamConnections.RELAY, TIMEOUT,
           new IdleStateHandler(px.responseTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
     }
