@@ -17,12 +17,18 @@ import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
@@ -44,9 +50,13 @@ public final class UpstreamConnections implements AutoCloseable {
   private final Duration connectTimeout;
   private final int maxIdlePerOrigin;
   private final Map<EventLoop, Map<Origin, ArrayDeque<Channel>>> idle = new ConcurrentHashMap<>();
+  /** Where host names are resolved: name lookups can block, so never on an event loop. */
+  private final Executor resolver;
 
-  public UpstreamConnections(Class<? extends Channel> channelType, Duration connectTimeout, Path caFile, int maxIdlePerOrigin) throws IOException {
+  public UpstreamConnections(Class<? extends Channel> channelType, Duration connectTimeout, Path caFile, int maxIdlePerOrigin,
+      Executor resolver) throws IOException {
     this.channelType = channelType;
+    this.resolver = resolver;
     this.connectTimeout = connectTimeout;
     this.maxIdlePerOrigin = maxIdlePerOrigin;
     try {
@@ -76,6 +86,23 @@ public final class UpstreamConnections implements AutoCloseable {
         return promise.setSuccess(ch);
       }
     }
+    CompletableFuture.supplyAsync(() -> {
+      try {
+        return new InetSocketAddress(InetAddress.getByName(origin.host()), origin.port());
+      } catch (UnknownHostException e) {
+        throw new CompletionException(e);
+      }
+    }, resolver).whenComplete((address, err) -> loop.execute(() -> {
+      if (err != null) {
+        promise.tryFailure(err instanceof CompletionException && err.getCause() != null ? err.getCause() : err);
+      } else {
+        connect(loop, origin, address, pool, promise);
+      }
+    }));
+    return promise;
+  }
+
+  private void connect(EventLoop loop, Origin origin, InetSocketAddress address, ArrayDeque<Channel> pool, Promise<Channel> promise) {
     Bootstrap b = new Bootstrap()
         .group(loop)
         .channel(channelType)
@@ -98,7 +125,7 @@ public final class UpstreamConnections implements AutoCloseable {
             p.addLast("http", new HttpClientCodec(8192, 64 * 1024, 64 * 1024, true));
           }
         });
-    ChannelFuture f = b.connect(origin.host(), origin.port());
+    ChannelFuture f = b.connect(address);
     f.addListener(x -> {
       if (!x.isSuccess()) {
         promise.tryFailure(x.cause());
@@ -122,7 +149,6 @@ public final class UpstreamConnections implements AutoCloseable {
         c.read();
       }
     });
-    return promise;
   }
 
   /** Returns a connection whose last exchange ended cleanly; it is closed instead when the pool is full. */
