@@ -42,8 +42,15 @@ public final class ProxyMetrics {
     Counter.builder("vertex_proxy_google_token_fetches").tag("outcome", outcome).register(registry).increment();
   }
 
-  public void upstreamConnect(String outcome) {
-    Counter.builder("vertex_proxy_upstream_connects").tag("outcome", outcome).register(registry).increment();
+  /** A connection to Vertex could not be opened (or its TLS handshake failed). */
+  public void upstreamConnectFailure() {
+    Counter.builder("vertex_proxy_upstream_connect_failures").register(registry).increment();
+  }
+
+  /** Connections to Vertex opened so far, read from the pool itself (reuse of a pooled connection does not count). */
+  public <T> void upstreamConnectionsOpened(T pool, java.util.function.ToDoubleFunction<T> opened) {
+    io.micrometer.core.instrument.FunctionCounter.builder("vertex_proxy_upstream_connections_opened", pool, opened)
+        .description("Connections to Vertex opened (pooled reuse does not count)").register(registry);
   }
 
   public void auditWrite(String outcome) {

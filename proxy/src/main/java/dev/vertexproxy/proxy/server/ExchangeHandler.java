@@ -403,7 +403,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     Future<Channel> connecting = px.connections().acquire(ctx.channel().eventLoop(), origin);
     connecting.addListener(f -> {
       if (!f.isSuccess()) {
-        px.metrics().upstreamConnect("failure");
+        px.metrics().upstreamConnectFailure();
         if (!ex.ended) {
           failUpstream(ex, f.cause());
         }
@@ -414,7 +414,6 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
         px.connections().release(ch);
         return;
       }
-      px.metrics().upstreamConnect("success");
       backend = ch;
       ch.pipeline().addLast(UpstreamConnections.RELAY, new ResponseRelay(ex));
       sendRequestHead(ex, ch, origin, token);

@@ -114,6 +114,7 @@ public final class ProxyServer implements AutoCloseable {
       tokens = GoogleTokenProvider.create(config.credentials(), googleTransport, clock, blocking);
       UpstreamConnections connections = new UpstreamConnections(clientType, config.upstream().connectTimeout(),
           config.upstream().caFile(), config.upstream().maxIdlePerHost(), blocking);
+      metrics.upstreamConnectionsOpened(connections, UpstreamConnections::opened);
       ProxyContext px = new ProxyContext(new Router(catalog), new AtomicReference<>(policy), verifier, tokens, audit,
           config.audit().onFailure(), metrics, clock, config.limits(), new UpstreamHosts(config.upstream().urlTemplate()),
           connections, config.upstream().responseTimeout(), new AtomicBoolean());

@@ -52,6 +52,7 @@ public final class UpstreamConnections implements AutoCloseable {
   private final Map<EventLoop, Map<Origin, ArrayDeque<Channel>>> idle = new ConcurrentHashMap<>();
   /** Where host names are resolved: name lookups can block, so never on an event loop. */
   private final Executor resolver;
+  private final java.util.concurrent.atomic.LongAdder opened = new java.util.concurrent.atomic.LongAdder();
 
   public UpstreamConnections(Class<? extends Channel> channelType, Duration connectTimeout, Path caFile, int maxIdlePerOrigin,
       Executor resolver) throws IOException {
@@ -132,6 +133,7 @@ public final class UpstreamConnections implements AutoCloseable {
         return;
       }
       Channel c = f.channel();
+      opened.increment();
       c.attr(ORIGIN).set(origin);
       c.closeFuture().addListener(closed -> pool.remove(c));
       SslHandler tls = c.pipeline().get(SslHandler.class);
@@ -149,6 +151,11 @@ public final class UpstreamConnections implements AutoCloseable {
         c.read();
       }
     });
+  }
+
+  /** How many connections to Vertex were opened so far (pooled reuse does not count). */
+  public long opened() {
+    return opened.sum();
   }
 
   /** Returns a connection whose last exchange ended cleanly; it is closed instead when the pool is full. */
