@@ -1,6 +1,5 @@
 package dev.vertexproxy.proxy.cli;
 
-import dev.vertexproxy.proxy.config.ConfigException;
 import dev.vertexproxy.proxy.dev.DevMode;
 import java.nio.file.Path;
 import java.util.Map;
@@ -30,18 +29,7 @@ final class DevCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    DevMode dev;
-    try {
-      dev = DevMode.start(new DevMode.Options(stateDir, "127.0.0.1", port, adminPort, policy, config));
-    } catch (ConfigException e) {
-      System.err.println("invalid configuration:");
-      e.problems().forEach(p -> System.err.println("  " + p));
-      return 2;
-    } catch (dev.vertexproxy.policy.PolicyException e) {
-      System.err.println("invalid policy:");
-      System.err.println(e.getMessage());
-      return 2;
-    }
+    DevMode dev = DevMode.start(new DevMode.Options(stateDir, "127.0.0.1", port, adminPort, policy, config));
     System.out.println(instructions(dev.info(), stateDir));
     System.out.flush();
     CountDownLatch stopped = new CountDownLatch(1);

@@ -1,5 +1,7 @@
 package dev.vertexproxy.proxy.cli;
 
+import dev.vertexproxy.policy.PolicyException;
+import dev.vertexproxy.proxy.config.ConfigException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -24,6 +26,16 @@ public final class Main implements Runnable {
         .setCaseInsensitiveEnumValuesAllowed(true)
         .setExecutionExceptionHandler((e, cmd, parsed) -> {
           // A failure to start is the operator's to fix: say what failed, not where in our code it happened.
+          if (e instanceof ConfigException config) {
+            cmd.getErr().println("invalid configuration:");
+            config.problems().forEach(p -> cmd.getErr().println("  " + p));
+            return 2;
+          }
+          if (e instanceof PolicyException policy) {
+            cmd.getErr().println("invalid policy:");
+            cmd.getErr().println(policy.getMessage());
+            return 2;
+          }
           cmd.getErr().println("error: " + describe(e));
           if (System.getenv("VERTEX_PROXY_DEBUG") != null) {
             e.printStackTrace(cmd.getErr());

@@ -1,8 +1,6 @@
 package dev.vertexproxy.proxy.cli;
 
 import com.google.api.client.http.javanet.NetHttpTransport;
-import dev.vertexproxy.policy.PolicyException;
-import dev.vertexproxy.proxy.config.ConfigException;
 import dev.vertexproxy.proxy.config.ConfigLoader;
 import dev.vertexproxy.proxy.config.ProxyConfig;
 import dev.vertexproxy.proxy.server.ProxyServer;
@@ -24,34 +22,13 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ProxyConfig cfg;
-    try {
-      cfg = new ConfigLoader().load(config);
-    } catch (ConfigException e) {
-      System.err.println("invalid configuration:");
-      e.problems().forEach(p -> System.err.println("  " + p));
-      return 2;
-    }
+    ProxyConfig cfg = new ConfigLoader().load(config);
     if (check) {
-      try {
-        dev.vertexproxy.policy.Policy.load(cfg.policy().file(), dev.vertexproxy.policy.catalog.MethodCatalog.bundled(),
-            cfg.identity().issuers().stream().map(dev.vertexproxy.proxy.config.IssuerConfig::name).collect(java.util.stream.Collectors.toSet()));
-      } catch (PolicyException e) {
-        System.err.println("invalid policy:");
-        System.err.println(e.getMessage());
-        return 2;
-      }
+      ProxyServer.loadPolicy(cfg);
       System.out.println("configuration and policy are valid");
       return 0;
     }
-    ProxyServer server;
-    try {
-      server = ProxyServer.start(cfg, Clock.systemUTC(), NetHttpTransport::new);
-    } catch (PolicyException e) {
-      System.err.println("invalid policy:");
-      System.err.println(e.getMessage());
-      return 2;
-    }
+    ProxyServer server = ProxyServer.start(cfg, Clock.systemUTC(), NetHttpTransport::new);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.close();

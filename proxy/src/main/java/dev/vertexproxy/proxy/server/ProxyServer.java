@@ -85,11 +85,7 @@ public final class ProxyServer implements AutoCloseable {
   public static ProxyServer start(ProxyConfig config, Clock clock, HttpTransportFactory googleTransport)
       throws IOException, PolicyException, InterruptedException {
     MethodCatalog catalog = MethodCatalog.bundled();
-    Set<String> issuerNames = new LinkedHashSet<>();
-    for (IssuerConfig i : config.identity().issuers()) {
-      issuerNames.add(i.name());
-    }
-    Policy policy = Policy.load(config.policy().file(), catalog, issuerNames);
+    Policy policy = loadPolicy(config);
     SslContext tls = null;
     if (config.listen().tls() != null) {
       tls = SslContextBuilder.forServer(config.listen().tls().cert().toFile(), config.listen().tls().key().toFile())
@@ -204,11 +200,16 @@ public final class ProxyServer implements AutoCloseable {
 
   /** Swaps in a new policy after it validated; the running one stays when it did not (the exception says why). */
   public void reloadPolicy() throws PolicyException {
+    px.policy().set(loadPolicy(config));
+  }
+
+  /** The configuration's policy file, validated against the bundled catalog and the configured issuer names. */
+  public static Policy loadPolicy(ProxyConfig config) throws PolicyException {
     Set<String> issuerNames = new LinkedHashSet<>();
     for (IssuerConfig i : config.identity().issuers()) {
       issuerNames.add(i.name());
     }
-    px.policy().set(Policy.load(config.policy().file(), MethodCatalog.bundled(), issuerNames));
+    return Policy.load(config.policy().file(), MethodCatalog.bundled(), issuerNames);
   }
 
   public String policyVersion() {
