@@ -94,7 +94,24 @@ public final class GoogleTokenProvider implements AutoCloseable {
           Instant now = clock.instant();
           return now.getEpochSecond() * 1_000_000_000L + now.getNano();
         })
-        .expireAfter(Expiry.<String, GoogleToken>writing((account, token) -> usableFor(token)))
+        .expireAfter(new Expiry<String, GoogleToken>() {
+          // Measured from Caffeine's own reading of the ticker (currentTime), not a second reading of the clock: the
+          // two readings could straddle a clock step and shorten the entry's life by that step.
+          @Override
+          public long expireAfterCreate(String account, GoogleToken token, long currentTime) {
+            return usableFor(token, currentTime);
+          }
+
+          @Override
+          public long expireAfterUpdate(String account, GoogleToken token, long currentTime, long currentDuration) {
+            return usableFor(token, currentTime);
+          }
+
+          @Override
+          public long expireAfterRead(String account, GoogleToken token, long currentTime, long currentDuration) {
+            return currentDuration;
+          }
+        })
         .buildAsync((account, loaderExecutor) -> CompletableFuture.supplyAsync(() -> fetch(account), loaderExecutor));
   }
 
@@ -219,9 +236,11 @@ public final class GoogleTokenProvider implements AutoCloseable {
     return base + "/v1/projects/-/serviceAccounts/" + serviceAccount + ":generateAccessToken";
   }
 
-  private Duration usableFor(GoogleToken token) {
-    Duration left = Duration.between(clock.instant(), token.expiresAt().minus(expiryMargin));
-    return left.isNegative() ? Duration.ZERO : left;
+  /** Nanoseconds from {@code nowNanos} (the cache ticker's epoch nanos) until the token stops being usable. */
+  private long usableFor(GoogleToken token, long nowNanos) {
+    Instant usableUntil = token.expiresAt().minus(expiryMargin);
+    long until = usableUntil.getEpochSecond() * 1_000_000_000L + usableUntil.getNano();
+    return Math.max(0L, until - nowNanos);
   }
 
   /** Turns the library's failure into one message naming Google's answer, without quoting anything secret. */
