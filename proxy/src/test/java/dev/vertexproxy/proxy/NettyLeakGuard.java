@@ -24,6 +24,7 @@ public final class NettyLeakGuard implements AfterAllCallback {
 
   static {
     ResourceLeakDetectorFactory.setResourceLeakDetectorFactory(new ResourceLeakDetectorFactory() {
+      @SuppressWarnings("deprecation") // the abstract method every factory must implement
       @Override
       public <T> ResourceLeakDetector<T> newResourceLeakDetector(Class<T> resource, int samplingInterval, long maxActive) {
         return new ResourceLeakDetector<>(resource, samplingInterval) {

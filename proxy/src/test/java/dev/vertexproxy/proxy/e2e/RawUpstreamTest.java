@@ -109,7 +109,7 @@ class RawUpstreamTest {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws java.io.IOException {
       server.close();
     }
   }
