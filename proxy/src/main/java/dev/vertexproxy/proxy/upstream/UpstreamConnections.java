@@ -44,6 +44,12 @@ public final class UpstreamConnections implements AutoCloseable {
   /** Name of the pipeline slot a caller fills with its response handler while it holds the connection. */
   public static final String RELAY = "relay";
   private static final AttributeKey<Origin> ORIGIN = AttributeKey.valueOf("vertex-proxy.origin");
+  private static final AttributeKey<Long> IDLE_SINCE = AttributeKey.valueOf("vertex-proxy.idle-since");
+  /**
+   * A pooled connection idle longer than this is closed rather than reused: servers drop idle connections on their
+   * own schedule, and reusing one just as its close is on the wire fails the request.
+   */
+  static final long MAX_IDLE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
 
   private final Class<? extends Channel> channelType;
   private final SslContext ssl;
@@ -83,9 +89,11 @@ public final class UpstreamConnections implements AutoCloseable {
     ArrayDeque<Channel> pool = pool(loop, origin);
     Channel ch;
     while ((ch = pool.pollLast()) != null) {
-      if (ch.isActive()) {
+      Long idleSince = ch.attr(IDLE_SINCE).get();
+      if (ch.isActive() && idleSince != null && System.nanoTime() - idleSince < MAX_IDLE_NANOS) {
         return promise.setSuccess(ch);
       }
+      ch.close();
     }
     CompletableFuture.supplyAsync(() -> {
       try {
@@ -170,6 +178,7 @@ public final class UpstreamConnections implements AutoCloseable {
       ch.close();
       return;
     }
+    ch.attr(IDLE_SINCE).set(System.nanoTime());
     pool.addLast(ch);
     // An idle pooled connection is read from, so that a close by the server is noticed and it leaves the pool.
     ch.read();
