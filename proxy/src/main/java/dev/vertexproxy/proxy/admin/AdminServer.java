@@ -27,7 +27,9 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The operator's listener (keep it on loopback or a private network): {@code GET /metrics} (Prometheus text),
- * {@code GET /healthz} (the process is up) and {@code GET /readyz} (identity keys loaded, audit writable, not draining).
+ * {@code GET /healthz} (the process is up), {@code GET /readyz} (identity keys loaded, audit writable, not draining)
+ * and {@code POST /policy/reload} (re-read the policy file; a policy that does not validate is refused and the
+ * running one stays).
  * Requests are tiny, so they are aggregated (bounded to 4 KiB). Thread-safe.
  */
 public final class AdminServer implements AutoCloseable {
@@ -37,8 +39,15 @@ public final class AdminServer implements AutoCloseable {
     this.channel = channel;
   }
 
+  /** Reloads the policy; returns what the operator sees on success, throws with the problems when it was refused. */
+  @FunctionalInterface
+  public interface PolicyReload {
+    String reload() throws Exception;
+  }
+
   public static AdminServer start(InetSocketAddress bind, EventLoopGroup boss, EventLoopGroup workers,
-      Class<? extends ServerSocketChannel> type, ProxyMetrics metrics, BooleanSupplier ready) throws InterruptedException {
+      Class<? extends ServerSocketChannel> type, ProxyMetrics metrics, BooleanSupplier ready, PolicyReload reload,
+      java.util.concurrent.Executor blocking) throws InterruptedException {
     Channel ch = new ServerBootstrap()
         .group(boss, workers)
         .channel(type)
@@ -48,7 +57,7 @@ public final class AdminServer implements AutoCloseable {
             c.pipeline().addLast(new ReadTimeoutHandler(30))
                 .addLast(new HttpServerCodec(4096, 8192, 4096))
                 .addLast(new HttpObjectAggregator(4096))
-                .addLast(new Endpoints(metrics, ready));
+                .addLast(new Endpoints(metrics, ready, reload, blocking));
           }
         })
         .bind(bind).sync().channel();
@@ -67,10 +76,14 @@ public final class AdminServer implements AutoCloseable {
   private static final class Endpoints extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final ProxyMetrics metrics;
     private final BooleanSupplier ready;
+    private final PolicyReload reload;
+    private final java.util.concurrent.Executor blocking;
 
-    Endpoints(ProxyMetrics metrics, BooleanSupplier ready) {
+    Endpoints(ProxyMetrics metrics, BooleanSupplier ready, PolicyReload reload, java.util.concurrent.Executor blocking) {
       this.metrics = metrics;
       this.ready = ready;
+      this.reload = reload;
+      this.blocking = blocking;
     }
 
     @Override
@@ -81,6 +94,25 @@ public final class AdminServer implements AutoCloseable {
         path = path.substring(0, q);
       }
       FullHttpResponse res;
+      if (path.equals("/policy/reload") && req.method().equals(HttpMethod.POST) && reload != null) {
+        // reading and compiling the policy file is file I/O: off the event loop, answer when done
+        boolean keepAlive = HttpUtil.isKeepAlive(req);
+        blocking.execute(() -> {
+          String body;
+          HttpResponseStatus status;
+          try {
+            body = "reloaded: " + reload.reload() + "\n";
+            status = HttpResponseStatus.OK;
+          } catch (Exception e) {
+            body = "policy not reloaded, the running policy stays:\n" + e.getMessage() + "\n";
+            status = HttpResponseStatus.BAD_REQUEST;
+          }
+          String text = body;
+          HttpResponseStatus code = status;
+          ctx.executor().execute(() -> send(ctx, text(ctx, code, text, "text/plain; charset=utf-8"), keepAlive));
+        });
+        return;
+      }
       if (!req.method().equals(HttpMethod.GET) && !req.method().equals(HttpMethod.HEAD)) {
         res = text(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, "method not allowed\n", "text/plain; charset=utf-8");
       } else if (path.equals("/metrics")) {
@@ -94,7 +126,10 @@ public final class AdminServer implements AutoCloseable {
       } else {
         res = text(ctx, HttpResponseStatus.NOT_FOUND, "not found\n", "text/plain; charset=utf-8");
       }
-      boolean keepAlive = HttpUtil.isKeepAlive(req);
+      send(ctx, res, HttpUtil.isKeepAlive(req));
+    }
+
+    private static void send(ChannelHandlerContext ctx, FullHttpResponse res, boolean keepAlive) {
       HttpUtil.setKeepAlive(res, keepAlive);
       var f = ctx.writeAndFlush(res);
       if (!keepAlive) {

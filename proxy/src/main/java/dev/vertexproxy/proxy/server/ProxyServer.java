@@ -138,7 +138,8 @@ public final class ProxyServer implements AutoCloseable {
         AuditLog a = audit;
         try {
           admin = AdminServer.start(resolve(config.admin().address()), boss, workers, serverType, metrics,
-              () -> !px.draining().get() && a.healthy() && identityReady.get());
+              () -> !px.draining().get() && a.healthy() && identityReady.get(),
+              () -> reload(config, px), blocking);
         } catch (Exception e) {
           if (e instanceof InterruptedException) {
             Thread.currentThread().interrupt();
@@ -198,9 +199,24 @@ public final class ProxyServer implements AutoCloseable {
     return admin == null ? null : admin.address();
   }
 
-  /** Swaps in a new policy after it validated; the running one stays when it did not (the exception says why). */
-  public void reloadPolicy() throws PolicyException {
-    px.policy().set(loadPolicy(config));
+  /**
+   * Swaps in the policy file's current content after it validated, and returns its version; the running policy stays
+   * when it did not (the exception says why). Exchanges already past the policy step keep their decision.
+   */
+  public String reloadPolicy() throws PolicyException {
+    return reload(config, px);
+  }
+
+  private static String reload(ProxyConfig config, ProxyContext px) throws PolicyException {
+    try {
+      Policy next = loadPolicy(config);
+      Policy previous = px.policy().getAndSet(next);
+      log.info("policy reloaded: {} -> {} ({} rules)", previous.version(), next.version(), next.rules().size());
+      return next.version();
+    } catch (PolicyException e) {
+      log.warn("policy reload refused, {} stays in force:\n{}", px.policy().get().version(), e.getMessage());
+      throw e;
+    }
   }
 
   /** The configuration's policy file, validated against the bundled catalog and the configured issuer names. */

@@ -261,6 +261,42 @@ class ProxyBehaviourTest {
   }
 
   @Test
+  void thePolicyReloadsOnlyWhenTheNewOneValidates() throws Exception {
+    DevStack stack = start(null);
+    try {
+      Path policyFile = Path.of((String) stack.dev.info().get("policy_file"));
+      String original = Files.readString(policyFile);
+      String auth = "Bearer " + stack.mint(Map.of());
+      URI reload = URI.create(stack.dev.info().get("admin_url") + "/policy/reload");
+      HttpRequest post = HttpRequest.newBuilder(reload).POST(HttpRequest.BodyPublishers.noBody()).build();
+      assertThat(stack.post(stack.examplePath(), auth, DevStack.BODY).statusCode()).isEqualTo(200);
+
+      // a policy that no longer grants generateContent
+      Files.writeString(policyFile, original.replace("      - publishers.models.generateContent\n", ""));
+      HttpResponse<String> ok = stack.http.send(post, HttpResponse.BodyHandlers.ofString());
+      assertThat(ok.statusCode()).isEqualTo(200);
+      assertThat(ok.body()).startsWith("reloaded: sha256:");
+      HttpResponse<String> denied = stack.post(stack.examplePath(), auth, DevStack.BODY);
+      assertThat(denied.statusCode()).isEqualTo(403);
+      assertThat(reason(denied)).isEqualTo("method-not-granted");
+
+      // a broken policy is refused with its problems; the last good one stays in force
+      Files.writeString(policyFile, original.replace("publishers.models.countTokens", "publishers.models.countTokenz"));
+      HttpResponse<String> refused = stack.http.send(post, HttpResponse.BodyHandlers.ofString());
+      assertThat(refused.statusCode()).isEqualTo(400);
+      assertThat(refused.body()).contains("countTokenz").contains("the running policy stays");
+      assertThat(stack.post(stack.examplePath(), auth, DevStack.BODY).statusCode()).isEqualTo(403);
+
+      stack.dev.close();
+      List<String> versions = stack.auditRecords().stream().filter(r -> r.has("policy_version"))
+          .map(r -> r.get("policy_version").asText()).distinct().toList();
+      assertThat(versions).hasSize(2);
+    } finally {
+      stack.dev.close();
+    }
+  }
+
+  @Test
   void auditVerifyNamesTheRecordThatWasChangedOrRemoved() throws Exception {
     DevStack stack = start(null);
     String jwt = stack.mint(Map.of());
