@@ -120,8 +120,13 @@ class RawUpstreamTest {
   }
 
   private DevStack start(ScriptedUpstream upstream) throws Exception {
+    return start(upstream, "");
+  }
+
+  private DevStack start(ScriptedUpstream upstream, String moreUpstreamSettings) throws Exception {
     Path extra = tmp.resolve("extra.yaml");
-    Files.writeString(extra, "upstream: { url_template: 'http://127.0.0.1:" + upstream.server.getLocalPort() + "' }\n");
+    Files.writeString(extra, "upstream: { url_template: 'http://127.0.0.1:" + upstream.server.getLocalPort() + "'"
+        + moreUpstreamSettings + " }\n");
     return new DevStack(DevMode.start(new DevMode.Options(tmp.resolve("state"), "127.0.0.1", 0, 0, null, extra)));
   }
 
@@ -223,6 +228,29 @@ class RawUpstreamTest {
         stack.dev.close(); // flushes the trail
         List<JsonNode> records = stack.auditRecords();
         assertThat(records).anySatisfy(r -> assertThat(r.get("reason").asText()).isEqualTo("upstream-malformed"));
+      } finally {
+        stack.dev.close();
+      }
+    }
+  }
+
+  @Test
+  void aVertexThatDoesNotAnswerInTimeIs504InGoogleShape() throws Exception {
+    try (ScriptedUpstream up = new ScriptedUpstream(n -> {
+      try {
+        Thread.sleep(3000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return ok(n);
+    })) {
+      DevStack stack = start(up, ", response_timeout: 300ms");
+      try {
+        var r = stack.post(stack.examplePath(), "Bearer " + stack.mint(Map.of()), DevStack.BODY);
+        assertThat(r.statusCode()).isEqualTo(504);
+        JsonNode error = DevStack.JSON.readTree(r.body()).get("error");
+        assertThat(error.get("status").asText()).isEqualTo("DEADLINE_EXCEEDED");
+        assertThat(error.at("/details/0/reason").asText()).isEqualTo("upstream-timeout");
       } finally {
         stack.dev.close();
       }
