@@ -7,7 +7,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Supplier;
 
 /**
  * The one place that defines every metric name and its tags. Tags come from a small closed set ({@code method} — a
@@ -55,10 +54,6 @@ public final class ProxyMetrics {
 
   public void auditWrite(String outcome) {
     Counter.builder("vertex_proxy_audit_records").tag("outcome", outcome).register(registry).increment();
-  }
-
-  public void gauge(String name, String description, Supplier<Number> value) {
-    Gauge.builder(name, value).description(description).register(registry);
   }
 
   public AtomicLong inFlight() {
