@@ -31,7 +31,8 @@ record RequestTarget(List<String> segments, String verb) {
   private static final Set<String> FORBIDDEN_PARAMETERS = Set.of(
       "access_token", "oauth_token", "key", // credentials: the proxy alone decides which credential Google sees
       "callback",                           // JSONP: would turn a Vertex answer into script for any page
-      "httpmethod");                        // $httpMethod: Google would execute another HTTP method than we checked
+      "httpmethod",                         // $httpMethod: Google would execute another HTTP method than we checked
+      "userproject");                       // billing and quota go to another project than the policy decided on
 
   static RequestTarget parse(String raw) throws RouteException {
     if (raw == null || raw.isEmpty() || raw.charAt(0) != '/') {
@@ -191,6 +192,7 @@ record RequestTarget(List<String> segments, String verb) {
       throw new RouteException(QUERY_NOT_ALLOWED, "query parameter '" + n + "' is not allowed: "
           + (bare.equals("callback") ? "JSONP is not supported"
           : bare.equals("httpmethod") ? "the HTTP method cannot be overridden"
+          : bare.equals("userproject") ? "billing and quota go to the project in the path"
           : "send credentials in the Authorization header"));
     }
   }

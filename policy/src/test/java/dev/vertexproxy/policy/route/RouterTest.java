@@ -139,7 +139,7 @@ class RouterTest {
   @ValueSource(strings = {
       "?access_token=x", "?oauth_token=x", "?key=x", "?callback=x", "?KEY=x", "?Access_Token=x", "?$key=x",
       "?$callback=f", "?%24key=x", "?%6Bey=x", "?alt=sse&key=x", "?key", "?$httpMethod=DELETE", "?httpmethod=GET",
-      "?=x", "?a+b=1", "?1a=2", "?$=1", "?a%00=1", "?%C3%A9=1", "?a[]=1", "?$.xgafv=2", "?a/b=1"})
+      "?userProject=x", "?$userProject=x", "?USERPROJECT=x", "?%75serProject=x", "?=x", "?a+b=1", "?1a=2", "?$=1", "?a%00=1", "?%C3%A9=1", "?a[]=1", "?$.xgafv=2", "?a/b=1"})
   void credentialsJsonpMethodOverridesAndOddNamesInTheQueryAreRefused(String query) {
     RouteException e = refused("POST", GEMINI + ":generateContent" + query);
     assertThat(e.reason()).isEqualTo(Router.QUERY_NOT_ALLOWED);
