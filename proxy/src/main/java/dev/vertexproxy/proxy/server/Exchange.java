@@ -46,6 +46,8 @@ final class Exchange {
   /** Answered before its body was read: the rest of the body is being read and dropped. */
   boolean discarding;
   long discarded;
+  /** Closes the connection if the refused body has not been read in full by then. */
+  io.netty.util.concurrent.ScheduledFuture<?> discardDeadline;
   boolean requestComplete;
   boolean relaying;
   boolean responseStarted;
@@ -70,6 +72,13 @@ final class Exchange {
 
   void hold(HttpContent content) {
     held.add(content);
+  }
+
+  void cancelDiscardDeadline() {
+    if (discardDeadline != null) {
+      discardDeadline.cancel(false);
+      discardDeadline = null;
+    }
   }
 
   void releaseHeld() {

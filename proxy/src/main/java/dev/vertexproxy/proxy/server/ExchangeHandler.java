@@ -24,6 +24,7 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -37,6 +38,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HexFormat;
@@ -66,9 +68,16 @@ import org.slf4j.LoggerFactory;
  */
 final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(ExchangeHandler.class);
-  private static final String TIMEOUT = "response-timeout";
   /** A refused request's unread body up to this size is read and dropped to keep the connection; larger closes it. */
   private static final long DISCARD_LIMIT = 64 * 1024;
+  private static final String HEALTH_PATH = "/healthz";
+  /**
+   * Reading a refused body must not let an unauthenticated caller hold a connection: each byte resets the idle timer, so
+   * the drain has its own deadline, sized for the bytes still owed at this minimum rate after a grace, and capped.
+   */
+  private static final long DISCARD_MIN_BYTES_PER_SECOND = 16 * 1024;
+  private static final long DISCARD_GRACE_MS = 1000;
+  private static final long DISCARD_MAX_MS = 5000;
 
   private final ProxyContext px;
   private ChannelHandlerContext ctx;
@@ -95,6 +104,9 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     px.metrics().connections().decrementAndGet();
     cancelHeaderTimer();
     Exchange ex = current;
+    if (ex != null) {
+      ex.cancelDiscardDeadline();
+    }
     if (ex != null && !ex.ended) {
       if (ex.status == 0 || !ex.responseStarted) {
         ex.status = 499;
@@ -157,6 +169,10 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       ctx.close();
       return;
     }
+    if (isHealthCheck(req)) {
+      answerHealthCheck(req);
+      return;
+    }
     String requestId = newRequestId();
     String sourceIp = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : null;
     boolean expect = HttpUtil.is100ContinueExpected(req);
@@ -165,13 +181,13 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     Exchange ex = new Exchange(requestId, System.nanoTime(), px.clock().instant(), sourceIp, req.method().name(), req.uri(),
         req.headers().get(HttpHeaderNames.USER_AGENT), keepAlive, expect);
     ex.requestHeaders = req.headers();
-    ex.chunked = HttpUtil.isTransferEncodingChunked(req);
-    // -1 when unknown (chunked); 0 when the request has no body at all
-    ex.declaredBodyBytes = ex.chunked ? -1 : HttpUtil.getContentLength(req, 0L);
     current = ex;
     px.metrics().inFlight().incrementAndGet();
 
+    // The decoder's verdict comes before anything reads a framing header: after a failure those headers are whatever
+    // the caller wrote (a Content-Length of "0x2" or "2, 181"), and the body length is unknown.
     if (req.decoderResult().isFailure()) {
+      ex.declaredBodyBytes = -1;
       Throwable cause = req.decoderResult().cause();
       if (cause instanceof TooLongHttpLineException) {
         refuse(ex, new Refusal(HttpResponseStatus.REQUEST_URI_TOO_LONG, "uri-too-long", "The request line is longer than this proxy accepts."));
@@ -182,6 +198,10 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       }
       return;
     }
+    // Decoded, so the framing headers are the decoder's own: one valid Content-Length, or a final chunked coding.
+    ex.chunked = HttpUtil.isTransferEncodingChunked(req);
+    // -1 when unknown (chunked); 0 when the request has no body at all
+    ex.declaredBodyBytes = ex.chunked ? -1 : HttpUtil.getContentLength(req, 0L);
     if (px.auditOnFailure() == AuditConfig.OnFailure.REJECT && !px.audit().healthy()) {
       refuse(ex, Refusal.unavailable("audit-unavailable", "The audit trail cannot be written; requests are refused until it can."));
       return;
@@ -195,13 +215,20 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       refuse(ex, new Refusal(HttpResponseStatus.NOT_IMPLEMENTED, "transfer-encoding-unsupported", "Only chunked transfer encoding is supported."));
       return;
     }
+    String protectedOption = HopByHop.protectedOption(req.headers());
+    if (protectedOption != null) {
+      // RFC 9110 lets Connection make any header hop-by-hop, i.e. deleted on the way: never the framing, the host or a
+      // credential, or Vertex would read the rest of the body as a request the policy never saw.
+      refuse(ex, Refusal.badRequest("connection-header-invalid",
+          "The Connection header may not name " + protectedOption + "."));
+      return;
+    }
     if (req.headers().contains("x-http-method-override") || req.headers().contains("x-method-override")) {
       // Google honours method overrides; the method it would execute must be the one the policy decided on.
       refuse(ex, Refusal.badRequest("method-override-not-allowed", "HTTP method override headers are not accepted."));
       return;
     }
-    long length = HttpUtil.getContentLength(req, -1L);
-    if (length > px.limits().maxBodyBytes()) {
+    if (ex.declaredBodyBytes > px.limits().maxBodyBytes()) {
       refuse(ex, new Refusal(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "body-too-large",
           "The request body is larger than this proxy accepts (" + px.limits().maxBodyBytes() + " bytes)."));
       return;
@@ -210,6 +237,35 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     verifyIdentity(ex, req.headers());
+  }
+
+  /**
+   * {@code GET /healthz} on the serving port, without a body: load balancers probe the port they send traffic to. It is
+   * answered here, before an exchange exists, so probes neither fill the audit trail nor count as exchanges; anything
+   * else on that path (another method, a query, a body) is routed like every request, and refused with its record.
+   */
+  private static boolean isHealthCheck(HttpRequest req) {
+    return req.decoderResult().isSuccess() && HEALTH_PATH.equals(req.uri()) && HttpMethod.GET.equals(req.method())
+        && !HttpUtil.isTransferEncodingChunked(req) && HttpUtil.getContentLength(req, 0L) == 0;
+  }
+
+  /** 200 while this replica should get traffic, 503 while it should not (draining, audit down, issuer keys not loaded). */
+  private void answerHealthCheck(HttpRequest req) {
+    boolean ready = px.ready().getAsBoolean();
+    boolean keepAlive = HttpUtil.isKeepAlive(req) && !px.draining().get();
+    FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+        ready ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE,
+        ctx.alloc().buffer().writeBytes((ready ? "ok\n" : "not ready\n").getBytes(StandardCharsets.US_ASCII)));
+    res.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
+        .set(HttpHeaderNames.CONTENT_LENGTH, res.content().readableBytes())
+        .set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+    if (!keepAlive) {
+      res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+      return;
+    }
+    ctx.writeAndFlush(res);
+    armHeaderTimer();
   }
 
   private void onRequestContent(HttpContent content) {
@@ -231,6 +287,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       }
       if (last) {
         ex.discarding = false;
+        ex.cancelDiscardDeadline();
         nextRequestOrClose(true);
       } else if (ex.discarded > DISCARD_LIMIT) {
         ctx.close();
@@ -241,13 +298,11 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     }
     if (content.decoderResult().isFailure()) {
       // A malformed chunk must not become a clean end of body upstream: Vertex would run a request cut short.
+      // If the head already went to Vertex, closing that connection leaves it a body that never ended; the caller still
+      // gets its 400 unless Vertex's answer has started (then refuse cuts the connection instead).
       content.release();
       ex.keepAlive = false;
-      if (ex.relaying) {
-        abort(ex, "request-malformed");
-      } else {
-        refuse(ex, Refusal.badRequest("request-malformed", "The request body is not valid HTTP/1.1 chunked encoding."));
-      }
+      refuse(ex, Refusal.badRequest("request-malformed", "The request body is not valid HTTP/1.1 chunked encoding."));
       return;
     }
     ex.bytesIn += content.content().readableBytes();
@@ -291,9 +346,8 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
    */
   private void armResponseTimeout() {
     Channel b = backend;
-    if (b != null && b.pipeline().get(TIMEOUT) == null && b.pipeline().get(UpstreamConnections.RELAY) != null) {
-      b.pipeline().addBefore(UpstreamConnections.RELAY, TIMEOUT,
-          new IdleStateHandler(px.responseTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+    if (b != null) {
+      px.connections().armResponseTimeout(b, px.responseTimeout());
     }
   }
 
@@ -415,23 +469,25 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       backend = ch;
-      ch.pipeline().addLast(UpstreamConnections.RELAY, new ResponseRelay(ex));
+      px.connections().attach(ch, new ResponseRelay(ex));
       sendRequestHead(ex, ch, origin, token);
     });
   }
 
   private void sendRequestHead(Exchange ex, Channel ch, Origin origin, GoogleToken token) {
-    HttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, io.netty.handler.codec.http.HttpMethod.valueOf(ex.httpMethod), ex.uri);
-    // copy of the caller's headers, minus hop-by-hop and caller credentials; framing is re-decided below
+    HttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(ex.httpMethod), ex.uri);
+    // copy of the caller's headers, minus hop-by-hop, framing, caller credentials and Google steering headers
     HttpHeaders out = head.headers();
     out.set(ex.requestHeaders);
     HopByHop.stripForUpstream(out);
     out.set(HttpHeaderNames.HOST, origin.hostHeader());
     out.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + token.value());
     out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    // The framing is the proxy's: what our decoder read, written anew, never a caller header carried over.
     if (ex.chunked) {
-      out.remove(HttpHeaderNames.CONTENT_LENGTH);
       out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+    } else if (ex.declaredBodyBytes > 0 || hasRequestBody(ex.httpMethod)) {
+      out.set(HttpHeaderNames.CONTENT_LENGTH, ex.declaredBodyBytes);
     }
     ex.requestHeaders = null;
     ex.relaying = true;
@@ -450,6 +506,11 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       ctx.read();
     }
     ch.read();
+  }
+
+  /** Methods whose requests carry a body by definition: Google's front end wants a length even when it is 0. */
+  private static boolean hasRequestBody(String httpMethod) {
+    return "POST".equals(httpMethod) || "PUT".equals(httpMethod) || "PATCH".equals(httpMethod);
   }
 
   private ChannelFutureListener requestBodyWrittenOrFail(Exchange ex) {
@@ -483,6 +544,8 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     private boolean skippingInterim;
     /** False while the relay deliberately waits for a slow caller: that silence is not Vertex's. */
     private boolean awaitingUpstream = true;
+    /** The final response reached its framed end: anything after it is not an answer to our request. */
+    private boolean responseEnded;
 
     ResponseRelay(Exchange ex) {
       this.ex = ex;
@@ -491,6 +554,13 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext bctx, Object msg) {
       awaitingUpstream = false;
+      if (responseEnded) {
+        // Bytes past the framed end of the response: Vertex is answering something we did not ask (a request smuggled
+        // in a body, say). Never relay them, and never hand this connection to the next caller.
+        ReferenceCountUtil.release(msg);
+        upstreamKeepAlive = false;
+        return;
+      }
       if (ex.ended) {
         ReferenceCountUtil.release(msg);
         return;
@@ -517,12 +587,19 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
           readUpstream(bctx);
           return;
         }
-        upstreamKeepAlive = HttpUtil.isKeepAlive(res);
+        // The framing of what goes back to the caller is the proxy's, from what the decoder read: an upstream
+        // Connection header naming Content-Length must not leave the caller's keep-alive connection unframed.
         boolean chunked = HttpUtil.isTransferEncodingChunked(res);
-        boolean hasLength = res.headers().contains(HttpHeaderNames.CONTENT_LENGTH);
+        long length = chunked ? -1 : HttpUtil.getContentLength(res, -1L);
+        // a body that ends only when the connection closes can never be followed by another response on it
+        upstreamKeepAlive = HttpUtil.isKeepAlive(res) && (chunked || length >= 0);
         HopByHop.strip(res.headers());
-        if (chunked || !hasLength) {
-          res.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
+        res.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+        if (code == 204 || code == 304) {
+          // no body by definition: no framing header at all
+        } else if (length >= 0) {
+          res.headers().set(HttpHeaderNames.CONTENT_LENGTH, length);
+        } else {
           HttpUtil.setTransferEncodingChunked(res, true);
         }
         res.headers().set(ErrorResponses.REQUEST_ID_HEADER, ex.requestId);
@@ -549,10 +626,12 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
       if (msg instanceof HttpContent c) {
         ex.bytesOut += c.content().readableBytes();
       }
+      responseEnded = last;
       ctx.writeAndFlush(msg).addListener(f -> {
         if (!f.isSuccess()) {
           abort(ex, "client-closed");
         } else if (last) {
+          // read now, not when the message arrived: bytes decoded after the end may have arrived in between
           completed(ex, bctx.channel(), upstreamKeepAlive);
         } else {
           readUpstream(bctx);
@@ -599,10 +678,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     Channel b = backend;
     backend = null;
     if (b != null) {
-      b.pipeline().remove(UpstreamConnections.RELAY);
-      if (b.pipeline().get(TIMEOUT) != null) {
-        b.pipeline().remove(TIMEOUT);
-      }
+      px.connections().detach(b);
       if (upstreamKeepAlive && ex.requestComplete) {
         px.connections().release(b);
       } else {
@@ -645,6 +721,16 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     }
     ex.bytesOut = res.content().readableBytes();
     ex.responseStarted = true;
+    if (keepOpen && !ex.requestComplete) {
+      long owed = ex.declaredBodyBytes - ex.bytesIn;
+      long ms = Math.min(DISCARD_MAX_MS, DISCARD_GRACE_MS + owed * 1000 / DISCARD_MIN_BYTES_PER_SECOND);
+      ex.discardDeadline = ctx.executor().schedule(() -> {
+        if (current == ex && !ex.requestComplete) {
+          log.debug("request {}: refused body not read within {} ms; closing", ex.requestId, ms);
+          ctx.close();
+        }
+      }, ms, TimeUnit.MILLISECONDS);
+    }
     ctx.writeAndFlush(res).addListener(f -> {
       end(ex);
       if (keepOpen && f.isSuccess() && !ex.requestComplete) {
@@ -696,6 +782,9 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void nextRequestOrClose(boolean keepOpen) {
+    if (current != null) {
+      current.cancelDiscardDeadline();
+    }
     if (!keepOpen) {
       releaseStash();
       ctx.close();
@@ -713,10 +802,12 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /** Drops the upstream connection of an exchange that is ending early; its relay is detached first, so it stays quiet. */
   private void closeBackend() {
     Channel b = backend;
     backend = null;
     if (b != null) {
+      px.connections().detach(b);
       b.close();
     }
   }

@@ -14,6 +14,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 
 /**
  * The long-lived parts every exchange uses: immutable or thread-safe, shared by all connections. The policy sits in an
@@ -32,5 +33,7 @@ record ProxyContext(
     UpstreamHosts hosts,
     UpstreamConnections connections,
     Duration responseTimeout,
-    AtomicBoolean draining) {
+    AtomicBoolean draining,
+    /** Whether this replica should be sent traffic: not draining, audit writable, issuer keys loaded. */
+    BooleanSupplier ready) {
 }

@@ -45,6 +45,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -111,10 +112,13 @@ public final class ProxyServer implements AutoCloseable {
       UpstreamConnections connections = new UpstreamConnections(clientType, config.upstream().connectTimeout(),
           config.upstream().caFile(), config.upstream().maxIdlePerHost(), blocking);
       metrics.upstreamConnectionsOpened(connections, UpstreamConnections::opened);
+      AtomicBoolean identityReady = new AtomicBoolean();
+      AtomicBoolean draining = new AtomicBoolean();
+      AuditLog a = audit;
+      BooleanSupplier ready = () -> !draining.get() && a.healthy() && identityReady.get();
       ProxyContext px = new ProxyContext(new Router(catalog), new AtomicReference<>(policy), verifier, tokens, audit,
           config.audit().onFailure(), metrics, clock, config.limits(), new UpstreamHosts(config.upstream().urlTemplate()),
-          connections, config.upstream().responseTimeout(), new AtomicBoolean());
-      AtomicBoolean identityReady = new AtomicBoolean();
+          connections, config.upstream().responseTimeout(), draining, ready);
       ChannelGroup channels = new DefaultChannelGroup("callers", GlobalEventExecutor.INSTANCE);
       InetSocketAddress bind = resolve(config.listen().address());
       Channel listener;
@@ -135,10 +139,8 @@ public final class ProxyServer implements AutoCloseable {
       }
       AdminServer admin = null;
       if (config.admin().address() != null) {
-        AuditLog a = audit;
         try {
-          admin = AdminServer.start(resolve(config.admin().address()), boss, workers, serverType, metrics,
-              () -> !px.draining().get() && a.healthy() && identityReady.get(),
+          admin = AdminServer.start(resolve(config.admin().address()), boss, workers, serverType, metrics, ready,
               () -> reload(config, px), blocking);
         } catch (Exception e) {
           if (e instanceof InterruptedException) {

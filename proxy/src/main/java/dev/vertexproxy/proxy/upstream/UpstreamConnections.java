@@ -3,6 +3,9 @@ package dev.vertexproxy.proxy.upstream;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
@@ -13,6 +16,9 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -29,6 +35,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
@@ -42,7 +49,11 @@ import javax.net.ssl.SSLParameters;
  */
 public final class UpstreamConnections implements AutoCloseable {
   /** Name of the pipeline slot a caller fills with its response handler while it holds the connection. */
-  public static final String RELAY = "relay";
+  static final String RELAY = "relay";
+  /** The response timeout of the exchange holding the connection, armed once the whole request is with Vertex. */
+  static final String RESPONSE_TIMEOUT = "response-timeout";
+  /** Last in every connection's pipeline: whatever reaches it arrived while no exchange was listening. */
+  static final String GUARD = "unsolicited-guard";
   private static final AttributeKey<Origin> ORIGIN = AttributeKey.valueOf("vertex-proxy.origin");
   private static final AttributeKey<Long> IDLE_SINCE = AttributeKey.valueOf("vertex-proxy.idle-since");
   /**
@@ -132,6 +143,7 @@ public final class UpstreamConnections implements AutoCloseable {
               p.addLast("tls", h);
             }
             p.addLast("http", new HttpClientCodec(8192, 64 * 1024, 64 * 1024, true));
+            p.addLast(GUARD, UnsolicitedGuard.INSTANCE);
           }
         });
     ChannelFuture f = b.connect(address);
@@ -159,6 +171,57 @@ public final class UpstreamConnections implements AutoCloseable {
         c.read();
       }
     });
+  }
+
+  /**
+   * Puts an exchange's response handler on a connection it acquired, in front of the guard, so the response reaches it
+   * and nothing else does.
+   */
+  public void attach(Channel ch, ChannelHandler relay) {
+    ch.pipeline().addBefore(GUARD, RELAY, relay);
+  }
+
+  /**
+   * Starts the response timeout of the exchange holding {@code ch} (once: later calls do nothing): silence from Vertex
+   * longer than {@code timeout} fires an {@link IdleStateEvent} at the attached handler.
+   */
+  public void armResponseTimeout(Channel ch, Duration timeout) {
+    ChannelPipeline p = ch.pipeline();
+    if (p.get(RESPONSE_TIMEOUT) == null && p.get(RELAY) != null) {
+      p.addBefore(RELAY, RESPONSE_TIMEOUT, new IdleStateHandler(timeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+    }
+  }
+
+  /** Takes the exchange's handlers off a connection before it is {@link #release released} or closed. */
+  public void detach(Channel ch) {
+    ChannelPipeline p = ch.pipeline();
+    if (p.get(RELAY) != null) {
+      p.remove(RELAY);
+    }
+    if (p.get(RESPONSE_TIMEOUT) != null) {
+      p.remove(RESPONSE_TIMEOUT);
+    }
+  }
+
+  /**
+   * A pooled connection is only ever spoken to by the exchange holding it. Anything Vertex sends while none does (bytes
+   * after the framed end of the last response, an answer to a request nobody sent) would be read by the next caller as
+   * its own answer, so it closes the connection instead; so does an error on an idle connection.
+   */
+  @ChannelHandler.Sharable
+  private static final class UnsolicitedGuard extends ChannelInboundHandlerAdapter {
+    static final UnsolicitedGuard INSTANCE = new UnsolicitedGuard();
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      ReferenceCountUtil.release(msg);
+      ctx.close();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      ctx.close();
+    }
   }
 
   /** How many connections to Vertex were opened so far (pooled reuse does not count). */

@@ -76,7 +76,8 @@ class ExchangeHandlerTest {
         Duration.ofSeconds(1), 100);
     px = new ProxyContext(new Router(MethodCatalog.bundled()), new AtomicReference<>(policy), verifier, tokens, audit,
         AuditConfig.OnFailure.REJECT, new ProxyMetrics(), clock, limits, new UpstreamHosts("https://{location}-aiplatform.googleapis.com"),
-        new UpstreamConnections(NioSocketChannel.class, Duration.ofSeconds(1), null, 0, Runnable::run), Duration.ofSeconds(5), new AtomicBoolean());
+        new UpstreamConnections(NioSocketChannel.class, Duration.ofSeconds(1), null, 0, Runnable::run), Duration.ofSeconds(5), new AtomicBoolean(),
+        () -> true);
   }
 
   @AfterEach
