@@ -271,7 +271,7 @@ final class PolicyParser {
         yaml.problem(t.getKeyNode(), claimPath, "\"" + claim + "\" is not a claim name");
         return;
       }
-      List<String> values = yaml.strings(t.getValueNode(), claimPath, true, true);
+      List<String> values = yaml.claimValues(t.getValueNode(), claimPath);
       if (values != null) {
         into.put(claim, new ValueMatcher(values, '/'));
       }
