@@ -93,29 +93,43 @@ public final class Policy {
   /**
    * Reads and compiles a policy file.
    *
-   * @param issuerNames the issuer names configured in proxy.yaml, or {@code null} not to check them
+   * @param issuerNames   the issuer names configured in proxy.yaml, or {@code null} not to check them
+   * @param sharedIssuers the names of issuers marked {@code shared} (gitlab.com by default): every allow rule naming
+   *                      one must pin namespace_id, namespace_path, project_id or project_path
    * @throws PolicyException with every problem found (an unreadable file is one problem)
    */
-  public static Policy load(Path file, MethodCatalog catalog, Set<String> issuerNames) throws PolicyException {
+  public static Policy load(Path file, MethodCatalog catalog, Set<String> issuerNames, Set<String> sharedIssuers)
+      throws PolicyException {
     byte[] bytes;
     try {
       bytes = Files.readAllBytes(file);
     } catch (IOException e) {
       throw new PolicyException(List.of(new Problem(file.toString(), 1, 1, "", "cannot read: " + e)));
     }
-    return compile(bytes, file.toString(), catalog, issuerNames);
+    return compile(bytes, file.toString(), catalog, issuerNames, sharedIssuers);
   }
 
-  /** Compiles policy text; {@code sourceName} names it in problems. See {@link #load}. */
+  /** {@link #load(Path, MethodCatalog, Set, Set)} with no issuer shared. */
+  public static Policy load(Path file, MethodCatalog catalog, Set<String> issuerNames) throws PolicyException {
+    return load(file, catalog, issuerNames, Set.of());
+  }
+
+  /** Compiles policy text; {@code sourceName} names it in problems. See {@link #load(Path, MethodCatalog, Set, Set)}. */
+  public static Policy parse(String yaml, String sourceName, MethodCatalog catalog, Set<String> issuerNames,
+      Set<String> sharedIssuers) throws PolicyException {
+    return compile(yaml.getBytes(StandardCharsets.UTF_8), sourceName, catalog, issuerNames, sharedIssuers);
+  }
+
+  /** {@link #parse(String, String, MethodCatalog, Set, Set)} with no issuer shared. */
   public static Policy parse(String yaml, String sourceName, MethodCatalog catalog, Set<String> issuerNames)
       throws PolicyException {
-    return compile(yaml.getBytes(StandardCharsets.UTF_8), sourceName, catalog, issuerNames);
+    return parse(yaml, sourceName, catalog, issuerNames, Set.of());
   }
 
-  private static Policy compile(byte[] bytes, String source, MethodCatalog catalog, Set<String> issuerNames)
-      throws PolicyException {
+  private static Policy compile(byte[] bytes, String source, MethodCatalog catalog, Set<String> issuerNames,
+      Set<String> sharedIssuers) throws PolicyException {
     String text = new String(bytes, StandardCharsets.UTF_8);
-    List<Rule> rules = new PolicyParser(source, catalog, issuerNames).parse(text);
+    List<Rule> rules = new PolicyParser(source, catalog, issuerNames, sharedIssuers).parse(text);
     return new Policy(versionOf(bytes), rules);
   }
 

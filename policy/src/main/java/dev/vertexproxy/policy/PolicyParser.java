@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
+import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
 import org.yaml.snakeyaml.nodes.NodeTuple;
 import org.yaml.snakeyaml.nodes.ScalarNode;
@@ -39,14 +40,19 @@ final class PolicyParser {
           + "|[0-9]{1,20}-compute@developer\\.gserviceaccount\\.com");
   private static final String FULL_ID_PREFIX = "aiplatform.";
 
+  /** The claims that say where a GitLab job runs; on a shared issuer an allow rule must pin one of them. */
+  static final List<String> PIN_CLAIMS = List.of("namespace_id", "namespace_path", "project_id", "project_path");
+
   private final YamlReader yaml;
   private final MethodCatalog catalog;
   private final Set<String> issuerNames;
+  private final Set<String> sharedIssuers;
 
-  PolicyParser(String source, MethodCatalog catalog, Set<String> issuerNames) {
+  PolicyParser(String source, MethodCatalog catalog, Set<String> issuerNames, Set<String> sharedIssuers) {
     this.yaml = new YamlReader(source);
     this.catalog = catalog;
     this.issuerNames = issuerNames;
+    this.sharedIssuers = Set.copyOf(sharedIssuers);
   }
 
   List<Rule> parse(String text) throws PolicyException {
@@ -169,6 +175,10 @@ final class PolicyParser {
         if (claimsEntry != null) {
           parseClaims(claimsEntry.getValueNode(), path + ".identity.claims", claims);
         }
+        if (allow) {
+          requirePinOnSharedIssuers(identityEntry.getValueNode(), path + ".identity", issuers, subjectEntry != null,
+              claimsEntry, claims);
+        }
       }
     }
 
@@ -257,6 +267,68 @@ final class PolicyParser {
     }
   }
 
+  /**
+   * On an issuer that gives tokens to projects that do not trust each other (gitlab.com), an allow rule that pins no
+   * namespace or project admits every project there: refuse it. Only the four {@link #PIN_CLAIMS} count. A subject
+   * glob such as {@code project_path:acme/*:*} is not accepted as a pin: it is easy to get wrong and hard to review.
+   */
+  private void requirePinOnSharedIssuers(Node identity, String path, Set<String> issuers, boolean hasSubject,
+      NodeTuple claimsEntry, Map<String, ValueMatcher> claims) {
+    List<String> shared = issuers.stream().filter(sharedIssuers::contains).toList();
+    if (shared.isEmpty()) {
+      return;
+    }
+    Node at = claimsEntry != null ? claimsEntry.getValueNode() : identity;
+    String where = claimsEntry != null ? path + ".claims" : path;
+    String loose = null;
+    for (String claim : PIN_CLAIMS) {
+      ValueMatcher m = claims.get(claim);
+      if (m == null) {
+        continue;
+      }
+      String notAPin = notAPin(claim, m);
+      if (notAPin == null) {
+        return;
+      }
+      if (loose == null) {
+        loose = notAPin;
+        for (NodeTuple t : ((MappingNode) claimsEntry.getValueNode()).getValue()) {
+          if (claim.equals(((ScalarNode) t.getKeyNode()).getValue())) {
+            at = t.getValueNode();
+            where = path + ".claims." + claim;
+          }
+        }
+      }
+    }
+    boolean one = shared.size() == 1;
+    yaml.problem(at, where, (one ? "issuer " : "issuers ") + String.join(", ", shared) + (one ? " is" : " are")
+        + " shared by every project on " + (one ? "it" : "them") + ", so an allow rule for " + (one ? "it" : "them")
+        + " must pin namespace_id, namespace_path, project_id or project_path" + (loose == null ? "" : "; " + loose)
+        + (hasSubject ? "; a subject glob is not a pin" : "")
+        + " (pin namespace_path or project_path exactly, e.g. namespace_path: acme)");
+  }
+
+  /** Null when {@code m} pins {@code claim}; else why not. Any alternative that does not pin opens the rule. */
+  private static String notAPin(String claim, ValueMatcher m) {
+    boolean path = claim.endsWith("_path");
+    for (String v : m.values()) {
+      if (!Glob.isGlob(v)) {
+        continue;
+      }
+      if (!path) {
+        return "\"" + v + "\" is a glob, and ids pin only exactly";
+      }
+      int wildcard = Math.min(v.indexOf('*') < 0 ? v.length() : v.indexOf('*'),
+          v.indexOf('?') < 0 ? v.length() : v.indexOf('?'));
+      String literal = v.substring(0, wildcard);
+      if (literal.length() < 2 || literal.startsWith("/") || !literal.endsWith("/")) {
+        return "\"" + v + "\" does not pin a namespace: a path glob pins only when its literal start ends at a"
+            + " '/' (acme/* or acme/ml/**, not acme*)";
+      }
+    }
+    return null;
+  }
+
   private void parseClaims(Node node, String path, Map<String, ValueMatcher> into) {
     Map<String, NodeTuple> claims = yaml.mapping(node, path, null);
     if (claims == null) {
@@ -271,7 +343,7 @@ final class PolicyParser {
         yaml.problem(t.getKeyNode(), claimPath, "\"" + claim + "\" is not a claim name");
         return;
       }
-      List<String> values = yaml.strings(t.getValueNode(), claimPath, true, true);
+      List<String> values = yaml.claimValues(t.getValueNode(), claimPath);
       if (values != null) {
         into.put(claim, new ValueMatcher(values, '/'));
       }

@@ -164,12 +164,12 @@ public final class PolicyTestRunner {
               Node v = t.getValueNode();
               String claimPath = path + ".identity.claims." + k;
               if (v instanceof SequenceNode) {
-                List<String> values = yaml.strings(v, claimPath, false, true);
+                List<String> values = yaml.claimValues(v, claimPath);
                 if (values != null) {
                   claims.put(k, values);
                 }
               } else {
-                String value = yaml.string(v, claimPath, true);
+                String value = yaml.claimValue(v, claimPath);
                 if (value != null) {
                   claims.put(k, value);
                 }

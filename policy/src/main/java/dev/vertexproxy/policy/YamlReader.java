@@ -29,6 +29,19 @@ import org.yaml.snakeyaml.nodes.Tag;
 final class YamlReader {
   private static final Set<Tag> PLAIN_TAGS = Set.of(Tag.MAP, Tag.SEQ, Tag.STR, Tag.INT, Tag.BOOL, Tag.FLOAT, Tag.NULL);
 
+  /**
+   * Unquoted booleans in their canonical spellings, read as the text GitLab writes for a boolean claim. Without this a
+   * {@code ref_protected: False} would be the text "False", which no token carries: a deny rule would never deny.
+   */
+  private static final Map<String, String> CANONICAL_BOOLEANS = Map.of("true", "true", "True", "true", "TRUE", "true",
+      "false", "false", "False", "false", "FALSE", "false");
+  /**
+   * Unquoted spellings YAML 1.1 reads as booleans and YAML 1.2 as text: which one the author meant cannot be told, so
+   * they are refused rather than guessed.
+   */
+  private static final Set<String> AMBIGUOUS_BOOLEANS = Set.of("yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON",
+      "off", "Off", "OFF", "y", "Y", "n", "N");
+
   private final String source;
   private final List<Problem> problems = new ArrayList<>();
 
@@ -158,10 +171,39 @@ final class YamlReader {
     return null;
   }
 
+  /**
+   * A claim value as the text it is compared by: any non-empty scalar, with unquoted {@code true/True/TRUE} and
+   * {@code false/False/FALSE} read as "true" and "false", and the unquoted YAML 1.1 booleans ({@code yes}, {@code on},
+   * {@code n}, ...) refused. Quoted scalars are always literal. Null (with a problem) when unusable.
+   */
+  String claimValue(Node node, String path) {
+    if (node instanceof ScalarNode s && s.isPlain()) {
+      String canonical = CANONICAL_BOOLEANS.get(s.getValue());
+      if (canonical != null) {
+        return canonical;
+      }
+      if (AMBIGUOUS_BOOLEANS.contains(s.getValue())) {
+        problem(node, path, s.getValue() + " — YAML reads this as a boolean; write true or false, or quote it (\""
+            + s.getValue() + "\") if you mean the text");
+        return null;
+      }
+    }
+    return string(node, path, true);
+  }
+
+  /** One {@link #claimValue} or a non-empty list of them. Null on problems. */
+  List<String> claimValues(Node node, String path) {
+    return strings(node, path, true, true, true);
+  }
+
   /** A list of strings, or (when {@code singleAllowed}) one string standing for a list of one. Null on problems. */
   List<String> strings(Node node, String path, boolean singleAllowed, boolean anyScalar) {
+    return strings(node, path, singleAllowed, anyScalar, false);
+  }
+
+  private List<String> strings(Node node, String path, boolean singleAllowed, boolean anyScalar, boolean claims) {
     if (node instanceof ScalarNode && singleAllowed) {
-      String s = string(node, path, anyScalar);
+      String s = claims ? claimValue(node, path) : string(node, path, anyScalar);
       return s == null ? null : List.of(s);
     }
     if (!(node instanceof SequenceNode seq)) {
@@ -175,7 +217,8 @@ final class YamlReader {
     List<String> values = new ArrayList<>();
     boolean ok = true;
     for (int i = 0; i < seq.getValue().size(); i++) {
-      String s = string(seq.getValue().get(i), path + "[" + i + "]", anyScalar);
+      Node item = seq.getValue().get(i);
+      String s = claims ? claimValue(item, path + "[" + i + "]") : string(item, path + "[" + i + "]", anyScalar);
       ok &= s != null;
       values.add(s);
     }

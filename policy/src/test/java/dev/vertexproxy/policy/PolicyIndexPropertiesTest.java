@@ -140,8 +140,9 @@ class PolicyIndexPropertiesTest {
         + (withMethods ? "    methods: " + m + "\n" : "") + res;
   }
 
+  /** Claim values as a policy writes them; {@code y} is quoted, since unquoted it is a YAML 1.1 boolean and refused. */
   private static String claimValue(Random random) {
-    return pick(random, List.of("x", "y", "x/y", "\"x/*\"", "\"**\"", "[x, y]", "true", "\"?\""));
+    return pick(random, List.of("x", "\"y\"", "x/y", "\"x/*\"", "\"**\"", "[x, \"y\"]", "true", "\"?\""));
   }
 
   /** One to four callers from gitlab, humans or an unknown issuer, with claims of assorted types. */

@@ -2,6 +2,7 @@ package dev.vertexproxy.proxy.cli;
 
 import dev.vertexproxy.policy.PolicyException;
 import dev.vertexproxy.proxy.config.ConfigException;
+import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -22,6 +23,15 @@ public final class Main implements Runnable {
 
   /** Runs a command line and returns its exit code (tests call this instead of {@link #main}). */
   public static int run(String... args) {
+    return commandLine().execute(args);
+  }
+
+  /** {@link #run(String...)} writing to {@code out} and {@code err} instead of the process's streams. */
+  public static int run(PrintWriter out, PrintWriter err, String... args) {
+    return commandLine().setOut(out).setErr(err).execute(args);
+  }
+
+  private static CommandLine commandLine() {
     return new CommandLine(new Main())
         .setCaseInsensitiveEnumValuesAllowed(true)
         .setExecutionExceptionHandler((e, cmd, parsed) -> {
@@ -43,8 +53,7 @@ public final class Main implements Runnable {
             cmd.getErr().println("(set VERTEX_PROXY_DEBUG=1 for the stack trace)");
           }
           return 1;
-        })
-        .execute(args);
+        });
   }
 
   private static String describe(Throwable e) {

@@ -15,6 +15,9 @@ import dev.vertexproxy.policy.RuleTrace;
 import dev.vertexproxy.policy.catalog.MethodCatalog;
 import dev.vertexproxy.policy.route.Route;
 import dev.vertexproxy.policy.route.RouteException;
+import dev.vertexproxy.proxy.config.ConfigException;
+import dev.vertexproxy.proxy.config.ConfigLoader;
+import dev.vertexproxy.proxy.config.ProxyConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -22,7 +25,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -36,7 +41,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code vertex-proxy policy check|explain|test|lint}: works on a policy file alone, without the proxy's config, so it
- * runs in a merge-request pipeline. Exit codes: 0 valid / allowed / all cases pass / no warnings; 1 problems /
+ * runs in a merge-request pipeline ({@code --issuers} may name the proxy.yaml to check issuers as {@code serve}
+ * does). Exit codes: 0 valid / allowed / all cases pass / no warnings; 1 problems /
  * denied / a case failed / warnings; 2 the input could not be used (invalid policy or test file, bad arguments).
  *
  * <p>Each invocation builds its own objects; not shared between threads.
@@ -49,6 +55,8 @@ public final class PolicyCommand implements Callable<Integer> {
   static final int OK = 0;
   static final int NEGATIVE = 1;
   static final int UNUSABLE = 2;
+  /** {@code --issuers gitlab:shared}: the issuer is shared like gitlab.com. */
+  private static final String SHARED_SUFFIX = ":shared";
 
   private final Supplier<MethodCatalog> catalog;
   private final Function<MethodCatalog, RequestRouter> routerFactory;
@@ -77,9 +85,9 @@ public final class PolicyCommand implements Callable<Integer> {
     return UNUSABLE;
   }
 
-  private Policy load(Path file, List<String> issuers, PrintWriter err) {
+  private Policy load(Path file, Set<String> issuers, Set<String> shared, PrintWriter err) {
     try {
-      return Policy.load(file, catalog.get(), issuers == null ? null : new LinkedHashSet<>(issuers));
+      return Policy.load(file, catalog.get(), issuers, shared);
     } catch (PolicyException e) {
       printProblems(e, err);
       return null;
@@ -105,9 +113,14 @@ public final class PolicyCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "POLICY", description = "The policy file (policy.yaml).")
     Path file;
 
-    @Option(names = "--issuers", split = ",", paramLabel = "NAME",
-        description = "Issuer names configured in proxy.yaml; rules naming any other issuer are errors.")
+    @Option(names = "--issuers", split = ",", paramLabel = "NAME[:shared]|PROXY_YAML",
+        description = "The issuers configured in proxy.yaml, as names (NAME:shared marks an issuer shared like "
+            + "gitlab.com, whose allow rules must pin a namespace or project) or as the proxy.yaml file itself; "
+            + "rules naming any other issuer are errors.")
     List<String> issuers;
+
+    /** Set when the proxy.yaml given to --issuers could not be used; the command then exits with 2. */
+    boolean configUnusable;
 
     PrintWriter out() {
       return spec.commandLine().getOut();
@@ -117,8 +130,40 @@ public final class PolicyCommand implements Callable<Integer> {
       return spec.commandLine().getErr();
     }
 
+    /** The policy, or null after printing why not ({@link #configUnusable} tells a bad proxy.yaml apart). */
     Policy load() {
-      return parent.load(file, issuers, err());
+      if (issuers == null) {
+        return parent.load(file, null, Set.of(), err());
+      }
+      Set<String> names = new LinkedHashSet<>();
+      Set<String> shared = new LinkedHashSet<>();
+      if (issuers.size() == 1 && issuers.get(0).toLowerCase(Locale.ROOT).matches(".*\\.ya?ml")) {
+        ProxyConfig config;
+        try {
+          config = new ConfigLoader().load(Path.of(issuers.get(0)));
+        } catch (ConfigException e) {
+          err().println("invalid configuration:");
+          e.problems().forEach(p -> err().println("  " + p));
+          err().flush();
+          configUnusable = true;
+          return null;
+        }
+        names.addAll(config.identity().issuerNames());
+        shared.addAll(config.identity().sharedIssuerNames());
+      } else {
+        for (String entry : issuers) {
+          String name = entry.endsWith(SHARED_SUFFIX) ? entry.substring(0, entry.length() - SHARED_SUFFIX.length()) : entry;
+          if (name.isEmpty() || name.indexOf(':') >= 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                "--issuers " + entry + ": expected NAME, NAME:shared or the path of proxy.yaml");
+          }
+          names.add(name);
+          if (name.length() != entry.length()) {
+            shared.add(name);
+          }
+        }
+      }
+      return parent.load(file, names, shared, err());
     }
   }
 
@@ -129,7 +174,7 @@ public final class PolicyCommand implements Callable<Integer> {
     public Integer call() {
       Policy policy = load();
       if (policy == null) {
-        return NEGATIVE;
+        return configUnusable ? UNUSABLE : NEGATIVE;
       }
       out().println(file + ": valid, " + policy.rules().size() + " rules, version " + policy.version());
       return OK;

@@ -9,7 +9,9 @@ import java.time.Clock;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code vertex-proxy serve --config proxy.yaml}: runs the proxy until SIGTERM/SIGINT, then drains. */
 @Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the proxy.")
@@ -20,12 +22,16 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--check", description = "Validate the configuration and policy, then exit.")
   boolean check;
 
+  @Spec
+  CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
     ProxyConfig cfg = new ConfigLoader().load(config);
     if (check) {
       ProxyServer.loadPolicy(cfg);
-      System.out.println("configuration and policy are valid");
+      spec.commandLine().getOut().println("configuration and policy are valid");
+      spec.commandLine().getOut().flush();
       return 0;
     }
     ProxyServer server = ProxyServer.start(cfg, Clock.systemUTC(), NetHttpTransport::new);

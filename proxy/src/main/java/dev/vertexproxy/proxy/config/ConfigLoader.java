@@ -196,8 +196,9 @@ public final class ConfigLoader {
         }
       }
       URI jwks = i.uri("jwks_uri", true);
+      boolean shared = i.bool("shared", IssuerConfig.sharedByDefault(issuer));
       i.finish();
-      issuers.add(new IssuerConfig(name, issuer, audiences, algorithms, jwks));
+      issuers.add(new IssuerConfig(name, issuer, audiences, algorithms, jwks, shared));
     }
     IdentityConfig d = IdentityConfig.of(List.of());
     IdentityConfig c = new IdentityConfig(issuers,

@@ -154,6 +154,36 @@ final class ConfigNode {
     return dflt;
   }
 
+  /**
+   * {@code true} or {@code false}, unquoted (or a {@code ${ENV}} that expands to one); {@code dflt} when absent.
+   * Anything else, {@code yes}, {@code on} and a quoted {@code "true"} included, is reported: a switch that decides
+   * what the policy must pin is not guessed at.
+   */
+  boolean bool(String key, boolean dflt) {
+    seen.add(key);
+    NodeTuple t = entries.get(key);
+    if (t == null) {
+      return dflt;
+    }
+    if (t.getValueNode() instanceof ScalarNode sc) {
+      if (sc.isPlain() || sc.getValue().contains("${")) {
+        switch (substitute(sc, child(key))) {
+          case "true", "True", "TRUE" -> {
+            return true;
+          }
+          case "false", "False", "FALSE" -> {
+            return false;
+          }
+          default -> { }
+        }
+      }
+      report(key, sc.getValue(), "true or false, unquoted");
+      return dflt;
+    }
+    problems.add(t.getValueNode(), child(key), "expected: true or false");
+    return dflt;
+  }
+
   String required(String key) {
     String v = string(key, null);
     if (v == null && !entries.containsKey(key)) {

@@ -1,7 +1,9 @@
 package dev.vertexproxy.proxy.config;
 
 import java.time.Duration;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The {@code identity} section of proxy.yaml.
@@ -23,6 +25,20 @@ public record IdentityConfig(
     int verifiedTokenCacheSize) {
   public IdentityConfig {
     issuers = List.copyOf(issuers);
+  }
+
+  /** The names policy rules may use for these issuers, in file order. */
+  public Set<String> issuerNames() {
+    Set<String> names = new LinkedHashSet<>();
+    issuers.forEach(i -> names.add(i.name()));
+    return names;
+  }
+
+  /** The names of the issuers marked {@code shared}: the policy refuses allow rules for them that pin no project. */
+  public Set<String> sharedIssuerNames() {
+    Set<String> names = new LinkedHashSet<>();
+    issuers.stream().filter(IssuerConfig::shared).forEach(i -> names.add(i.name()));
+    return names;
   }
 
   public static IdentityConfig of(List<IssuerConfig> issuers) {

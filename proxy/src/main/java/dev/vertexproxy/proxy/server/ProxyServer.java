@@ -8,7 +8,6 @@ import dev.vertexproxy.policy.route.Router;
 import dev.vertexproxy.proxy.admin.AdminServer;
 import dev.vertexproxy.proxy.admin.ProxyMetrics;
 import dev.vertexproxy.proxy.audit.AuditLog;
-import dev.vertexproxy.proxy.config.IssuerConfig;
 import dev.vertexproxy.proxy.config.ProxyConfig;
 import dev.vertexproxy.proxy.credentials.GoogleTokenProvider;
 import dev.vertexproxy.proxy.identity.TokenVerifier;
@@ -38,8 +37,6 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
-import java.util.LinkedHashSet;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -221,13 +218,13 @@ public final class ProxyServer implements AutoCloseable {
     }
   }
 
-  /** The configuration's policy file, validated against the bundled catalog and the configured issuer names. */
+  /**
+   * The configuration's policy file, validated against the bundled catalog and the configured issuers: their names,
+   * and which are shared (their allow rules must pin a namespace or project).
+   */
   public static Policy loadPolicy(ProxyConfig config) throws PolicyException {
-    Set<String> issuerNames = new LinkedHashSet<>();
-    for (IssuerConfig i : config.identity().issuers()) {
-      issuerNames.add(i.name());
-    }
-    return Policy.load(config.policy().file(), MethodCatalog.bundled(), issuerNames);
+    return Policy.load(config.policy().file(), MethodCatalog.bundled(), config.identity().issuerNames(),
+        config.identity().sharedIssuerNames());
   }
 
   public String policyVersion() {

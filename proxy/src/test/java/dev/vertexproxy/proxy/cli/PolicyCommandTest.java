@@ -101,6 +101,69 @@ class PolicyCommandTest {
     assertThat(out.toString()).isEmpty();
   }
 
+  /** {@link #POLICY} with the first rule pinning no project: acceptable on a private GitLab, not on gitlab.com. */
+  private Path unpinned() throws Exception {
+    return Files.writeString(dir.resolve("unpinned.yaml"),
+        POLICY.replace("claims: { project_path: acme/ml/forecasting }", "claims: { ref_protected: \"true\" }"));
+  }
+
+  private Path proxyYaml(String issuerLines) throws Exception {
+    return Files.writeString(dir.resolve("proxy.yaml"), """
+        listen: { address: 127.0.0.1:8443 }
+        identity:
+          issuers:
+        ISSUERS
+        policy: { file: policy.yaml }
+        audit: { dir: audit }
+        """.replace("ISSUERS", issuerLines.indent(4).stripTrailing()));
+  }
+
+  @Test
+  void checkRefusesAnUnpinnedRuleForAnIssuerMarkedShared() throws Exception {
+    Path loose = unpinned();
+    assertThat(run("check", loose.toString(), "--issuers", "gitlab,humans")).isZero();
+    out.getBuffer().setLength(0);
+    assertThat(run("check", loose.toString(), "--issuers", "gitlab:shared,humans")).isEqualTo(1);
+    assertThat(err.toString()).contains(loose + ":7:15: rules[0].identity.claims: issuer gitlab is shared by every"
+        + " project on it, so an allow rule for it must pin namespace_id, namespace_path, project_id or project_path"
+        + " (pin namespace_path or project_path exactly, e.g. namespace_path: acme)", "1 problem");
+    assertThat(out.toString()).isEmpty();
+    assertThat(run("check", policy.toString(), "--issuers", "gitlab:shared")).isZero();
+  }
+
+  @Test
+  void checkReadsIssuerNamesAndSharedFlagsFromProxyYaml() throws Exception {
+    Path loose = unpinned();
+    Path gitlabCom = proxyYaml("- { name: gitlab, issuer: \"https://gitlab.com/\", audiences: [x] }");
+    assertThat(run("check", loose.toString(), "--issuers", gitlabCom.toString())).isEqualTo(1);
+    assertThat(err.toString()).contains(loose + ":7:15: rules[0].identity.claims: issuer gitlab is shared");
+
+    err.getBuffer().setLength(0);
+    Path notShared = proxyYaml("- { name: gitlab, issuer: \"https://gitlab.com\", audiences: [x], shared: false }");
+    assertThat(run("check", loose.toString(), "--issuers", notShared.toString())).isZero();
+    assertThat(err.toString()).isEmpty();
+
+    Path selfManaged = proxyYaml("- { name: gitlab, issuer: \"https://gitlab.acme.example\", audiences: [x] }\n"
+        + "- { name: other, issuer: \"https://ci.acme.example\", audiences: [x], shared: true }");
+    assertThat(run("check", loose.toString(), "--issuers", selfManaged.toString())).isZero();
+    assertThat(run("check", policy.toString(), "--issuers", selfManaged.toString())).isZero();
+    Path onlyHumans = proxyYaml("- { name: humans, issuer: \"https://sso.example.com\", audiences: [x] }");
+    assertThat(run("check", loose.toString(), "--issuers", onlyHumans.toString())).isEqualTo(1);
+    assertThat(err.toString()).contains("\"gitlab\" is not a configured issuer (configured: humans)");
+  }
+
+  @Test
+  void anUnusableProxyYamlOrAMalformedIssuerIsABadArgument() throws Exception {
+    Path broken = proxyYaml("- { name: gitlab, issuer: \"https://gitlab.com\", audiences: [x], shared: yes }");
+    assertThat(run("check", policy.toString(), "--issuers", broken.toString())).isEqualTo(2);
+    assertThat(err.toString()).contains("invalid configuration:",
+        "proxy.yaml:4:77: identity.issuers[0].shared: \"yes\" (expected: true or false, unquoted)");
+    assertThat(out.toString()).isEmpty();
+
+    assertThat(run("check", policy.toString(), "--issuers", "gitlab:public")).isEqualTo(2);
+    assertThat(err.toString()).contains("--issuers gitlab:public: expected NAME, NAME:shared or the path of proxy.yaml");
+  }
+
   @Test
   void explainShowsTheDecisionAndEveryRule() {
     int code = run("explain", policy.toString(), "--issuer", "gitlab", "--claim", "project_path=acme/ml/forecasting",

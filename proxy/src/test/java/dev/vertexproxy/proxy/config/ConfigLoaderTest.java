@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -80,6 +81,37 @@ class ConfigLoaderTest {
             .anySatisfy(p -> assertThat(p).contains("audit").contains("required")));
     assertThatThrownBy(() -> loader.parse(VALID.replace("audit/", "'${NOPE}'"), "p.yaml", BASE))
         .hasMessageContaining("NOPE is not set");
+  }
+
+  @Test
+  void gitlabComIsSharedByDefaultAndSharedIsSettableEitherWay() throws Exception {
+    for (String url : List.of("https://gitlab.com", "https://gitlab.com/", "https://GitLab.COM", "https://gitlab.com:443/")) {
+      assertThat(onlyIssuer(VALID.replace("https://gitlab.example.com", url)).shared()).as(url).isTrue();
+    }
+    for (String url : List.of("https://gitlab.example.com", "https://gitlab.com.evil.example", "http://gitlab.com",
+        "https://gitlab.com/group", "https://gitlab.com:8443")) {
+      assertThat(onlyIssuer(VALID.replace("https://gitlab.example.com", url)).shared()).as(url).isFalse();
+    }
+    assertThat(onlyIssuer(VALID.replace("algorithms: [RS256]", "algorithms: [RS256]\n      shared: true")).shared())
+        .isTrue();
+    assertThat(onlyIssuer(VALID.replace("https://gitlab.example.com", "https://gitlab.com")
+        .replace("algorithms: [RS256]", "algorithms: [RS256]\n      shared: False")).shared()).isFalse();
+    assertThat(new ConfigLoader(Map.of("SHARED", "true")::get).parse(VALID.replace("algorithms: [RS256]",
+        "algorithms: [RS256]\n      shared: ${SHARED}"), "proxy.yaml", BASE).identity().issuers().get(0).shared()).isTrue();
+  }
+
+  @Test
+  void sharedMustBeAnUnquotedBoolean() {
+    for (String value : List.of("yes", "\"true\"", "1", "[true]", "sometimes")) {
+      String yaml = VALID.replace("algorithms: [RS256]", "algorithms: [RS256]\n      shared: " + value);
+      assertThatThrownBy(() -> loader.parse(yaml, "proxy.yaml", BASE)).as(value)
+          .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).singleElement().satisfies(p ->
+              assertThat(p).startsWith("proxy.yaml:11:15: identity.issuers[0].shared: ").contains("true or false")));
+    }
+  }
+
+  private IssuerConfig onlyIssuer(String yaml) throws ConfigException {
+    return loader.parse(yaml, "proxy.yaml", BASE).identity().issuers().get(0);
   }
 
   @Test

@@ -1,0 +1,115 @@
+package dev.vertexproxy.proxy.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.yaml.snakeyaml.Yaml;
+
+/**
+ * The files in {@code config/} pass the checks the docs tell users to run, through the real command line: a user's
+ * first step is copying them, so they must never fail their own check.
+ */
+class ShippedExamplesTest {
+  private static final Path CONFIG_DIR = Path.of("..", "config");
+  private static final Path PROXY_YAML = CONFIG_DIR.resolve("proxy.yaml");
+  private static final Path POLICY_YAML = CONFIG_DIR.resolve("policy.yaml");
+
+  private final StringWriter out = new StringWriter();
+  private final StringWriter err = new StringWriter();
+
+  private int run(String... args) {
+    out.getBuffer().setLength(0);
+    err.getBuffer().setLength(0);
+    return Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+  }
+
+  /** Every file in config/ is one this class checks: a new example must come with its check. */
+  @Test
+  void everyExampleFileIsCovered() throws Exception {
+    Set<String> files = new TreeSet<>();
+    try (Stream<Path> walk = Files.walk(CONFIG_DIR)) {
+      walk.filter(Files::isRegularFile).forEach(f -> files.add(CONFIG_DIR.relativize(f).toString().replace('\\', '/')));
+    }
+    // the schemas are kept identical to the loaders' keys by ConfigSchemaTest and ExamplePolicyTest
+    assertThat(files).containsExactlyInAnyOrder("proxy.yaml", "policy.yaml", "gitlab-ci.example.yml",
+        "schema/proxy.schema.json", "schema/policy.schema.json");
+  }
+
+  @Test
+  void serveCheckAcceptsTheExampleConfigurationAndPolicy() {
+    assertThat(run("serve", "--check", "-c", PROXY_YAML.toString())).as(err.toString()).isZero();
+    assertThat(out.toString()).contains("configuration and policy are valid");
+    assertThat(err.toString()).isEmpty();
+  }
+
+  @Test
+  void policyCheckAcceptsTheExamplePolicyAgainstTheExampleIssuers() {
+    assertThat(run("policy", "check", POLICY_YAML.toString(), "--issuers", PROXY_YAML.toString()))
+        .as(err.toString()).isZero();
+    assertThat(out.toString()).contains("valid, 4 rules");
+    // the spellings docs/policy.md shows
+    assertThat(run("policy", "check", POLICY_YAML.toString(), "--issuers", "gitlab:shared,humans"))
+        .as(err.toString()).isZero();
+    assertThat(run("policy", "check", POLICY_YAML.toString(), "--issuers", "gitlab,humans")).as(err.toString()).isZero();
+    assertThat(run("policy", "check", POLICY_YAML.toString())).as(err.toString()).isZero();
+  }
+
+  /**
+   * Lint warns where a reviewer should look; the example keeps one method glob on purpose (its comment explains it)
+   * and must warn about nothing else.
+   */
+  @Test
+  void policyLintFlagsOnlyTheExamplesDeliberateMethodGlob() throws Exception {
+    int code = run("policy", "lint", POLICY_YAML.toString());
+    List<String> lines = out.toString().lines().toList();
+    assertThat(lines).as(err.toString()).hasSize(2);
+    assertThat(lines.get(0)).startsWith(POLICY_YAML + ":")
+        .contains(": rule forecasting-ci-trains: method glob \"customJobs.operations.*\" grants")
+        .endsWith("[broad-method-glob]");
+    assertThat(lines.get(1)).isEqualTo("1 warning");
+    assertThat(code).isEqualTo(1);
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void theCiExampleAsksForATokenTheExampleConfigurationAccepts() throws Exception {
+    Map<String, Object> ci = new Yaml().load(Files.readString(CONFIG_DIR.resolve("gitlab-ci.example.yml")));
+    Map<String, Map<String, Object>> tokens =
+        (Map<String, Map<String, Object>>) ((Map<String, Object>) ci.get("summarize")).get("id_tokens");
+    Object aud = tokens.get("VERTEX_PROXY_TOKEN").get("aud");
+    Map<String, Object> config = new Yaml().load(Files.readString(PROXY_YAML));
+    List<Map<String, Object>> issuers = (List<Map<String, Object>>) ((Map<String, Object>) config.get("identity")).get("issuers");
+    assertThat(issuers).filteredOn(i -> "gitlab".equals(i.get("name"))).singleElement()
+        .satisfies(i -> assertThat((List<Object>) i.get("audiences")).contains(aud));
+  }
+
+  @Test
+  void serveCheckRefusesAGitlabComRuleThatPinsNoNamespaceOrProject(@TempDir Path dir) throws Exception {
+    Files.copy(PROXY_YAML, dir.resolve("proxy.yaml"));
+    String policy = Files.readString(POLICY_YAML);
+    String pinned = "        project_path: acme/ml/forecasting\n        ref_protected: \"true\"";
+    assertThat(policy).contains(pinned);
+    Files.writeString(dir.resolve("policy.yaml"), policy.replace(pinned, "        ref_protected: \"true\""));
+
+    assertThat(run("serve", "--check", "-c", dir.resolve("proxy.yaml").toString())).isNotZero();
+    assertThat(out.toString()).doesNotContain("valid");
+    assertThat(err.toString()).contains("invalid policy:", "rules[1].identity.claims: issuer gitlab is shared",
+        "must pin namespace_id, namespace_path, project_id or project_path", "a subject glob is not a pin",
+        "pin namespace_path or project_path exactly, e.g. namespace_path: acme");
+
+    // the same through policy check, as a merge-request pipeline would run it
+    assertThat(run("policy", "check", dir.resolve("policy.yaml").toString(), "--issuers",
+        dir.resolve("proxy.yaml").toString())).isEqualTo(1);
+    assertThat(err.toString()).contains("rules[1].identity.claims: issuer gitlab is shared");
+  }
+}
