@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.error.Mark;
@@ -176,6 +177,9 @@ final class YamlReader {
    * {@code false/False/FALSE} read as "true" and "false", and the unquoted YAML 1.1 booleans ({@code yes}, {@code on},
    * {@code n}, ...) refused. Quoted scalars are always literal. Null (with a problem) when unusable.
    */
+  /** A plain integer as issuers write one in a claim: no sign, no leading zero, no separators. */
+  private static final Pattern PLAIN_DECIMAL = Pattern.compile("0|[1-9][0-9]*");
+
   String claimValue(Node node, String path) {
     if (node instanceof ScalarNode s && s.isPlain()) {
       String canonical = CANONICAL_BOOLEANS.get(s.getValue());
@@ -185,6 +189,14 @@ final class YamlReader {
       if (AMBIGUOUS_BOOLEANS.contains(s.getValue())) {
         problem(node, path, s.getValue() + " — YAML reads this as a boolean; write true or false, or quote it (\""
             + s.getValue() + "\") if you mean the text");
+        return null;
+      }
+      // GitLab sends numeric claims (project_id, namespace_id, user_id) as decimal strings. YAML also reads 0x1267,
+      // 04711, 1_000, 1:20 and 1e3 as numbers; kept as text they would never match, and a deny rule would never deny.
+      boolean number = s.getTag().equals(Tag.INT) || s.getTag().equals(Tag.FLOAT);
+      if (number && !PLAIN_DECIMAL.matcher(s.getValue()).matches()) {
+        problem(node, path, s.getValue() + " — YAML reads this as a number written another way, and claims are compared"
+            + " as text; write the decimal digits the issuer sends, or quote it (\"" + s.getValue() + "\")");
         return null;
       }
     }

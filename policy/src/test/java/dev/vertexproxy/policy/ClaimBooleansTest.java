@@ -71,6 +71,24 @@ class ClaimBooleansTest {
     return e.problems().stream().map(Problem::toString).toList();
   }
 
+  /** The same fail-open shape with numbers: YAML 1.1 reads these as integers or floats, never as GitLab's text. */
+  @ParameterizedTest
+  @ValueSource(strings = {"0x1267", "011147", "4_711", "1:18:31", "4.711e3", "+4711", "-4711", "4711.0", "0b1", ".inf"})
+  void numbersNotWrittenAsPlainDecimalDigitsAreRefusedWithTheFix(String spelling) {
+    String yaml = denyPolicy("x").replace("ref_protected: x", "project_id: " + spelling);
+    assertThat(problems(yaml)).singleElement().asString()
+        .contains("policy.yaml:").contains("project_id").contains(spelling).contains("quote it (\"" + spelling + "\")");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"4711", "0", "\"0x1267\"", "'04711'"})
+  void plainDecimalAndQuotedNumbersAreTakenAsTheyAreWritten(String spelling) throws Exception {
+    String yaml = denyPolicy("x").replace("ref_protected: x", "project_id: " + spelling);
+    String text = spelling.replace("\"", "").replace("'", "");
+    Caller c = new Caller("gitlab", "s", Map.of("project_path", "acme/ml", "project_id", text));
+    assertThat(policy(yaml).decide(c, CREATE).rule()).isEqualTo("no-unprotected");
+  }
+
   @Test
   void aDenyRuleWrittenFalseDeniesAnUnprotectedRef() throws Exception {
     Decision d = policy(denyPolicy("False")).decide(job("false"), CREATE);

@@ -64,20 +64,11 @@ class ShippedExamplesTest {
     assertThat(run("policy", "check", POLICY_YAML.toString())).as(err.toString()).isZero();
   }
 
-  /**
-   * Lint warns where a reviewer should look; the example keeps one method glob on purpose (its comment explains it)
-   * and must warn about nothing else.
-   */
+  /** Lint warns where a reviewer should look; the example is what users copy, so it must give it nothing to flag. */
   @Test
-  void policyLintFlagsOnlyTheExamplesDeliberateMethodGlob() throws Exception {
+  void policyLintFindsNothingToFlagInTheExample() throws Exception {
     int code = run("policy", "lint", POLICY_YAML.toString());
-    List<String> lines = out.toString().lines().toList();
-    assertThat(lines).as(err.toString()).hasSize(2);
-    assertThat(lines.get(0)).startsWith(POLICY_YAML + ":")
-        .contains(": rule forecasting-ci-trains: method glob \"customJobs.operations.*\" grants")
-        .endsWith("[broad-method-glob]");
-    assertThat(lines.get(1)).isEqualTo("1 warning");
-    assertThat(code).isEqualTo(1);
+    assertThat(code).as(out + "\n" + err).isZero();
   }
 
   @Test
