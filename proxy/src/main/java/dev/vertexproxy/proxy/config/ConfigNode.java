@@ -209,13 +209,18 @@ final class ConfigNode {
       report(key, v, "a duration such as 250ms, 30s, 5m or 1h");
       return dflt;
     }
-    long n = Long.parseLong(m.group(1));
-    return switch (m.group(2)) {
-      case "ms" -> Duration.ofMillis(n);
-      case "s" -> Duration.ofSeconds(n);
-      case "m" -> Duration.ofMinutes(n);
-      default -> Duration.ofHours(n);
-    };
+    try {
+      long n = Long.parseLong(m.group(1));
+      return switch (m.group(2)) {
+        case "ms" -> Duration.ofMillis(n);
+        case "s" -> Duration.ofSeconds(n);
+        case "m" -> Duration.ofMinutes(n);
+        default -> Duration.ofHours(n);
+      };
+    } catch (NumberFormatException | ArithmeticException e) {
+      report(key, v, "a duration such as 250ms, 30s, 5m or 1h; this number is too large");
+      return dflt;
+    }
   }
 
   <E extends Enum<E>> E enumValue(String key, Class<E> type, E dflt) {

@@ -83,6 +83,16 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aDurationTooLargeToRepresentIsALoadErrorNotACrash() {
+    for (String huge : new String[] {"99999999999999999999s", "9999999999999999h"}) {
+      String yaml = VALID + "limits:\n  idle_timeout: " + huge + "\n";
+      assertThatThrownBy(() -> loader.parse(yaml, "proxy.yaml", BASE)).as(huge)
+          .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).singleElement().satisfies(p ->
+              assertThat(p).startsWith("proxy.yaml:16:").contains("limits.idle_timeout").contains(huge).contains("too large")));
+    }
+  }
+
+  @Test
   void stsModeIsRefusedUntilItExists() {
     assertThatThrownBy(() -> loader.parse(VALID.replace("mode: impersonate", "mode: sts"), "p.yaml", BASE))
         .hasMessageContaining("credentials.mode").hasMessageContaining("not implemented");
