@@ -223,6 +223,19 @@ final class ConfigNode {
     }
   }
 
+  /** A duration in {@code [min, max]}; outside, the value as written is reported with {@code range}. */
+  Duration duration(String key, Duration dflt, Duration min, Duration max, String range) {
+    Duration d = duration(key, null);
+    if (d == null) {
+      return dflt;
+    }
+    if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+      report(key, string(key, ""), range);
+      return dflt;
+    }
+    return d;
+  }
+
   <E extends Enum<E>> E enumValue(String key, Class<E> type, E dflt) {
     String v = string(key, null);
     if (v == null) {
