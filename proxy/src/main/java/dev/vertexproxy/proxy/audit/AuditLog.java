@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vertexproxy.proxy.config.AuditConfig;
 import dev.vertexproxy.proxy.config.AuditConfig.Durability;
+import dev.vertexproxy.proxy.lock.DirectoryLock;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -41,6 +42,10 @@ import org.slf4j.LoggerFactory;
  * and the chain does not advance, so the trail stays verifiable; the futures fail, {@link #healthy()} turns false and
  * the next batch retries in a fresh file.
  *
+ * <p>One writer per directory: {@link #open} takes the directory's {@link DirectoryLock} before it reads or creates
+ * anything in it and holds it until {@link #close} has written everything, because a second writer would fork the
+ * chain. Readers ({@link AuditVerifier}, {@link AuditReader}) do not take it.
+ *
  * <p>Thread-safe. Futures complete on the writer thread: keep dependent stages short or hop to your own executor.
  */
 public final class AuditLog implements AutoCloseable {
@@ -63,6 +68,7 @@ public final class AuditLog implements AutoCloseable {
   }
 
   private final Path dir;
+  private final DirectoryLock lock;
   private final Durability durability;
   private final Clock clock;
   private final long maxFileBytes;
@@ -83,9 +89,10 @@ public final class AuditLog implements AutoCloseable {
   private Path filePath;
   private long fileBytes;
 
-  private AuditLog(AuditConfig config, Clock clock, long maxFileBytes, int queueCapacity, FileOpener opener,
-      long lastSeq, String lastHash) {
+  private AuditLog(AuditConfig config, DirectoryLock lock, Clock clock, long maxFileBytes, int queueCapacity,
+      FileOpener opener, long lastSeq, String lastHash) {
     this.dir = config.dir();
+    this.lock = lock;
     this.durability = config.durability() == null ? Durability.GROUP_COMMIT : config.durability();
     this.clock = clock;
     this.maxFileBytes = maxFileBytes;
@@ -103,12 +110,15 @@ public final class AuditLog implements AutoCloseable {
   }
 
   /**
-   * Opens the log: creates the directory (0700) if needed, resumes {@code seq} and {@code prev_hash} from the last
-   * complete record of the newest file and starts a new file (0600). Never appends to an existing file, so a torn
-   * last line left by a crash stays where it is, visible to the verifier.
+   * Opens the log: creates the directory (0700) if needed, locks it ({@link DirectoryLock}, held until
+   * {@link #close}), resumes {@code seq} and {@code prev_hash} from the last complete record of the newest file and
+   * starts a new file (0600). Never appends to an existing file, so a torn last line left by a crash stays where it
+   * is, visible to the verifier.
    *
    * @param maxFileBytes  a new file is started once the current one reaches this size
    * @param queueCapacity records that may wait for the writer before {@link #append} fails fast
+   * @throws dev.vertexproxy.proxy.lock.DirectoryInUseException if another process (or another log in this JVM)
+   *         writes the directory; nothing in it was read or created
    * @throws IOException if the directory cannot be created or the newest file's last record cannot be read
    */
   public static AuditLog open(AuditConfig config, Clock clock, long maxFileBytes, int queueCapacity)
@@ -127,13 +137,21 @@ public final class AuditLog implements AutoCloseable {
       throw new IllegalArgumentException("queueCapacity: " + queueCapacity + " (expected: >= 1)");
     }
     createOwnerOnlyDirectory(config.dir());
-    ObjectNode last = lastRecord(config.dir());
-    long lastSeq = last == null ? 0 : last.path("seq").asLong();
-    String lastHash = last == null ? AuditRecords.GENESIS_HASH : last.path("hash").asText();
-    AuditLog log = new AuditLog(config, clock, maxFileBytes, queueCapacity, opener, lastSeq, lastHash);
-    log.openNewFile(); // fail at startup, not on the first request, if the directory is not writable
-    log.writer.start();
-    return log;
+    DirectoryLock lock = DirectoryLock.acquire(config.dir(), "audit directory",
+        "Two processes writing one audit directory would fork its hash chain: stop that process first, or give this"
+            + " one its own audit.dir (audit verify, query and report can read the directory while it runs).");
+    try {
+      ObjectNode last = lastRecord(config.dir());
+      long lastSeq = last == null ? 0 : last.path("seq").asLong();
+      String lastHash = last == null ? AuditRecords.GENESIS_HASH : last.path("hash").asText();
+      AuditLog log = new AuditLog(config, lock, clock, maxFileBytes, queueCapacity, opener, lastSeq, lastHash);
+      log.openNewFile(); // fail at startup, not on the first request, if the directory is not writable
+      log.writer.start();
+      return log;
+    } catch (IOException | RuntimeException e) {
+      lock.close();
+      throw e;
+    }
   }
 
   /**
@@ -173,8 +191,9 @@ public final class AuditLog implements AutoCloseable {
   }
 
   /**
-   * Writes everything already queued, fsyncs, closes the file and stops the writer; returns once that is done
-   * (unless called from a future's callback on the writer thread itself, which cannot wait for itself). Idempotent.
+   * Writes everything already queued, fsyncs, closes the file, releases the directory and stops the writer; returns
+   * once that is done (unless called from a future's callback on the writer thread itself, which cannot wait for
+   * itself). Idempotent.
    */
   @Override
   public void close() {
@@ -229,6 +248,7 @@ public final class AuditLog implements AutoCloseable {
       }
     } finally {
       closeFile();
+      lock.close(); // only now may another process continue the chain
     }
   }
 

@@ -2,6 +2,7 @@ package dev.vertexproxy.proxy.cli;
 
 import dev.vertexproxy.policy.PolicyException;
 import dev.vertexproxy.proxy.config.ConfigException;
+import dev.vertexproxy.proxy.lock.DirectoryInUseException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -45,6 +46,10 @@ public final class Main implements Runnable {
             cmd.getErr().println("invalid policy:");
             cmd.getErr().println(policy.getMessage());
             return 2;
+          }
+          if (e instanceof DirectoryInUseException inUse) {
+            cmd.getErr().println("error: " + inUse.getMessage()); // a refusal that names its fix: no trace to offer
+            return 1;
           }
           cmd.getErr().println("error: " + describe(e));
           if (System.getenv("VERTEX_PROXY_DEBUG") != null) {

@@ -197,8 +197,11 @@ public final class ConfigLoader {
       }
       URI jwks = i.uri("jwks_uri", true);
       boolean shared = i.bool("shared", IssuerConfig.sharedByDefault(issuer));
+      Duration maxLifetime = i.duration("max_token_lifetime", IssuerConfig.DEFAULT_MAX_TOKEN_LIFETIME,
+          Duration.ofSeconds(1), IssuerConfig.MAX_MAX_TOKEN_LIFETIME,
+          "a duration from 1s to 720h (30 days; GitLab jobs cannot run longer), e.g. 24h");
       i.finish();
-      issuers.add(new IssuerConfig(name, issuer, audiences, algorithms, jwks, shared));
+      issuers.add(new IssuerConfig(name, issuer, audiences, algorithms, jwks, shared, maxLifetime));
     }
     IdentityConfig d = IdentityConfig.of(List.of());
     IdentityConfig c = new IdentityConfig(issuers,

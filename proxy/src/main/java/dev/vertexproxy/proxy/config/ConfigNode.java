@@ -239,13 +239,31 @@ final class ConfigNode {
       report(key, v, "a duration such as 250ms, 30s, 5m or 1h");
       return dflt;
     }
-    long n = Long.parseLong(m.group(1));
-    return switch (m.group(2)) {
-      case "ms" -> Duration.ofMillis(n);
-      case "s" -> Duration.ofSeconds(n);
-      case "m" -> Duration.ofMinutes(n);
-      default -> Duration.ofHours(n);
-    };
+    try {
+      long n = Long.parseLong(m.group(1));
+      return switch (m.group(2)) {
+        case "ms" -> Duration.ofMillis(n);
+        case "s" -> Duration.ofSeconds(n);
+        case "m" -> Duration.ofMinutes(n);
+        default -> Duration.ofHours(n);
+      };
+    } catch (NumberFormatException | ArithmeticException e) {
+      report(key, v, "a duration such as 250ms, 30s, 5m or 1h; this number is too large");
+      return dflt;
+    }
+  }
+
+  /** A duration in {@code [min, max]}; outside, the value as written is reported with {@code range}. */
+  Duration duration(String key, Duration dflt, Duration min, Duration max, String range) {
+    Duration d = duration(key, null);
+    if (d == null) {
+      return dflt;
+    }
+    if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+      report(key, string(key, ""), range);
+      return dflt;
+    }
+    return d;
   }
 
   <E extends Enum<E>> E enumValue(String key, Class<E> type, E dflt) {

@@ -1,6 +1,7 @@
 package dev.vertexproxy.proxy.config;
 
 import java.net.URI;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -13,17 +14,37 @@ import java.util.List;
  * @param jwksUri    explicit JWKS URI, or {@code null} to discover it
  * @param shared     whether projects that do not trust each other get tokens from this issuer (gitlab.com): then
  *                   every allow rule for it must pin a namespace or project
+ * @param maxTokenLifetime tokens whose {@code exp - iat} is longer are refused ({@code max_token_lifetime})
  */
 public record IssuerConfig(String name, URI issuer, List<String> audiences, List<String> algorithms, URI jwksUri,
-    boolean shared) {
+    boolean shared, Duration maxTokenLifetime) {
+  /** A GitLab ID token lives as long as its job; a day is beyond what CI jobs normally run. */
+  public static final Duration DEFAULT_MAX_TOKEN_LIFETIME = Duration.ofHours(24);
+  /**
+   * The largest {@code max_token_lifetime} accepted at load: GitLab keeps a job's timeout under a month, so a larger
+   * value can only be a mistake that switches the check off.
+   */
+  public static final Duration MAX_MAX_TOKEN_LIFETIME = Duration.ofDays(30);
+
   public IssuerConfig {
     audiences = List.copyOf(audiences);
     algorithms = List.copyOf(algorithms);
   }
 
-  /** An issuer that is {@link #sharedByDefault shared by default} only if it is gitlab.com. */
+  /** An issuer {@link #sharedByDefault shared by default} only if it is gitlab.com, with the default lifetime bound. */
   public IssuerConfig(String name, URI issuer, List<String> audiences, List<String> algorithms, URI jwksUri) {
-    this(name, issuer, audiences, algorithms, jwksUri, sharedByDefault(issuer));
+    this(name, issuer, audiences, algorithms, jwksUri, sharedByDefault(issuer), DEFAULT_MAX_TOKEN_LIFETIME);
+  }
+
+  /** An issuer that is shared as given, with the default lifetime bound. */
+  public IssuerConfig(String name, URI issuer, List<String> audiences, List<String> algorithms, URI jwksUri, boolean shared) {
+    this(name, issuer, audiences, algorithms, jwksUri, shared, DEFAULT_MAX_TOKEN_LIFETIME);
+  }
+
+  /** An issuer {@link #sharedByDefault shared by default} only if it is gitlab.com, with the given lifetime bound. */
+  public IssuerConfig(String name, URI issuer, List<String> audiences, List<String> algorithms, URI jwksUri,
+      Duration maxTokenLifetime) {
+    this(name, issuer, audiences, algorithms, jwksUri, sharedByDefault(issuer), maxTokenLifetime);
   }
 
   /**

@@ -7,6 +7,7 @@ import dev.vertexproxy.policy.PolicyException;
 import dev.vertexproxy.proxy.config.ConfigException;
 import dev.vertexproxy.proxy.config.ConfigLoader;
 import dev.vertexproxy.proxy.config.ProxyConfig;
+import dev.vertexproxy.proxy.lock.DirectoryLock;
 import dev.vertexproxy.proxy.server.ProxyServer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,6 +34,8 @@ import org.yaml.snakeyaml.representer.Representer;
  *
  * <p>Everything it writes goes to the state directory: {@code proxy.yaml}, {@code policy.yaml} (unless one is given),
  * {@code google-credentials.json}, {@code audit/} and {@code dev.json}. The end-to-end tests start exactly this.
+ * A run holds the state directory's {@link DirectoryLock} from before it writes anything there until it is closed, so
+ * a second run on the same directory refuses to start instead of overwriting the first one's files.
  */
 public final class DevMode implements AutoCloseable {
   public static final String ISSUER_NAME = "gitlab";
@@ -55,8 +58,11 @@ public final class DevMode implements AutoCloseable {
   private final VertexEmulator vertex;
   private final ProxyServer proxy;
   private final Map<String, Object> info;
+  private final DirectoryLock stateLock;
 
-  private DevMode(DevIssuer issuer, GoogleEmulator google, VertexEmulator vertex, ProxyServer proxy, Map<String, Object> info) {
+  private DevMode(DevIssuer issuer, GoogleEmulator google, VertexEmulator vertex, ProxyServer proxy, Map<String, Object> info,
+      DirectoryLock stateLock) {
+    this.stateLock = stateLock;
     this.issuer = issuer;
     this.google = google;
     this.vertex = vertex;
@@ -67,10 +73,14 @@ public final class DevMode implements AutoCloseable {
   public static DevMode start(Options o) throws IOException, ConfigException, PolicyException, InterruptedException {
     Path state = o.stateDir().toAbsolutePath();
     Files.createDirectories(state);
+    DirectoryLock stateLock = DirectoryLock.acquire(state, "dev state directory",
+        "Another `vertex-proxy dev` runs on it: stop that one first (Ctrl-C in its terminal), or start this one with"
+            + " --state-dir pointing at another directory.");
     Clock clock = Clock.systemUTC();
     DevIssuer issuer = null;
     GoogleEmulator google = null;
     VertexEmulator vertex = null;
+    ProxyServer proxy = null;
     try {
       issuer = DevIssuer.start(new InetSocketAddress("127.0.0.1", 0), AUDIENCE);
       google = GoogleEmulator.start(new InetSocketAddress("127.0.0.1", 0), clock);
@@ -110,7 +120,7 @@ public final class DevMode implements AutoCloseable {
       } catch (java.security.GeneralSecurityException e) {
         throw new IOException("cannot trust the Google emulator's certificate: " + e.getMessage(), e);
       }
-      ProxyServer proxy = ProxyServer.start(config, clock, () -> transport);
+      proxy = ProxyServer.start(config, clock, () -> transport);
 
       String proxyUrl = (config.listen().tls() == null ? "http://" : "https://") + o.host() + ":" + proxy.address().getPort();
       Map<String, Object> info = new LinkedHashMap<>();
@@ -131,8 +141,11 @@ public final class DevMode implements AutoCloseable {
       info.put("google_emulator_url", google.baseUri().toString());
       Files.writeString(state.resolve("dev.json"),
           new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(info) + "\n", StandardCharsets.UTF_8);
-      return new DevMode(issuer, google, vertex, proxy, info);
+      return new DevMode(issuer, google, vertex, proxy, info, stateLock);
     } catch (IOException | ConfigException | PolicyException | InterruptedException | RuntimeException e) {
+      if (proxy != null) {
+        proxy.close();
+      }
       if (vertex != null) {
         vertex.close();
       }
@@ -142,6 +155,7 @@ public final class DevMode implements AutoCloseable {
       if (issuer != null) {
         issuer.close();
       }
+      stateLock.close();
       throw e;
     }
   }
@@ -251,5 +265,6 @@ public final class DevMode implements AutoCloseable {
     vertex.close();
     google.close();
     issuer.close();
+    stateLock.close();
   }
 }

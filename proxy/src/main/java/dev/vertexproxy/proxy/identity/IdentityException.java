@@ -21,6 +21,7 @@ public final class IdentityException extends RuntimeException {
     TOKEN_EXPIRED("token-expired", 401),
     TOKEN_NOT_YET_VALID("token-not-yet-valid", 401),
     TOKEN_ISSUED_IN_FUTURE("token-issued-in-future", 401),
+    TOKEN_LIFETIME_TOO_LONG("token-lifetime-too-long", 401),
     CLAIMS_INVALID("claims-invalid", 401),
     JWKS_UNAVAILABLE("jwks-unavailable", 503),
     ISSUER_UNAVAILABLE("issuer-unavailable", 503);

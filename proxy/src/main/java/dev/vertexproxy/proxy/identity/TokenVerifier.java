@@ -313,7 +313,8 @@ public final class TokenVerifier {
     processor.setJWSKeySelector(new JWSVerificationKeySelector<KeySetContext>(algorithms,
         (selector, context) -> selector.select(context.keys())));
     processor.setJWTClaimsSetVerifier(
-        new ClockedClaimsVerifier<>(issuer.issuer().toString(), issuer.audiences(), config.clockSkew(), clock));
+        new ClockedClaimsVerifier<>(issuer.issuer().toString(), issuer.audiences(), config.clockSkew(),
+            issuer.maxTokenLifetime(), clock));
     return new IssuerVerifier(issuer, Set.copyOf(algorithms), keys, processor);
   }
 
@@ -348,6 +349,12 @@ public final class TokenVerifier {
         if (!ASYMMETRIC.contains(JWSAlgorithm.parse(algorithm))) {
           problems.add(at + ".algorithms: " + algorithm + " (expected: one of " + ASYMMETRIC + ")");
         }
+      }
+      Duration lifetime = issuer.maxTokenLifetime();
+      if (lifetime == null || lifetime.isNegative() || lifetime.isZero()
+          || lifetime.compareTo(IssuerConfig.MAX_MAX_TOKEN_LIFETIME) > 0) {
+        problems.add(at + ".max_token_lifetime: " + lifetime + " (expected: > 0 and at most "
+            + IssuerConfig.MAX_MAX_TOKEN_LIFETIME + ")");
       }
     }
     if (config.maxTokenBytes() < 1) {

@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vertexproxy.proxy.audit.AuditLog.AuditReceipt;
 import dev.vertexproxy.proxy.audit.AuditVerifier.VerifyResult;
 import dev.vertexproxy.proxy.config.AuditConfig.Durability;
+import dev.vertexproxy.proxy.lock.DirectoryInUseException;
+import dev.vertexproxy.proxy.lock.DirectoryLock;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -338,6 +340,66 @@ class AuditLogTest {
     Files.writeString(dir().resolve("audit-20260501T110000Z-1.jsonl"), "{\"seq\":1,\"hash\":\"short\"}\n");
     assertThatThrownBy(() -> AuditLog.open(config(dir(), Durability.NONE), CLOCK))
         .isInstanceOf(IOException.class).hasMessageContaining("audit-20260501T110000Z-1.jsonl");
+  }
+
+  @Test
+  void aSecondLogOnTheSameDirectoryIsRefusedAndTheFirstOneKeepsItsChain() throws Exception {
+    try (AuditLog first = AuditLog.open(config(dir(), Durability.NONE), CLOCK)) {
+      first.append(allowed(0)).get(10, TimeUnit.SECONDS);
+      List<String> before = names(dir());
+      Path real = dir().toRealPath();
+      assertThatThrownBy(() -> AuditLog.open(config(dir(), Durability.NONE), CLOCK))
+          .isInstanceOfSatisfying(DirectoryInUseException.class, e -> assertThat(e.getMessage())
+              .contains("audit directory " + real)
+              .contains("pid " + ProcessHandle.current().pid())
+              .contains("audit.dir"));
+      assertThat(names(dir())).isEqualTo(before);
+      first.append(allowed(1)).get(10, TimeUnit.SECONDS);
+      // readers do not take the lock: the live trail verifies, the lock file is not an audit file to them
+      assertThat(AuditVerifier.verify(dir()).records()).isEqualTo(2);
+      try (Stream<ObjectNode> records = AuditReader.records(dir())) {
+        assertThat(records.count()).isEqualTo(2);
+      }
+    }
+    try (AuditLog reopened = AuditLog.open(config(dir(), Durability.NONE), CLOCK)) { // released on close
+      assertThat(reopened.append(allowed(2)).get(10, TimeUnit.SECONDS).seq()).isEqualTo(3);
+    }
+    VerifyResult result = AuditVerifier.verify(dir());
+    assertThat(result.ok()).isTrue();
+    assertThat(result.records()).isEqualTo(3);
+    assertThat(result.warnings()).isEmpty();
+    assertThat(names(dir())).contains(DirectoryLock.FILE_NAME);
+  }
+
+  @Test
+  void aHeldDirectoryIsRefusedBeforeAnyAuditFileIsReadOrCreated() throws Exception {
+    Files.createDirectories(dir());
+    // a last record that open() would refuse to resume from: the lock must be checked before it is read
+    Files.writeString(dir().resolve("audit-20260501T110000Z-1.jsonl"), "{\"seq\":1,\"hash\":\"short\"}\n");
+    try (DirectoryLock other = DirectoryLock.acquire(dir(), "audit directory", "held by the test")) {
+      List<String> before = names(dir());
+      assertThat(before).containsExactly("audit-20260501T110000Z-1.jsonl", DirectoryLock.FILE_NAME);
+      assertThatThrownBy(() -> AuditLog.open(config(dir(), Durability.NONE), CLOCK))
+          .isInstanceOf(DirectoryInUseException.class);
+      assertThat(names(dir())).isEqualTo(before);
+    }
+  }
+
+  @Test
+  void aLogThatCannotResumeReleasesTheDirectory() throws Exception {
+    Files.createDirectories(dir());
+    Path corrupt = dir().resolve("audit-20260501T110000Z-1.jsonl");
+    Files.writeString(corrupt, "{\"seq\":1,\"hash\":\"short\"}\n");
+    assertThatThrownBy(() -> AuditLog.open(config(dir(), Durability.NONE), CLOCK))
+        .isNotInstanceOf(DirectoryInUseException.class).hasMessageContaining("audit-20260501T110000Z-1.jsonl");
+    Files.delete(corrupt);
+    AuditLog.open(config(dir(), Durability.NONE), CLOCK).close();
+  }
+
+  private static List<String> names(Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.map(p -> p.getFileName().toString()).sorted().toList();
+    }
   }
 
   @Test

@@ -91,7 +91,7 @@ class AuditCommandTest {
   void verifyNamesTheTamperedRecordAndExitsOne() throws Exception {
     Path file;
     try (var files = Files.list(dir)) {
-      file = files.findFirst().orElseThrow();
+      file = files.filter(p -> p.toString().endsWith(".jsonl")).findFirst().orElseThrow(); // not the lock file
     }
     String text = Files.readString(file, StandardCharsets.UTF_8);
     Files.writeString(file, text.replaceFirst("\"decision\":\"deny\"", "\"decision\":\"allow\""));
@@ -170,7 +170,7 @@ class AuditCommandTest {
   void reportSaysWhenTheChainIsBrokenAndExitsOne() throws Exception {
     Path file;
     try (var files = Files.list(dir)) {
-      file = files.findFirst().orElseThrow();
+      file = files.filter(p -> p.toString().endsWith(".jsonl")).findFirst().orElseThrow(); // not the lock file
     }
     List<String> lines = new ArrayList<>(Files.readAllLines(file));
     lines.remove(3);

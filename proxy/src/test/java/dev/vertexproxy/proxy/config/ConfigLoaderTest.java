@@ -115,6 +115,46 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aDurationTooLargeToRepresentIsALoadErrorNotACrash() {
+    for (String huge : new String[] {"99999999999999999999s", "9999999999999999h"}) {
+      String yaml = VALID + "limits:\n  idle_timeout: " + huge + "\n";
+      assertThatThrownBy(() -> loader.parse(yaml, "proxy.yaml", BASE)).as(huge)
+          .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).singleElement().satisfies(p ->
+              assertThat(p).startsWith("proxy.yaml:16:").contains("limits.idle_timeout").contains(huge).contains("too large")));
+    }
+  }
+
+  @Test
+  void maxTokenLifetimeDefaultsTo24hAndIsReadPerIssuer() throws Exception {
+    assertThat(loader.parse(VALID, "proxy.yaml", BASE).identity().issuers().get(0).maxTokenLifetime())
+        .isEqualTo(Duration.ofHours(24));
+    String twoIssuers = VALID.replace("      algorithms: [RS256]\n", """
+              algorithms: [RS256]
+              max_token_lifetime: 90m
+            - name: long-jobs
+              issuer: https://gitlab.other.example.com
+              audiences: [https://vertex-proxy.example.com]
+              max_token_lifetime: 720h
+        """);
+    ProxyConfig c = loader.parse(twoIssuers, "proxy.yaml", BASE);
+    assertThat(c.identity().issuers()).extracting(IssuerConfig::maxTokenLifetime)
+        .containsExactly(Duration.ofMinutes(90), Duration.ofDays(30));
+  }
+
+  @Test
+  void maxTokenLifetimeOutsideItsRangeIsALoadErrorWithLine() {
+    for (String bad : new String[] {"0s", "0h", "721h", "43201m", "-1h", "1d", "forever", "99999999999999999999h", "9999999999999999h"}) {
+      String yaml = VALID.replace("algorithms: [RS256]", "algorithms: [RS256]\n      max_token_lifetime: " + bad);
+      assertThatThrownBy(() -> loader.parse(yaml, "proxy.yaml", BASE)).as(bad)
+          .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).singleElement().satisfies(p ->
+              assertThat(p).startsWith("proxy.yaml:11:").contains("identity.issuers[0].max_token_lifetime")
+                  .contains('"' + bad + '"').contains("expected")));
+    }
+    assertThatThrownBy(() -> loader.parse(VALID.replace("algorithms: [RS256]", "algorithms: [RS256]\n      max_token_lifetime: 721h"),
+        "proxy.yaml", BASE)).hasMessageContaining("720h");
+  }
+
+  @Test
   void stsModeIsRefusedUntilItExists() {
     assertThatThrownBy(() -> loader.parse(VALID.replace("mode: impersonate", "mode: sts"), "p.yaml", BASE))
         .hasMessageContaining("credentials.mode").hasMessageContaining("not implemented");

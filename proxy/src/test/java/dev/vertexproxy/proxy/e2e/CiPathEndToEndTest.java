@@ -163,6 +163,32 @@ class CiPathEndToEndTest {
   }
 
   @Test
+  void aThirtyDayTokenIs401TokenLifetimeTooLongWithOneAuditRecordAndNeverReachesVertex() throws Exception {
+    long now = Instant.now().getEpochSecond();
+    // valid in every other way: the dev issuer signs it, the audience and claims are the ones the sample policy allows
+    String longLived = stack.mint(Map.of("iat", now - 60, "nbf", now - 60, "exp", now - 60 + Duration.ofDays(30).toSeconds()));
+    HttpResponse<String> r = track(stack.post(stack.examplePath(), "Bearer " + longLived, DevStack.BODY));
+
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(401);
+    JsonNode err = DevStack.JSON.readTree(r.body()).get("error");
+    assertThat(err.get("code").asInt()).isEqualTo(401);
+    assertThat(err.get("status").asText()).isEqualTo("UNAUTHENTICATED");
+    assertThat(err.at("/details/0/reason").asText()).isEqualTo("token-lifetime-too-long");
+    assertThat(r.body()).doesNotContain(longLived.substring(longLived.length() - 20));
+    assertThat(stack.dev.vertex().seen()).isEmpty();
+
+    String id = r.headers().firstValue("x-vertex-proxy-request-id").orElseThrow();
+    List<JsonNode> records = stack.awaitAudit(List.of(id));
+    assertThat(records).singleElement().satisfies(record -> {
+      assertThat(record.get("decision").asText()).isEqualTo("deny");
+      assertThat(record.get("reason").asText()).isEqualTo("token-lifetime-too-long");
+      assertThat(record.get("status").asInt()).isEqualTo(401);
+      assertThat(record.has("google_principal")).isFalse();
+      assertThat(record.toString()).doesNotContain(longLived);
+    });
+  }
+
+  @Test
   void claimsNoRuleAllowsAre403WithAReason() throws Exception {
     String other = stack.mint(Map.of("project_path", "acme/other"));
     HttpResponse<String> r = track(stack.post(stack.examplePath(), "Bearer " + other, DevStack.BODY));

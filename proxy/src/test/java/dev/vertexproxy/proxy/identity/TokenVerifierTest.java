@@ -179,6 +179,33 @@ class TokenVerifierTest {
   }
 
   @Test
+  void lifetimeIsBoundedByTheIssuersMaxTokenLifetime() {
+    long iat = clock.instant().getEpochSecond() - 60;
+    long day = Duration.ofHours(24).toSeconds();
+    IdentityException thirtyDays = assertRefused(verifier,
+        gitlab.mint(Map.of("iat", iat, "nbf", iat, "exp", iat + Duration.ofDays(30).toSeconds())), Reason.TOKEN_LIFETIME_TOO_LONG);
+    assertThat(thirtyDays.httpStatus()).isEqualTo(401);
+    assertThat(thirtyDays.kind().googleStatus()).isEqualTo("UNAUTHENTICATED");
+    assertThat(thirtyDays.getMessage()).contains("is 720h, at most 24h");
+
+    verified(verifier, gitlab.mint(Map.of("iat", iat, "nbf", iat, "exp", iat + day))); // exactly at the limit
+    assertRefused(verifier, gitlab.mint(Map.of("iat", iat, "nbf", iat, "exp", iat + day + 1)), Reason.TOKEN_LIFETIME_TOO_LONG);
+  }
+
+  @Test
+  void maxTokenLifetimeIsPerIssuer() {
+    DevIssuer shortLived = startIssuer();
+    TokenVerifier both = verifier(gitlabConfig(gitlab), new IssuerConfig("short", shortLived.issuer(), List.of(AUDIENCE),
+        List.of("RS256"), null, Duration.ofMinutes(10)));
+    long iat = clock.instant().getEpochSecond();
+    verified(both, gitlab.mint(Map.of("iat", iat, "exp", iat + 3600)));
+    verified(both, shortLived.mint(Map.of("iat", iat, "exp", iat + 600)));
+    IdentityException refusal = assertRefused(both, shortLived.mint(Map.of("iat", iat, "exp", iat + 3600)),
+        Reason.TOKEN_LIFETIME_TOO_LONG);
+    assertThat(refusal.getMessage()).contains("is 1h, at most 10m");
+  }
+
+  @Test
   void unsignedTokenIsRefused() throws Exception {
     String none = new PlainJWT(defaultClaims()).serialize();
     assertRefused(verifier, none, Reason.ALGORITHM_NOT_ALLOWED);
@@ -336,14 +363,18 @@ class TokenVerifierTest {
   void unsafeConfigurationIsRejectedAllAtOnce() {
     IdentityConfig config = IdentityConfig.of(List.of(
         new IssuerConfig("gitlab", URI.create("https://gitlab.example.com"), List.of(), List.of("HS256"), null),
-        new IssuerConfig("gitlab", URI.create("https://other.example.com"), List.of(AUDIENCE), List.of("none"), null)));
+        new IssuerConfig("gitlab", URI.create("https://other.example.com"), List.of(AUDIENCE), List.of("none"), null),
+        new IssuerConfig("zero", URI.create("https://zero.example.com"), List.of(AUDIENCE), List.of("RS256"), null, Duration.ZERO),
+        new IssuerConfig("year", URI.create("https://year.example.com"), List.of(AUDIENCE), List.of("RS256"), null, Duration.ofDays(365))));
 
     assertThatThrownBy(() -> TokenVerifier.create(config, clock, blocking))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("identity.issuers[gitlab].algorithms: HS256")
         .hasMessageContaining("identity.issuers[gitlab].audiences: []")
         .hasMessageContaining("identity.issuers[gitlab].name: gitlab (expected: unique)")
-        .hasMessageContaining("identity.issuers[gitlab].algorithms: none");
+        .hasMessageContaining("identity.issuers[gitlab].algorithms: none")
+        .hasMessageContaining("identity.issuers[zero].max_token_lifetime: PT0S")
+        .hasMessageContaining("identity.issuers[year].max_token_lifetime: PT8760H");
   }
 
   // --- helpers ---
