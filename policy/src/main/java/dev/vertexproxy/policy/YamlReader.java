@@ -177,8 +177,11 @@ final class YamlReader {
    * {@code false/False/FALSE} read as "true" and "false", and the unquoted YAML 1.1 booleans ({@code yes}, {@code on},
    * {@code n}, ...) refused. Quoted scalars are always literal. Null (with a problem) when unusable.
    */
-  /** A plain integer as issuers write one in a claim: no sign, no leading zero, no separators. */
-  private static final Pattern PLAIN_DECIMAL = Pattern.compile("0|[1-9][0-9]*");
+  /**
+   * A number as a JSON claim's string form reads ({@code 42}, {@code -7}, {@code 1.5}): no plus, no leading zero, no
+   * separators, no exponent, no trailing fractional zero.
+   */
+  private static final Pattern PLAIN_DECIMAL = Pattern.compile("-?(0|[1-9][0-9]*)(\\.[0-9]*[1-9])?");
 
   String claimValue(Node node, String path) {
     if (node instanceof ScalarNode s && s.isPlain()) {

@@ -73,7 +73,7 @@ class ClaimBooleansTest {
 
   /** The same fail-open shape with numbers: YAML 1.1 reads these as integers or floats, never as GitLab's text. */
   @ParameterizedTest
-  @ValueSource(strings = {"0x1267", "011147", "4_711", "1:18:31", "4.711e3", "+4711", "-4711", "4711.0", "0b1", ".inf"})
+  @ValueSource(strings = {"0x1267", "011147", "4_711", "1:18:31", "4.711e3", "+4711", "4711.0", "1.50", "0b1", ".inf"})
   void numbersNotWrittenAsPlainDecimalDigitsAreRefusedWithTheFix(String spelling) {
     String yaml = denyPolicy("x").replace("ref_protected: x", "project_id: " + spelling);
     assertThat(problems(yaml)).singleElement().asString()
@@ -81,7 +81,7 @@ class ClaimBooleansTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"4711", "0", "\"0x1267\"", "'04711'"})
+  @ValueSource(strings = {"4711", "0", "-7", "1.5", "\"0x1267\"", "'04711'"})
   void plainDecimalAndQuotedNumbersAreTakenAsTheyAreWritten(String spelling) throws Exception {
     String yaml = denyPolicy("x").replace("ref_protected: x", "project_id: " + spelling);
     String text = spelling.replace("\"", "").replace("'", "");
