@@ -74,7 +74,7 @@ final class DevStack {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  /** All audit records written so far, in file order. */
+  /** All audit records written so far, in file order (a line still being written is left out). */
   List<JsonNode> auditRecords() throws IOException {
     List<JsonNode> out = new ArrayList<>();
     if (!Files.isDirectory(auditDir())) {
@@ -82,7 +82,10 @@ final class DevStack {
     }
     try (Stream<Path> files = Files.list(auditDir())) {
       for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".jsonl")).sorted().toList()) {
-        for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+        String content = Files.readString(f, StandardCharsets.UTF_8);
+        // a live trail: the writer may be half-way through its last line, which is not a record yet
+        int complete = content.lastIndexOf('\n') + 1;
+        for (String line : content.substring(0, complete).split("\n")) {
           if (!line.isBlank()) {
             out.add(JSON.readTree(line));
           }
