@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The one place that defines every metric name and its tags. Tags come from a small closed set ({@code method} — a
- * catalog method name or {@code none}, {@code decision}, {@code reason}, {@code status}); never a subject, token or
+ * catalog method name or {@code none}, {@code decision}, {@code outcome}, {@code reason}, {@code status}); never a subject, token or
  * resource id. Thread-safe.
  */
 public final class ProxyMetrics {
@@ -25,12 +25,13 @@ public final class ProxyMetrics {
         .description("Open caller connections").register(registry);
   }
 
-  /** One finished exchange. */
-  public void exchange(String method, String decision, String reason, int status, Duration duration) {
+  /** One finished exchange; {@code reason} and {@code outcome} come from the closed reason catalog. */
+  public void exchange(String method, String decision, String reason, String outcome, int status, Duration duration) {
     Timer.builder("vertex_proxy_requests")
-        .description("Exchanges by Vertex method, decision, reason and status")
+        .description("Exchanges by Vertex method, decision, outcome, reason and status")
         .tag("method", method == null ? "none" : method)
         .tag("decision", decision == null ? "none" : decision)
+        .tag("outcome", outcome == null ? "none" : outcome)
         .tag("reason", reason == null ? "none" : reason)
         .tag("status", Integer.toString(status))
         .register(registry)

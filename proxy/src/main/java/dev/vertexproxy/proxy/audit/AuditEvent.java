@@ -9,6 +9,8 @@ import java.util.Map;
  * Never holds a token, cookie or secret: {@code callerClaims} are the verified claims only.
  *
  * <p>Nullable: every caller-, route- and decision-related field (a request can be refused before any of them is known).
+ * {@code outcome} is what happened ({@code allowed}, {@code refused}, {@code unavailable}, {@code failed}) beside the
+ * policy's {@code decision}.
  */
 public record AuditEvent(
     Instant time,
@@ -34,5 +36,16 @@ public record AuditEvent(
     long bytesIn,
     long bytesOut,
     String policyVersion,
-    String userAgent) {
+    String userAgent,
+    String outcome) {
+
+  /** An event without an {@code outcome} (records written before it existed, and tests that do not care). */
+  public AuditEvent(Instant time, String requestId, String callerIssuer, String callerSubject, Map<String, Object> callerClaims,
+      String sourceIp, String httpMethod, String path, String query, String method, String apiVersion, String resource,
+      String project, String location, String decision, String rule, String reason, String googlePrincipal, int status,
+      long durationMs, long bytesIn, long bytesOut, String policyVersion, String userAgent) {
+    this(time, requestId, callerIssuer, callerSubject, callerClaims, sourceIp, httpMethod, path, query, method, apiVersion,
+        resource, project, location, decision, rule, reason, googlePrincipal, status, durationMs, bytesIn, bytesOut,
+        policyVersion, userAgent, null);
+  }
 }

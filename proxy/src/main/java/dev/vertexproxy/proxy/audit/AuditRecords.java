@@ -101,6 +101,7 @@ final class AuditRecords {
     putText(record, "project", event.project());
     putText(record, "location", event.location());
     putText(record, "decision", event.decision());
+    putText(record, "outcome", event.outcome());
     putText(record, "rule", event.rule());
     putText(record, "reason", event.reason());
     putText(record, "google_principal", event.googlePrincipal());

@@ -1,5 +1,6 @@
 package dev.vertexproxy.proxy.server;
 
+import dev.vertexproxy.proxy.reason.Reason;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -11,8 +12,9 @@ import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The one place that turns a {@link Refusal} into a response: Google's JSON error shape, so SDK clients show it,
- * plus the reason in {@code error.details} (an {@code ErrorInfo} with domain {@code vertex-proxy}) for tooling.
+ * The one place that turns a refusal ({@link Reason} and message) into a response: Google's JSON error shape, so SDK
+ * clients show it, plus the reason in {@code error.details} (an {@code ErrorInfo} with domain {@code vertex-proxy}) for
+ * tooling. The message is shown to the caller, so it never holds a token or secret.
  */
 final class ErrorResponses {
   static final String REQUEST_ID_HEADER = "x-vertex-proxy-request-id";
@@ -20,16 +22,16 @@ final class ErrorResponses {
   private ErrorResponses() {
   }
 
-  static FullHttpResponse of(ByteBufAllocator alloc, Refusal refusal, String requestId) {
-    int code = refusal.status().code();
+  static FullHttpResponse of(ByteBufAllocator alloc, Reason reason, String message, String requestId) {
+    int code = reason.httpStatus();
     String json = "{\"error\":{\"code\":" + code
-        + ",\"message\":" + quote(refusal.message())
-        + ",\"status\":\"" + Refusal.googleStatus(code) + "\""
-        + ",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.ErrorInfo\",\"reason\":" + quote(refusal.reason())
+        + ",\"message\":" + quote(message)
+        + ",\"status\":\"" + reason.googleStatus() + "\""
+        + ",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.ErrorInfo\",\"reason\":" + quote(reason.code())
         + ",\"domain\":\"vertex-proxy\",\"metadata\":{\"request_id\":" + quote(requestId) + "}}]}}\n";
     ByteBuf body = alloc.buffer(json.length());
     body.writeCharSequence(json, StandardCharsets.UTF_8);
-    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code, refusal.status().reasonPhrase()), body);
+    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code), body);
     r.headers()
         .set(HttpHeaderNames.CONTENT_TYPE, "application/json; charset=UTF-8")
         .set(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes())

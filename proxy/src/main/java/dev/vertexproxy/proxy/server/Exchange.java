@@ -1,77 +1,90 @@
 package dev.vertexproxy.proxy.server;
 
 import dev.vertexproxy.policy.Caller;
+import dev.vertexproxy.policy.Decision;
 import dev.vertexproxy.policy.route.Route;
+import dev.vertexproxy.policy.route.Router;
+import dev.vertexproxy.proxy.admission.Admission;
 import dev.vertexproxy.proxy.audit.AuditEvent;
+import dev.vertexproxy.proxy.reason.Outcome;
+import dev.vertexproxy.proxy.reason.Reason;
+import dev.vertexproxy.proxy.upstream.UpstreamRelay;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Map;
 
 /**
- * Everything one request/response exchange has learned on its way through the pipeline, and the body chunks it holds
- * back while a decision is pending. Confined to the connection's event loop: no field is touched from another thread.
- * It ends exactly once ({@link #end}), which is where its single audit record and metric come from.
+ * One request/response exchange on a caller connection: its {@link Phase}, what admission learned ({@link Admission}),
+ * the body chunks held back while admission decides, and what the audit record needs. Confined to the connection's event
+ * loop. It is recorded exactly once ({@link #recorded}), which is where its single audit record and metric come from.
  */
 final class Exchange {
+  /** Where an exchange is; the request side's progress ({@link #requestComplete}) is tracked beside it. */
+  enum Phase {
+    /** The admission steps are deciding; body chunks that arrive are held back, unread beyond one read. */
+    ADMITTING,
+    /** Admitted: the request streams to Vertex; its answer has not started. */
+    RELAYING,
+    /** Vertex's answer streams to the caller: from here on, a failure can only cut the connection. */
+    RESPONDING,
+    /** A refusal is being written; body chunks that arrive are dropped. */
+    REFUSING,
+    /** Refused and recorded; the rest of the body is read and dropped so the connection can carry the next request. */
+    DISCARDING,
+    /** Answered and recorded. */
+    ENDED
+  }
+
   final String requestId;
   final long startNanos;
   final Instant startTime;
   final String sourceIp;
-  final String httpMethod;
-  final String uri;
   final String path;
-  /** Query string as received; parameter names only once routing refused it. */
-  String query;
+  /** Query string as received (truncated); parameter names only once routing refused it. */
+  private final String query;
   final String userAgent;
+  final Admission admission;
   boolean keepAlive;
-  final boolean expectContinue;
 
-  Route route;
-  Caller caller;
-  String decision;
-  String rule;
-  String reason;
-  String googlePrincipal;
-  String policyVersion;
+  Phase phase = Phase.ADMITTING;
+  /** Why it ended; {@code null} until then (an admitted exchange in flight has no reason yet). */
+  Reason reason;
+  /** It broke while Vertex's response was streaming: the caller got a cut connection, not an answer. */
+  boolean brokeMidResponse;
+  /** A refusal answered it: the decision is {@code deny} even when no policy step ran. */
+  boolean refused;
+  boolean recorded;
   int status;
   long bytesIn;
   long bytesOut;
-
-  /** The caller's request headers, kept only until the request head goes upstream. */
-  io.netty.handler.codec.http.HttpHeaders requestHeaders;
-  boolean chunked;
-  long declaredBodyBytes;
-  /** Answered before its body was read: the rest of the body is being read and dropped. */
-  boolean discarding;
   long discarded;
-  /** Closes the connection if the refused body has not been read in full by then. */
-  io.netty.util.concurrent.ScheduledFuture<?> discardDeadline;
   boolean requestComplete;
-  boolean relaying;
-  boolean responseStarted;
-  boolean ended;
+  UpstreamRelay relay;
+  /** Closes the connection if the refused body has not been read in full by then. */
+  ScheduledFuture<?> discardDeadline;
   final ArrayDeque<HttpContent> held = new ArrayDeque<>();
 
-  Exchange(String requestId, long startNanos, Instant startTime, String sourceIp, String httpMethod, String uri,
-      String userAgent, boolean keepAlive, boolean expectContinue) {
+  Exchange(String requestId, long startNanos, Instant startTime, String sourceIp, Admission admission, String userAgent,
+      boolean keepAlive) {
     this.requestId = requestId;
     this.startNanos = startNanos;
     this.startTime = startTime;
     this.sourceIp = sourceIp;
-    this.httpMethod = httpMethod;
-    this.uri = uri;
+    this.admission = admission;
+    String uri = admission.head().uri();
     int q = uri.indexOf('?');
     this.path = truncate(q < 0 ? uri : uri.substring(0, q), 2048);
     this.query = q < 0 ? null : truncate(uri.substring(q + 1), 2048);
     this.userAgent = userAgent == null ? null : truncate(userAgent, 256);
     this.keepAlive = keepAlive;
-    this.expectContinue = expectContinue;
   }
 
-  void hold(HttpContent content) {
-    held.add(content);
+  /** Whether the caller has started to receive an answer (Vertex's or a refusal). */
+  boolean responseStarted() {
+    return phase.compareTo(Phase.RESPONDING) >= 0;
   }
 
   void cancelDiscardDeadline() {
@@ -88,18 +101,43 @@ final class Exchange {
     }
   }
 
+  /** {@code allow} once the policy allowed, {@code deny} when it denied or a refusal came first, else none. */
+  String decision() {
+    Decision d = admission.decision();
+    if (d != null && d.allowed()) {
+      return "allow";
+    }
+    return d != null || refused ? "deny" : null;
+  }
+
+  Outcome outcome() {
+    return Outcome.of(reason, brokeMidResponse);
+  }
+
   AuditEvent toAuditEvent(long durationMs) {
+    Caller caller = admission.caller();
+    Route route = admission.route();
+    Decision d = admission.decision();
     Map<String, Object> claims = caller == null ? null : caller.claims();
     return new AuditEvent(startTime, requestId,
         caller == null ? null : caller.issuer(),
         caller == null ? null : caller.subject(),
-        claims, sourceIp, httpMethod, path, query,
+        claims, sourceIp, admission.head().method(), path, admission.queryRefused() ? queryNames(admission.head().uri()) : query,
         route == null ? null : route.method().name(),
         route == null ? null : route.version(),
         route == null ? null : route.resource(),
         route == null ? null : route.project(),
         route == null ? null : route.location(),
-        decision, rule, reason, googlePrincipal, status, durationMs, bytesIn, bytesOut, policyVersion, userAgent);
+        decision(), d == null ? null : d.rule(), reason.code(),
+        admission.googleToken() == null ? null : admission.googleToken().principal(),
+        status, durationMs, bytesIn, bytesOut, admission.policyVersion(), userAgent, outcome().code());
+  }
+
+  /** The parameter names of a request target's query (never values), as the router's loggable form has them. */
+  static String queryNames(String uri) {
+    String target = Router.loggableTarget(uri);
+    int q = target.indexOf('?');
+    return q < 0 ? null : target.substring(q + 1);
   }
 
   private static String truncate(String s, int max) {

@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The caller pipeline, top-down in the order a request meets it:
- * TLS → idle timeout → HTTP/1.1 codec (bounded request line, headers and chunks) → {@link ExchangeHandler}
+ * TLS → idle timeout → HTTP/1.1 codec (bounded request line, headers and chunks) → {@link ExchangeDriver}
  * (route → identity → policy → credentials → upstream relay → audit).
  */
 final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
@@ -36,7 +36,7 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
     addTls(p, ch);
     addTimeouts(p);
     addHttp1(p);
-    p.addLast("exchange", new ExchangeHandler(px));
+    p.addLast("exchange", new ExchangeDriver(px));
   }
 
   private void addTls(ChannelPipeline p, SocketChannel ch) {

@@ -57,6 +57,7 @@ public final class ProxyServer implements AutoCloseable {
 
   private final ProxyConfig config;
   private final ProxyContext px;
+  private final Parts parts;
   private final EventLoopGroup boss;
   private final EventLoopGroup workers;
   private final ExecutorService blocking;
@@ -66,9 +67,15 @@ public final class ProxyServer implements AutoCloseable {
   private final AdminServer admin;
   private final AtomicBoolean closed = new AtomicBoolean();
 
-  private ProxyServer(ProxyConfig config, ProxyContext px, EventLoopGroup boss, EventLoopGroup workers, ExecutorService blocking,
-      ChannelGroup channels, AtomicBoolean identityReady, Channel listener, AdminServer admin) {
+  /** What the server itself keeps of the long-lived parts: the policy in force (reload), and what it closes. */
+  private record Parts(AtomicReference<Policy> policy, TokenVerifier verifier, GoogleTokenProvider tokens,
+      UpstreamConnections connections) {
+  }
+
+  private ProxyServer(ProxyConfig config, ProxyContext px, Parts parts, EventLoopGroup boss, EventLoopGroup workers,
+      ExecutorService blocking, ChannelGroup channels, AtomicBoolean identityReady, Channel listener, AdminServer admin) {
     this.config = config;
+    this.parts = parts;
     this.channels = channels;
     this.identityReady = identityReady;
     this.px = px;
@@ -113,9 +120,12 @@ public final class ProxyServer implements AutoCloseable {
       AtomicBoolean draining = new AtomicBoolean();
       AuditLog a = audit;
       BooleanSupplier ready = () -> !draining.get() && a.healthy() && identityReady.get();
-      ProxyContext px = new ProxyContext(new Router(catalog), new AtomicReference<>(policy), verifier, tokens, audit,
-          config.audit().onFailure(), metrics, clock, config.limits(), new UpstreamHosts(config.upstream().urlTemplate()),
-          connections, config.upstream().responseTimeout(), draining, ready);
+      AtomicReference<Policy> policyInForce = new AtomicReference<>(policy);
+      ProxyContext px = new ProxyContext(
+          RequestFlow.admission(config, new Router(catalog), policyInForce, verifier, tokens, audit, metrics), audit,
+          metrics, clock, config.limits(), new UpstreamHosts(config.upstream().urlTemplate()), connections,
+          config.upstream().responseTimeout(), draining, ready);
+      Parts parts = new Parts(policyInForce, verifier, tokens, connections);
       ChannelGroup channels = new DefaultChannelGroup("callers", GlobalEventExecutor.INSTANCE);
       InetSocketAddress bind = resolve(config.listen().address());
       Channel listener;
@@ -138,7 +148,7 @@ public final class ProxyServer implements AutoCloseable {
       if (config.admin().address() != null) {
         try {
           admin = AdminServer.start(resolve(config.admin().address()), boss, workers, serverType, metrics, ready,
-              () -> reload(config, px), blocking);
+              () -> reload(config, parts.policy()), blocking);
         } catch (Exception e) {
           if (e instanceof InterruptedException) {
             Thread.currentThread().interrupt();
@@ -147,7 +157,7 @@ public final class ProxyServer implements AutoCloseable {
           throw new IOException("cannot listen on " + config.admin().address() + " (admin.address): " + e.getMessage(), e);
         }
       }
-      ProxyServer server = new ProxyServer(config, px, boss, workers, blocking, channels, identityReady, listener, admin);
+      ProxyServer server = new ProxyServer(config, px, parts, boss, workers, blocking, channels, identityReady, listener, admin);
       server.warmUpIdentity(0);
       log.info("vertex-proxy listening on {}{}", listener.localAddress(), tls == null ? " (plain HTTP)" : " (TLS)");
       return server;
@@ -173,7 +183,7 @@ public final class ProxyServer implements AutoCloseable {
     if (closed.get()) {
       return;
     }
-    px.verifier().warmUp().whenComplete((ok, err) -> {
+    parts.verifier().warmUp().whenComplete((ok, err) -> {
       if (err == null) {
         identityReady.set(true);
         return;
@@ -203,17 +213,17 @@ public final class ProxyServer implements AutoCloseable {
    * when it did not (the exception says why). Exchanges already past the policy step keep their decision.
    */
   public String reloadPolicy() throws PolicyException {
-    return reload(config, px);
+    return reload(config, parts.policy());
   }
 
-  private static String reload(ProxyConfig config, ProxyContext px) throws PolicyException {
+  private static String reload(ProxyConfig config, AtomicReference<Policy> inForce) throws PolicyException {
     try {
       Policy next = loadPolicy(config);
-      Policy previous = px.policy().getAndSet(next);
+      Policy previous = inForce.getAndSet(next);
       log.info("policy reloaded: {} -> {} ({} rules)", previous.version(), next.version(), next.rules().size());
       return next.version();
     } catch (PolicyException e) {
-      log.warn("policy reload refused, {} stays in force:\n{}", px.policy().get().version(), e.getMessage());
+      log.warn("policy reload refused, {} stays in force:\n{}", inForce.get().version(), e.getMessage());
       throw e;
     }
   }
@@ -228,7 +238,7 @@ public final class ProxyServer implements AutoCloseable {
   }
 
   public String policyVersion() {
-    return px.policy().get().version();
+    return parts.policy().get().version();
   }
 
   /**
@@ -255,9 +265,9 @@ public final class ProxyServer implements AutoCloseable {
     if (admin != null) {
       admin.close();
     }
-    px.connections().close();
-    px.googleTokens().close();
-    px.verifier().close();
+    parts.connections().close();
+    parts.tokens().close();
+    parts.verifier().close();
     px.audit().close();
     workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

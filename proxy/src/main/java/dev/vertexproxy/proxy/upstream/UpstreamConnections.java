@@ -16,8 +16,6 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
-import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
@@ -35,7 +33,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
@@ -45,9 +42,9 @@ import javax.net.ssl.SSLParameters;
  * its own event loop, so the relay never crosses threads and the per-loop pools need no locks. TLS uses the system
  * trust store (plus {@code upstream.ca_file}), SNI and HTTPS hostname verification.
  *
- * <p>Thread-safety: {@link #acquire} and {@link #release} must be called on the given event loop.
+ * <p>Thread-safety: {@link #lease} and a lease's release must be called on the given event loop.
  */
-public final class UpstreamConnections implements AutoCloseable {
+public final class UpstreamConnections implements LeaseSource, AutoCloseable {
   /** Name of the pipeline slot a caller fills with its response handler while it holds the connection. */
   static final String RELAY = "relay";
   /** The response timeout of the exchange holding the connection, armed once the whole request is with Vertex. */
@@ -95,7 +92,7 @@ public final class UpstreamConnections implements AutoCloseable {
   }
 
   /** A connection to {@code origin} on {@code loop}: an idle pooled one if there is one, else a new one. */
-  public Future<Channel> acquire(EventLoop loop, Origin origin) {
+  Future<Channel> acquire(EventLoop loop, Origin origin) {
     Promise<Channel> promise = loop.newPromise();
     ArrayDeque<Channel> pool = pool(loop, origin);
     Channel ch;
@@ -174,33 +171,20 @@ public final class UpstreamConnections implements AutoCloseable {
   }
 
   /**
-   * Puts an exchange's response handler on a connection it acquired, in front of the guard, so the response reaches it
-   * and nothing else does.
+   * A connection to {@code origin} on {@code loop}, held by one exchange until it {@link UpstreamLease#release releases}
+   * or {@link UpstreamLease#close closes} it.
    */
-  public void attach(Channel ch, ChannelHandler relay) {
-    ch.pipeline().addBefore(GUARD, RELAY, relay);
-  }
-
-  /**
-   * Starts the response timeout of the exchange holding {@code ch} (once: later calls do nothing): silence from Vertex
-   * longer than {@code timeout} fires an {@link IdleStateEvent} at the attached handler.
-   */
-  public void armResponseTimeout(Channel ch, Duration timeout) {
-    ChannelPipeline p = ch.pipeline();
-    if (p.get(RESPONSE_TIMEOUT) == null && p.get(RELAY) != null) {
-      p.addBefore(RELAY, RESPONSE_TIMEOUT, new IdleStateHandler(timeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS));
-    }
-  }
-
-  /** Takes the exchange's handlers off a connection before it is {@link #release released} or closed. */
-  public void detach(Channel ch) {
-    ChannelPipeline p = ch.pipeline();
-    if (p.get(RELAY) != null) {
-      p.remove(RELAY);
-    }
-    if (p.get(RESPONSE_TIMEOUT) != null) {
-      p.remove(RESPONSE_TIMEOUT);
-    }
+  @Override
+  public Future<UpstreamLease> lease(EventLoop loop, Origin origin) {
+    Promise<UpstreamLease> leased = loop.newPromise();
+    acquire(loop, origin).addListener(f -> {
+      if (f.isSuccess()) {
+        leased.setSuccess(new UpstreamLease((Channel) f.getNow(), this));
+      } else {
+        leased.setFailure(f.cause());
+      }
+    });
+    return leased;
   }
 
   /**
@@ -230,7 +214,7 @@ public final class UpstreamConnections implements AutoCloseable {
   }
 
   /** Returns a connection whose last exchange ended cleanly; it is closed instead when the pool is full. */
-  public void release(Channel ch) {
+  void release(Channel ch) {
     Origin origin = ch.attr(ORIGIN).get();
     if (!ch.isActive() || origin == null || maxIdlePerOrigin == 0) {
       ch.close();

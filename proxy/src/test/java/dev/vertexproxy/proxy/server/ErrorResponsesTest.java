@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vertexproxy.proxy.reason.Reason;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.handler.codec.http.FullHttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -13,7 +14,7 @@ class ErrorResponsesTest {
   @Test
   void refusalsUseGooglesErrorShapeWithTheReason() throws Exception {
     FullHttpResponse r = ErrorResponses.of(UnpooledByteBufAllocator.DEFAULT,
-        Refusal.denied("method-not-granted", "No rule grants \"x\" <here>\n"), "abc123");
+        Reason.METHOD_NOT_GRANTED, "No rule grants \"x\" <here>\n", "abc123");
     try {
       assertThat(r.status().code()).isEqualTo(403);
       assertThat(r.headers().get("content-type")).startsWith("application/json");
@@ -30,10 +31,10 @@ class ErrorResponsesTest {
 
   @Test
   void statusNamesFollowGoogle() {
-    assertThat(Refusal.googleStatus(401)).isEqualTo("UNAUTHENTICATED");
-    assertThat(Refusal.googleStatus(404)).isEqualTo("NOT_FOUND");
-    assertThat(Refusal.googleStatus(400)).isEqualTo("INVALID_ARGUMENT");
-    assertThat(Refusal.googleStatus(503)).isEqualTo("UNAVAILABLE");
-    assertThat(Refusal.googleStatus(504)).isEqualTo("DEADLINE_EXCEEDED");
+    assertThat(Reason.googleStatus(401)).isEqualTo("UNAUTHENTICATED");
+    assertThat(Reason.googleStatus(404)).isEqualTo("NOT_FOUND");
+    assertThat(Reason.googleStatus(400)).isEqualTo("INVALID_ARGUMENT");
+    assertThat(Reason.googleStatus(503)).isEqualTo("UNAVAILABLE");
+    assertThat(Reason.googleStatus(504)).isEqualTo("DEADLINE_EXCEEDED");
   }
 }

@@ -1,4 +1,4 @@
-package dev.vertexproxy.proxy.server;
+package dev.vertexproxy.proxy.upstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.vertexproxy.proxy.server;
+package dev.vertexproxy.proxy.upstream;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -17,7 +17,7 @@ import java.util.Set;
  * header that names a header the proxy relies on is refused before anything is stripped ({@link #protectedOption}),
  * because RFC 9110 lets a sender make any header hop-by-hop, and "hop-by-hop" would otherwise mean "deleted".
  */
-final class HopByHop {
+public final class HopByHop {
   private static final Set<String> HOP = Set.of(
       "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer",
       "transfer-encoding", "upgrade", "expect", "http2-settings");
@@ -55,7 +55,7 @@ final class HopByHop {
    * {@code null} when it names none. Such a request is refused: silently dropping the header would let the caller
    * decide the framing or the credential of what the proxy sends on.
    */
-  static String protectedOption(HttpHeaders headers) {
+  public static String protectedOption(HttpHeaders headers) {
     for (String option : connectionOptions(headers)) {
       String name = PROTECTED.get(option);
       if (name != null) {
@@ -75,7 +75,7 @@ final class HopByHop {
    * Removes hop-by-hop headers, those named in {@code Connection}, and the message framing ({@code Content-Length},
    * {@code Transfer-Encoding}): whoever sends the message on writes its framing from what was decoded.
    */
-  static void strip(HttpHeaders headers) {
+  public static void strip(HttpHeaders headers) {
     for (String n : connectionOptions(headers)) {
       headers.remove(n);
     }
@@ -86,7 +86,7 @@ final class HopByHop {
   }
 
   /** {@link #strip} plus every caller credential and every {@code X-Goog-*} header but the few Google only reads. */
-  static void stripForUpstream(HttpHeaders headers) {
+  public static void stripForUpstream(HttpHeaders headers) {
     strip(headers);
     for (String n : CALLER_CREDENTIALS) {
       headers.remove(n);

@@ -7,6 +7,12 @@ import dev.vertexproxy.policy.Policy;
 import dev.vertexproxy.policy.catalog.MethodCatalog;
 import dev.vertexproxy.policy.route.Router;
 import dev.vertexproxy.proxy.admin.ProxyMetrics;
+import dev.vertexproxy.proxy.admission.AdmissionChain;
+import dev.vertexproxy.proxy.admission.CredentialsStep;
+import dev.vertexproxy.proxy.admission.GuardStep;
+import dev.vertexproxy.proxy.admission.IdentityStep;
+import dev.vertexproxy.proxy.admission.PolicyStep;
+import dev.vertexproxy.proxy.admission.RouteStep;
 import dev.vertexproxy.proxy.audit.AuditLog;
 import dev.vertexproxy.proxy.config.AuditConfig;
 import dev.vertexproxy.proxy.config.CredentialsConfig;
@@ -31,18 +37,17 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@link ExchangeHandler} on an {@link EmbeddedChannel} behind the real HTTP codec: the refusals that happen before
+ * {@link ExchangeDriver} on an {@link EmbeddedChannel} behind the real HTTP codec: the refusals that happen before
  * any remote component is consulted, connection reuse after them, and pipelining. Nothing here touches the network
  * (the issuer and Google endpoints point at a closed port and are never called).
  */
-class ExchangeHandlerTest {
+class ExchangeDriverTest {
   private static final String GEMINI = "/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.0-flash:generateContent";
 
   @TempDir
@@ -74,8 +79,11 @@ class ExchangeHandlerTest {
         """, "policy.yaml", MethodCatalog.bundled(), Set.of("gitlab"));
     ProxyConfig.Limits limits = new ProxyConfig.Limits(1024, 2048, 4096, Duration.ofSeconds(60), Duration.ofSeconds(30),
         Duration.ofSeconds(1), 100);
-    px = new ProxyContext(new Router(MethodCatalog.bundled()), new AtomicReference<>(policy), verifier, tokens, audit,
-        AuditConfig.OnFailure.REJECT, new ProxyMetrics(), clock, limits, new UpstreamHosts("https://{location}-aiplatform.googleapis.com"),
+    ProxyMetrics metrics = new ProxyMetrics();
+    AdmissionChain chain = new AdmissionChain(List.of(new GuardStep(limits.maxBodyBytes(), () -> !audit.healthy()),
+        new RouteStep(new Router(MethodCatalog.bundled())), new IdentityStep(verifier), new PolicyStep(() -> policy),
+        new CredentialsStep(tokens, metrics)));
+    px = new ProxyContext(chain, audit, metrics, clock, limits, new UpstreamHosts("https://{location}-aiplatform.googleapis.com"),
         new UpstreamConnections(NioSocketChannel.class, Duration.ofSeconds(1), null, 0, Runnable::run), Duration.ofSeconds(5), new AtomicBoolean(),
         () -> true);
   }
@@ -89,7 +97,7 @@ class ExchangeHandlerTest {
 
   private EmbeddedChannel channel() {
     return new EmbeddedChannel(new HttpServerCodec(px.limits().maxInitialLineBytes(), px.limits().maxHeaderBytes(), 8192),
-        new ExchangeHandler(px));
+        new ExchangeDriver(px));
   }
 
   private static void send(EmbeddedChannel ch, String raw) {

@@ -1,0 +1,97 @@
+package dev.vertexproxy.proxy.admission;
+
+import dev.vertexproxy.policy.Caller;
+import dev.vertexproxy.policy.Decision;
+import dev.vertexproxy.policy.route.Route;
+import dev.vertexproxy.proxy.credentials.GoogleTokenProvider.GoogleToken;
+
+/**
+ * What the admission steps learned about one request, in the order they learn it: the {@link RequestHead}, then the
+ * route, the verified caller, the policy's decision and the Google token. Each step fills in its part (the setters are
+ * for the step that decides it); what is not known yet is {@code null}. The caller's and Google's tokens never appear in {@link #toString()}.
+ *
+ * <p>Confined to the exchange's event loop: the {@link AdmissionChain} runs every step there.
+ */
+public final class Admission {
+  private final RequestHead head;
+  private Route route;
+  private boolean queryRefused;
+  private Caller caller;
+  private String callerToken;
+  private Decision decision;
+  private String policyVersion;
+  private GoogleToken googleToken;
+
+  public Admission(RequestHead head) {
+    this.head = head;
+  }
+
+  public RequestHead head() {
+    return head;
+  }
+
+  /** The Vertex method and resource, once the route step found them. */
+  public Route route() {
+    return route;
+  }
+
+  public void route(Route r) {
+    this.route = r;
+  }
+
+  /** The route step refused the query string: records keep its parameter names only, never its values. */
+  public boolean queryRefused() {
+    return queryRefused;
+  }
+
+  public void queryRefused(boolean refused) {
+    this.queryRefused = refused;
+  }
+
+  /** The verified caller, once the identity step accepted its token. */
+  public Caller caller() {
+    return caller;
+  }
+
+  /** The caller's verified bearer token, for credential modes that exchange it; never logged or audited. */
+  public String callerToken() {
+    return callerToken;
+  }
+
+  public void caller(Caller c, String token) {
+    this.caller = c;
+    this.callerToken = token;
+  }
+
+  /** The policy's decision, once the policy step made it (allowed or not). */
+  public Decision decision() {
+    return decision;
+  }
+
+  /** The version of the policy that decided. */
+  public String policyVersion() {
+    return policyVersion;
+  }
+
+  public void decision(Decision d, String version) {
+    this.decision = d;
+    this.policyVersion = version;
+  }
+
+  /** The Google token that goes to Vertex, once the credentials step obtained it. */
+  public GoogleToken googleToken() {
+    return googleToken;
+  }
+
+  public void googleToken(GoogleToken t) {
+    this.googleToken = t;
+  }
+
+  @Override
+  public String toString() {
+    return "Admission[" + head.method() + " route=" + (route == null ? "-" : route.method().name())
+        + " caller=" + (caller == null ? "-" : caller.issuer() + "/" + caller.subject())
+        + " decision=" + (decision == null ? "-" : decision.reason())
+        + " googlePrincipal=" + (googleToken == null ? "-" : googleToken.principal()) + "]";
+  }
+}

@@ -1,0 +1,45 @@
+package dev.vertexproxy.proxy.admission;
+
+import dev.vertexproxy.proxy.admin.ProxyMetrics;
+import dev.vertexproxy.proxy.credentials.GoogleTokenProvider;
+import dev.vertexproxy.proxy.reason.Reason;
+import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Which Google credential goes to Vertex: a cached access token for the allowing rule's service account, never fetched
+ * on the event loop. Last step, after {@link PolicyStep}; asynchronous on a cache miss. A token we could not obtain is our
+ * 503 ({@code google-token-unavailable}); the policy's {@code allow} stands in the record.
+ */
+public final class CredentialsStep implements AdmissionStep {
+  private static final Logger log = LoggerFactory.getLogger(CredentialsStep.class);
+
+  private final GoogleTokenProvider tokens;
+  private final ProxyMetrics metrics;
+
+  public CredentialsStep(GoogleTokenProvider tokens, ProxyMetrics metrics) {
+    this.tokens = tokens;
+    this.metrics = metrics;
+  }
+
+  @Override
+  public String name() {
+    return "credentials";
+  }
+
+  @Override
+  public CompletionStage<Verdict> decide(Admission admission) {
+    String serviceAccount = admission.decision().serviceAccount();
+    return tokens.tokenFor(serviceAccount).handle((token, err) -> {
+      if (err == null) {
+        admission.googleToken(token);
+        return Verdict.proceed();
+      }
+      metrics.googleTokenFetch("failure");
+      log.warn("no Google token for {}: {}", serviceAccount, IdentityStep.unwrap(err).getMessage());
+      return Verdict.refuse(Reason.GOOGLE_TOKEN_UNAVAILABLE,
+          "The proxy could not obtain Google credentials for this request; try again later.");
+    });
+  }
+}

@@ -1,0 +1,34 @@
+package dev.vertexproxy.proxy.admission;
+
+import dev.vertexproxy.policy.Decision;
+import dev.vertexproxy.policy.Policy;
+import dev.vertexproxy.proxy.reason.Reason;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+
+/**
+ * Whether this caller may call this method on this resource: default deny, deny rules win. After {@link IdentityStep},
+ * before {@link CredentialsStep}; synchronous. Reads the policy in force when the request reaches it, so a reload
+ * applies to the next request and never to one already past this step.
+ */
+public final class PolicyStep implements AdmissionStep {
+  private final Supplier<Policy> policy;
+
+  public PolicyStep(Supplier<Policy> policy) {
+    this.policy = policy;
+  }
+
+  @Override
+  public String name() {
+    return "policy";
+  }
+
+  @Override
+  public CompletionStage<Verdict> decide(Admission admission) {
+    Policy p = policy.get();
+    Decision d = p.decide(admission.caller(), admission.route());
+    admission.decision(d, p.version());
+    return d.allowed() ? GuardStep.proceed() : CompletableFuture.completedFuture(Verdict.refuse(Reason.of(d.reason()), d.message()));
+  }
+}

@@ -1,0 +1,482 @@
+package dev.vertexproxy.proxy.server;
+
+import dev.vertexproxy.proxy.admission.Admission;
+import dev.vertexproxy.proxy.admission.RequestHead;
+import dev.vertexproxy.proxy.admission.Verdict;
+import dev.vertexproxy.proxy.reason.Reason;
+import dev.vertexproxy.proxy.server.Exchange.Phase;
+import dev.vertexproxy.proxy.upstream.Origin;
+import dev.vertexproxy.proxy.upstream.UpstreamRelay;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HexFormat;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drives each HTTP/1.1 exchange of one caller connection through the request flow:
+ * <pre>
+ *   head → {@link dev.vertexproxy.proxy.admission.AdmissionChain admission} (guard → route → identity → policy →
+ *   credentials) → {@link UpstreamRelay} to Vertex and back → exactly one audit record and metric ({@link #end})
+ * </pre>
+ * Sits last in the caller pipeline, after the HTTP codec. It owns what is about the connection: pipelining (one
+ * exchange at a time, later requests wait in the stash), holding body chunks back while admission decides, reading and
+ * dropping a refused body on a deadline, and the endings. Decisions belong to the admission steps, the bytes to and from
+ * Vertex to the relay; both call back on this channel's event loop, so all state here is confined to one thread.
+ *
+ * <p>{@code AUTO_READ} is off: the caller's body is read only as fast as Vertex takes it (and not at all until the
+ * request is admitted — chunks that arrived with the head are held, bounded by one read), and Vertex's response only as
+ * fast as the caller takes it. A refusal ends the exchange; there is no fall-through.
+ */
+final class ExchangeDriver extends ChannelInboundHandlerAdapter {
+  private static final Logger log = LoggerFactory.getLogger(ExchangeDriver.class);
+  /** A refused request's unread body up to this size is read and dropped to keep the connection; larger closes it. */
+  private static final long DISCARD_LIMIT = 64 * 1024;
+  /**
+   * Reading a refused body must not let an unauthenticated caller hold a connection: each byte resets the idle timer, so
+   * the drain has its own deadline, sized for the bytes still owed at this minimum rate after a grace, and capped.
+   */
+  private static final long DISCARD_MIN_BYTES_PER_SECOND = 16 * 1024;
+  private static final long DISCARD_GRACE_MS = 1000;
+  private static final long DISCARD_MAX_MS = 5000;
+
+  private final ProxyContext px;
+  private ChannelHandlerContext ctx;
+  private Exchange current;
+  private ScheduledFuture<?> headerTimer;
+  private final ArrayDeque<Object> stash = new ArrayDeque<>();
+  private boolean dispatching;
+
+  ExchangeDriver(ProxyContext px) {
+    this.px = px;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+    px.metrics().connections().incrementAndGet();
+    armHeaderTimer();
+    ctx.read();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    px.metrics().connections().decrementAndGet();
+    cancelHeaderTimer();
+    Exchange ex = current;
+    if (ex != null) {
+      ex.cancelDiscardDeadline();
+      if (!ex.recorded) {
+        if (!ex.responseStarted()) {
+          ex.status = 499;
+        }
+        if (ex.reason == null) {
+          ex.reason = Reason.CLIENT_CLOSED;
+        }
+        ex.brokeMidResponse = ex.phase == Phase.RESPONDING;
+        end(ex);
+      }
+      closeRelay(ex);
+    }
+    releaseStash();
+    ctx.fireChannelInactive();
+  }
+
+  /**
+   * Every decoded message goes through the stash, in order. One socket read can carry the rest of this request and the
+   * next (pipelined) one; messages of a later request wait here until the current exchange has ended.
+   */
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    stash.add(msg);
+    dispatchStash();
+  }
+
+  private void dispatchStash() {
+    if (dispatching) {
+      return; // re-entered from below: the loop further up the stack carries on
+    }
+    dispatching = true;
+    try {
+      Object msg;
+      while ((current == null || !current.requestComplete) && (msg = stash.poll()) != null) {
+        if (msg instanceof HttpRequest req) {
+          onRequestHead(req);
+        }
+        if (msg instanceof HttpContent content) {
+          onRequestContent(content);
+        } else if (!(msg instanceof HttpRequest)) {
+          ReferenceCountUtil.release(msg);
+        }
+      }
+    } finally {
+      dispatching = false;
+    }
+    if (current == null && ctx.channel().isActive()) {
+      ctx.read(); // idle between exchanges: wait for the next request
+    }
+  }
+
+  // ---- request head: admission ---------------------------------------------------------------------------------
+
+  private void onRequestHead(HttpRequest req) {
+    cancelHeaderTimer();
+    if (current != null && !current.recorded) {
+      // We read one request at a time, so this cannot happen unless the codec misbehaves: refuse to interleave.
+      ctx.close();
+      return;
+    }
+    if (HealthProbe.matches(req)) {
+      if (HealthProbe.answer(ctx, req, px.ready().getAsBoolean(), px.draining().get())) {
+        armHeaderTimer();
+      }
+      return;
+    }
+    String sourceIp = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : null;
+    // after a decoding failure the codec discards the rest of the connection's bytes: answer, then close
+    boolean keepAlive = HttpUtil.isKeepAlive(req) && !px.draining().get() && req.decoderResult().isSuccess();
+    Exchange ex = new Exchange(newRequestId(), System.nanoTime(), px.clock().instant(), sourceIp,
+        new Admission(requestHead(req)), req.headers().get(HttpHeaderNames.USER_AGENT), keepAlive);
+    current = ex;
+    px.metrics().inFlight().incrementAndGet();
+    px.admission().admit(ex.admission, ctx.executor(), verdict -> admitted(ex, verdict));
+  }
+
+  /**
+   * The decoder's verdict comes before anything reads a framing header: after a failure those headers are whatever the
+   * caller wrote (a Content-Length of "0x2" or "2, 181"), and the body length is unknown.
+   */
+  private static RequestHead requestHead(HttpRequest req) {
+    boolean expect = HttpUtil.is100ContinueExpected(req);
+    if (req.decoderResult().isFailure()) {
+      return new RequestHead(req.method().name(), req.uri(), req.headers(), req.decoderResult().cause(), false, -1, expect);
+    }
+    boolean chunked = HttpUtil.isTransferEncodingChunked(req);
+    // -1 when unknown (chunked); 0 when the request has no body at all
+    long declared = chunked ? -1 : HttpUtil.getContentLength(req, 0L);
+    return new RequestHead(req.method().name(), req.uri(), req.headers(), null, chunked, declared, expect);
+  }
+
+  private void admitted(Exchange ex, Verdict verdict) {
+    if (ex.phase != Phase.ADMITTING) {
+      return; // ended meanwhile: the caller went away while a step was deciding
+    }
+    if (!verdict.proceeds()) {
+      refuse(ex, verdict.reason(), verdict.message());
+      return;
+    }
+    Admission a = ex.admission;
+    RequestHead head = a.head();
+    Origin origin = px.hosts().originFor(a.route().location());
+    HttpRequest upstream = UpstreamRelay.upstreamRequest(head.method(), head.uri(), head.headers(), head.chunked(),
+        head.declaredBodyBytes(), origin, a.googleToken().value());
+    ex.phase = Phase.RELAYING;
+    if (head.expectContinue() && !ex.requestComplete) {
+      ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+    }
+    ex.relay = UpstreamRelay.open(px.connections(), ctx.channel().eventLoop(), origin, upstream, ex.requestId,
+        ctx.channel(), px.responseTimeout(), new RelayEvents(ex), px.metrics()::upstreamConnectFailure);
+    boolean anyHeld = !ex.held.isEmpty();
+    HttpContent c;
+    while ((c = ex.held.poll()) != null) {
+      ex.relay.sendBody(c);
+    }
+    if (!anyHeld && !ex.requestComplete) {
+      ctx.read();
+    }
+  }
+
+  // ---- request body --------------------------------------------------------------------------------------------
+
+  private void onRequestContent(HttpContent content) {
+    Exchange ex = current;
+    if (ex == null) {
+      content.release();
+      return;
+    }
+    switch (ex.phase) {
+      case ADMITTING, RELAYING, RESPONDING -> onBody(ex, content);
+      default -> onRefusedBody(ex, content);
+    }
+  }
+
+  private void onBody(Exchange ex, HttpContent content) {
+    if (content.decoderResult().isFailure()) {
+      // A malformed chunk must not become a clean end of body upstream: Vertex would run a request cut short. If the
+      // head already went, closing that connection leaves Vertex a body that never ended.
+      content.release();
+      ex.keepAlive = false;
+      refuse(ex, Reason.REQUEST_MALFORMED, "The request body is not valid HTTP/1.1 chunked encoding.");
+      return;
+    }
+    ex.bytesIn += content.content().readableBytes();
+    ex.requestComplete |= content instanceof LastHttpContent;
+    long max = px.limits().maxBodyBytes();
+    if (ex.bytesIn > max) {
+      content.release();
+      refuse(ex, Reason.BODY_TOO_LARGE, "The request body is larger than this proxy accepts (" + max + " bytes).");
+      return;
+    }
+    if (ex.relay != null) {
+      ex.relay.sendBody(content);
+    } else {
+      ex.held.add(content);
+    }
+  }
+
+  /** The body of a request already answered: read and dropped, so the connection can carry the next request. */
+  private void onRefusedBody(Exchange ex, HttpContent content) {
+    boolean last = content instanceof LastHttpContent;
+    ex.discarded += content.content().readableBytes();
+    content.release();
+    ex.requestComplete |= last;
+    if (ex.phase != Phase.DISCARDING) {
+      return; // the refusal is still being written (its listener decides what comes next), or the exchange was cut
+    }
+    if (last) {
+      ex.phase = Phase.ENDED;
+      ex.cancelDiscardDeadline();
+      nextRequestOrClose(true);
+    } else if (ex.discarded > DISCARD_LIMIT) {
+      ctx.close();
+    } else {
+      ctx.read();
+    }
+  }
+
+  // ---- what the relay reports ----------------------------------------------------------------------------------
+
+  private final class RelayEvents implements UpstreamRelay.Events {
+    private final Exchange ex;
+
+    RelayEvents(Exchange ex) {
+      this.ex = ex;
+    }
+
+    @Override
+    public void responseStarted(HttpResponse head) {
+      head.headers().set(ErrorResponses.REQUEST_ID_HEADER, ex.requestId);
+      if (!ex.keepAlive || px.draining().get()) {
+        head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+      }
+      ex.status = head.status().code();
+      ex.phase = Phase.RESPONDING;
+    }
+
+    @Override
+    public void requestBodyWritten() {
+      if (!ex.requestComplete && !ex.recorded) {
+        ctx.read();
+      }
+    }
+
+    @Override
+    public void responseCompleted() {
+      ex.reason = Reason.ALLOWED;
+      boolean keepOpen = ex.keepAlive && ex.requestComplete && !px.draining().get();
+      end(ex);
+      nextRequestOrClose(keepOpen);
+    }
+
+    @Override
+    public void failed(Reason reason, String message) {
+      refuse(ex, reason, message);
+    }
+  }
+
+  // ---- endings -------------------------------------------------------------------------------------------------
+
+  /**
+   * Answers the caller with an error in Google's JSON shape — or, once Vertex's answer has started, cuts the connection
+   * ({@link #abort}). If the caller's body has not fully arrived, the rest is read and dropped when it is small and
+   * declared, and the connection closes otherwise, so an unread body is never mistaken for the next request.
+   */
+  private void refuse(Exchange ex, Reason reason, String message) {
+    if (ex.recorded || ex.phase == Phase.REFUSING) {
+      return;
+    }
+    if (ex.responseStarted()) {
+      abort(ex, reason);
+      return;
+    }
+    ex.releaseHeld();
+    closeRelay(ex);
+    ex.relay = null;
+    ex.refused = true;
+    ex.reason = reason;
+    ex.status = reason.httpStatus();
+    RequestHead head = ex.admission.head();
+    // A client that asked for 100-continue and got a final status may never send its body: don't wait for it.
+    long owed = head.declaredBodyBytes() - ex.bytesIn;
+    boolean drainBody = !ex.requestComplete && !head.expectContinue() && head.declaredBodyBytes() >= 0 && owed <= DISCARD_LIMIT;
+    boolean keepOpen = ex.keepAlive && !px.draining().get() && (ex.requestComplete || drainBody);
+    FullHttpResponse res = ErrorResponses.of(ctx.alloc(), reason, message, ex.requestId);
+    if (!keepOpen) {
+      res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
+    ex.bytesOut = res.content().readableBytes();
+    ex.phase = Phase.REFUSING;
+    if (keepOpen && !ex.requestComplete) {
+      long ms = Math.min(DISCARD_MAX_MS, DISCARD_GRACE_MS + owed * 1000 / DISCARD_MIN_BYTES_PER_SECOND);
+      ex.discardDeadline = ctx.executor().schedule(() -> {
+        if (current == ex && !ex.requestComplete) {
+          log.debug("request {}: refused body not read within {} ms; closing", ex.requestId, ms);
+          ctx.close();
+        }
+      }, ms, TimeUnit.MILLISECONDS);
+    }
+    ctx.writeAndFlush(res).addListener(f -> {
+      end(ex);
+      if (keepOpen && f.isSuccess() && !ex.requestComplete) {
+        ex.phase = Phase.DISCARDING;
+        ctx.read();
+      } else {
+        nextRequestOrClose(keepOpen && f.isSuccess());
+      }
+    });
+  }
+
+  /** Something broke after the response started: the only honest signal left is to cut the connection. */
+  private void abort(Exchange ex, Reason reason) {
+    if (ex.recorded) {
+      return;
+    }
+    ex.reason = reason;
+    ex.brokeMidResponse = ex.phase == Phase.RESPONDING;
+    ex.releaseHeld();
+    closeRelay(ex);
+    end(ex);
+    ctx.close();
+  }
+
+  /** The single end of every exchange: one metric and one audit record. */
+  private void end(Exchange ex) {
+    if (ex.recorded) {
+      return;
+    }
+    ex.recorded = true;
+    ex.phase = Phase.ENDED;
+    ex.releaseHeld();
+    if (ex.relay != null) {
+      ex.bytesOut = ex.relay.bytesOut();
+    }
+    px.metrics().inFlight().decrementAndGet();
+    long nanos = System.nanoTime() - ex.startNanos;
+    String method = ex.admission.route() == null ? null : ex.admission.route().method().name();
+    px.metrics().exchange(method, ex.decision(), ex.reason.code(), ex.outcome().code(), ex.status, Duration.ofNanos(nanos));
+    px.audit().append(ex.toAuditEvent(TimeUnit.NANOSECONDS.toMillis(nanos))).whenComplete((receipt, err) -> {
+      if (err != null) {
+        px.metrics().auditWrite("failure");
+        log.error("request {}: audit record could not be written: {}", ex.requestId, err.getMessage());
+      } else {
+        px.metrics().auditWrite("success");
+      }
+    });
+    // The audit trail is the access log; this line is for debugging only, since a synchronous console write on the
+    // event loop for every exchange would cost more than the rest of the exchange.
+    if (log.isDebugEnabled()) {
+      log.debug("{} {} {} {} method={} decision={} outcome={} reason={} status={} ms={}", ex.requestId, ex.sourceIp,
+          ex.admission.head().method(), ex.path, method, ex.decision(), ex.outcome().code(), ex.reason, ex.status,
+          TimeUnit.NANOSECONDS.toMillis(nanos));
+    }
+  }
+
+  private void nextRequestOrClose(boolean keepOpen) {
+    if (current != null) {
+      current.cancelDiscardDeadline();
+    }
+    if (!keepOpen) {
+      releaseStash();
+      ctx.close();
+      return;
+    }
+    current = null;
+    armHeaderTimer();
+    dispatchStash();
+  }
+
+  private void releaseStash() {
+    Object m;
+    while ((m = stash.poll()) != null) {
+      ReferenceCountUtil.release(m);
+    }
+  }
+
+  private static void closeRelay(Exchange ex) {
+    if (ex.relay != null) {
+      ex.relay.close();
+    }
+  }
+
+  // ---- connection housekeeping ---------------------------------------------------------------------------------
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof IdleStateEvent && (current == null || current.recorded)) {
+      ctx.close();
+      return;
+    }
+    if (evt instanceof IdleStateEvent && current.responseStarted() && !ctx.channel().isWritable()) {
+      // The caller stopped taking the response for a whole idle timeout: free the upstream connection and the buffers.
+      abort(current, Reason.CLIENT_STALLED);
+      return;
+    }
+    ctx.fireUserEventTriggered(evt);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    Exchange ex = current;
+    if (ex != null && !ex.recorded) {
+      abort(ex, Reason.CONNECTION_ERROR);
+    } else {
+      ctx.close();
+    }
+    if (!(cause instanceof IOException)) {
+      log.warn("caller connection error: {}", cause.toString());
+    }
+  }
+
+  private void armHeaderTimer() {
+    cancelHeaderTimer();
+    long ms = px.limits().requestHeaderTimeout().toMillis();
+    headerTimer = ctx.executor().schedule(() -> {
+      if (current == null || current.recorded) {
+        ctx.close();
+      }
+    }, ms, TimeUnit.MILLISECONDS);
+  }
+
+  private void cancelHeaderTimer() {
+    if (headerTimer != null) {
+      headerTimer.cancel(false);
+      headerTimer = null;
+    }
+  }
+
+  private static String newRequestId() {
+    byte[] b = new byte[12];
+    ThreadLocalRandom.current().nextBytes(b);
+    return HexFormat.of().formatHex(b);
+  }
+}

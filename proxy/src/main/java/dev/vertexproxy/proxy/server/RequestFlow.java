@@ -1,0 +1,46 @@
+package dev.vertexproxy.proxy.server;
+
+import dev.vertexproxy.policy.Policy;
+import dev.vertexproxy.policy.route.Router;
+import dev.vertexproxy.proxy.admin.ProxyMetrics;
+import dev.vertexproxy.proxy.admission.AdmissionChain;
+import dev.vertexproxy.proxy.admission.CredentialsStep;
+import dev.vertexproxy.proxy.admission.GuardStep;
+import dev.vertexproxy.proxy.admission.IdentityStep;
+import dev.vertexproxy.proxy.admission.PolicyStep;
+import dev.vertexproxy.proxy.admission.RouteStep;
+import dev.vertexproxy.proxy.audit.AuditLog;
+import dev.vertexproxy.proxy.config.AuditConfig;
+import dev.vertexproxy.proxy.config.ProxyConfig;
+import dev.vertexproxy.proxy.credentials.GoogleTokenProvider;
+import dev.vertexproxy.proxy.identity.TokenVerifier;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The request flow, top-down, in one place. A request meets, in this order:
+ * <ol>
+ *   <li>the caller pipeline ({@link ProxyChannelInitializer}): TLS, idle timeout, the HTTP/1.1 codec;</li>
+ *   <li>the {@link ExchangeDriver}, which runs the admission steps built here, first refusal wins —
+ *     {@link GuardStep guard} (limits, framing, audit health) → {@link RouteStep route} (Vertex method and resource) →
+ *     {@link IdentityStep identity} (the caller's token) → {@link PolicyStep policy} (default deny) →
+ *     {@link CredentialsStep credentials} (the Google token);</li>
+ *   <li>the {@link dev.vertexproxy.proxy.upstream.UpstreamRelay}, to Vertex and back;</li>
+ *   <li>one audit record and one metric, allowed or not.</li>
+ * </ol>
+ */
+final class RequestFlow {
+  private RequestFlow() {
+  }
+
+  static AdmissionChain admission(ProxyConfig config, Router router, AtomicReference<Policy> policy, TokenVerifier verifier,
+      GoogleTokenProvider tokens, AuditLog audit, ProxyMetrics metrics) {
+    boolean refuseWhenAuditDown = config.audit().onFailure() == AuditConfig.OnFailure.REJECT;
+    return new AdmissionChain(List.of(
+        new GuardStep(config.limits().maxBodyBytes(), () -> refuseWhenAuditDown && !audit.healthy()),
+        new RouteStep(router),
+        new IdentityStep(verifier),
+        new PolicyStep(policy::get),
+        new CredentialsStep(tokens, metrics)));
+  }
+}

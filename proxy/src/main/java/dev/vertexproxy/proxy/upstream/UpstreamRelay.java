@@ -1,0 +1,345 @@
+package dev.vertexproxy.proxy.upstream;
+
+import dev.vertexproxy.proxy.reason.Reason;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Carries one admitted request to Vertex and its response back to the caller, both streamed with backpressure: the
+ * next request chunk is read from the caller only once the last one reached Vertex's socket ({@link
+ * Events#requestBodyWritten}), and the next response piece is read from Vertex only once the caller's socket took the
+ * last one. The framing of both messages is the proxy's, written from what its decoders read ({@link HopByHop}).
+ *
+ * <p>After the exchange driver (server package), which admitted the request; before Vertex. The connection is a
+ * {@link UpstreamLease}: given back to the pool only when the response ended exactly at its framed end, keep-alive, with
+ * the whole request sent; closed on anything else. Interim {@code 1xx} responses are skipped, a {@code 101} refused.
+ *
+ * <p>Confined to the caller's event loop, which is also the upstream connection's. Ends once: with {@link
+ * Events#responseCompleted} or {@link Events#failed}, or when the driver {@link #close closes} it.
+ */
+public final class UpstreamRelay {
+  private static final Logger log = LoggerFactory.getLogger(UpstreamRelay.class);
+
+  /** What the exchange driver hears from the relay, always on the caller's event loop. */
+  public interface Events {
+    /** The response head, framed by the proxy, is about to go to the caller: the driver adds its own headers. */
+    void responseStarted(HttpResponse head);
+
+    /** A request body chunk reached Vertex's socket buffer, and the request is not complete yet. */
+    void requestBodyWritten();
+
+    /** The whole response reached the caller; the upstream connection is already given back or closed. */
+    void responseCompleted();
+
+    /** The exchange cannot go on: the relay already closed the upstream connection. */
+    void failed(Reason reason, String message);
+  }
+
+  private final String requestId;
+  private final Channel caller;
+  private final Duration responseTimeout;
+  private final Events events;
+  private final Runnable connectFailed;
+  private final ArrayDeque<Object> pending = new ArrayDeque<>();
+  private final ResponseHandler handler = new ResponseHandler();
+  private UpstreamLease lease;
+  private boolean ended;
+  private boolean requestSent;
+  private boolean responseStarted;
+  private long bytesOut;
+
+  private UpstreamRelay(String requestId, Channel caller, Duration responseTimeout, Events events, Runnable connectFailed) {
+    this.requestId = requestId;
+    this.caller = caller;
+    this.responseTimeout = responseTimeout;
+    this.events = events;
+    this.connectFailed = connectFailed;
+  }
+
+  /**
+   * Starts relaying {@code request} to {@code origin}: takes a lease on a connection and sends the head, then whatever
+   * body chunks were {@link #sendBody sent} meanwhile.
+   *
+   * @param request the upstream request head, from {@link #upstreamRequest}
+   * @param connectFailed run when no connection could be had (for the metric)
+   */
+  public static UpstreamRelay open(LeaseSource connections, EventLoop loop, Origin origin, HttpRequest request,
+      String requestId, Channel caller, Duration responseTimeout, Events events, Runnable connectFailed) {
+    UpstreamRelay relay = new UpstreamRelay(requestId, caller, responseTimeout, events, connectFailed);
+    relay.pending.add(request);
+    connections.lease(loop, origin).addListener(f -> {
+      if (!f.isSuccess()) {
+        relay.connectFailed.run();
+        relay.fail(f.cause());
+      } else {
+        relay.leased((UpstreamLease) f.getNow());
+      }
+    });
+    return relay;
+  }
+
+  /**
+   * The request head Vertex gets: the caller's end-to-end headers, minus hop-by-hop ones, the framing, caller
+   * credentials and Google steering headers; then the origin's host, the Google token, keep-alive, and a framing the
+   * proxy computed from what its decoder read — never one carried over from the caller.
+   */
+  public static HttpRequest upstreamRequest(String method, String uri, HttpHeaders callerHeaders, boolean chunked,
+      long declaredBodyBytes, Origin origin, String googleToken) {
+    HttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(method), uri);
+    HttpHeaders out = head.headers();
+    out.set(callerHeaders);
+    HopByHop.stripForUpstream(out);
+    out.set(HttpHeaderNames.HOST, origin.hostHeader());
+    out.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + googleToken);
+    out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    if (chunked) {
+      out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+    } else if (declaredBodyBytes > 0 || hasRequestBody(method)) {
+      out.set(HttpHeaderNames.CONTENT_LENGTH, declaredBodyBytes);
+    }
+    return head;
+  }
+
+  /** Methods whose requests carry a body by definition: Google's front end wants a length even when it is 0. */
+  private static boolean hasRequestBody(String method) {
+    return "POST".equals(method) || "PUT".equals(method) || "PATCH".equals(method);
+  }
+
+  /** Sends a request body chunk on, now or once the connection is there; trailers never go (they are headers too). */
+  public void sendBody(HttpContent content) {
+    if (ended) {
+      content.release();
+      return;
+    }
+    if (content instanceof LastHttpContent last && !last.trailingHeaders().isEmpty()) {
+      content = new DefaultLastHttpContent(last.content());
+    }
+    if (lease == null) {
+      pending.add(content);
+      return;
+    }
+    write(content);
+    lease.flush();
+  }
+
+  /** Bytes of response body written to the caller so far. */
+  public long bytesOut() {
+    return bytesOut;
+  }
+
+  /** Ends the relay early (the driver refused or aborted the exchange): the upstream connection is closed. */
+  public void close() {
+    if (ended) {
+      return;
+    }
+    ended = true;
+    releasePending();
+    if (lease != null) {
+      lease.close();
+    }
+  }
+
+  private void leased(UpstreamLease l) {
+    if (ended) {
+      l.release(true); // never used: as good as idle
+      return;
+    }
+    lease = l;
+    l.attach(handler);
+    Object msg;
+    while ((msg = pending.poll()) != null) {
+      write(msg);
+    }
+    l.flush();
+    l.read();
+  }
+
+  private void write(Object msg) {
+    boolean last = msg instanceof LastHttpContent;
+    boolean body = msg instanceof HttpContent;
+    lease.write(msg).addListener((ChannelFutureListener) f -> {
+      if (!f.isSuccess()) {
+        fail(f.cause());
+      } else if (last) {
+        requestSent = true;
+        // from now on, silence is Vertex's: a slow upload is not counted against the response timeout
+        lease.armResponseTimeout(responseTimeout);
+      } else if (body && !ended) {
+        events.requestBodyWritten();
+      }
+    });
+  }
+
+  private void fail(Throwable cause) {
+    if (ended) {
+      return;
+    }
+    if (responseStarted) {
+      end(Reason.UPSTREAM_RESET, "Vertex AI closed the connection mid-response.");
+    } else if (cause instanceof ConnectTimeoutException) {
+      end(Reason.UPSTREAM_TIMEOUT, "Vertex AI did not accept a connection in time.");
+    } else {
+      log.warn("request {}: upstream failure: {}", requestId, cause == null ? "closed" : cause.toString());
+      end(Reason.UPSTREAM_UNREACHABLE, "The proxy could not reach Vertex AI.");
+    }
+  }
+
+  private void end(Reason reason, String message) {
+    close();
+    events.failed(reason, message);
+  }
+
+  private void releasePending() {
+    Object m;
+    while ((m = pending.poll()) != null) {
+      ReferenceCountUtil.release(m);
+    }
+  }
+
+  /** Vertex's response, piece by piece, to the caller; reads more only once the caller took the last piece. */
+  private final class ResponseHandler extends ChannelInboundHandlerAdapter {
+    private boolean upstreamKeepAlive;
+    private boolean skippingInterim;
+    /** False while the relay deliberately waits for a slow caller: that silence is not Vertex's. */
+    private boolean awaitingUpstream = true;
+    /** The final response reached its framed end: anything after it is not an answer to our request. */
+    private boolean responseEnded;
+
+    @Override
+    public void channelRead(ChannelHandlerContext bctx, Object msg) {
+      awaitingUpstream = false;
+      if (responseEnded) {
+        // Bytes past the framed end of the response: Vertex is answering something we did not ask (a request smuggled
+        // in a body, say). Never relay them, and never hand this connection to the next caller.
+        ReferenceCountUtil.release(msg);
+        upstreamKeepAlive = false;
+        return;
+      }
+      if (ended) {
+        ReferenceCountUtil.release(msg);
+        return;
+      }
+      if (msg instanceof HttpResponse res && !onHead(bctx, res)) {
+        return;
+      }
+      if (skippingInterim && msg instanceof HttpContent) {
+        skippingInterim = !(msg instanceof LastHttpContent);
+        ReferenceCountUtil.release(msg);
+        readUpstream();
+        return;
+      }
+      if (msg instanceof HttpContent c && c.decoderResult().isFailure()) {
+        // A malformed body from upstream: the caller must not take a truncated answer for a complete one.
+        ReferenceCountUtil.release(msg);
+        end(Reason.UPSTREAM_MALFORMED, "Vertex AI sent a malformed response.");
+        return;
+      }
+      boolean last = msg instanceof LastHttpContent;
+      if (msg instanceof HttpContent c) {
+        bytesOut += c.content().readableBytes();
+      }
+      responseEnded = last;
+      caller.writeAndFlush(msg).addListener((ChannelFutureListener) f -> {
+        if (ended) {
+          return;
+        }
+        if (!f.isSuccess()) {
+          end(Reason.CLIENT_CLOSED, "The caller went away.");
+        } else if (last) {
+          // read now, not when the message arrived: bytes decoded after the end may have arrived in between
+          ended = true;
+          lease.release(upstreamKeepAlive && requestSent);
+          events.responseCompleted();
+        } else {
+          readUpstream();
+        }
+      });
+    }
+
+    /** A response head: false when it was consumed here (interim, refused). */
+    private boolean onHead(ChannelHandlerContext bctx, HttpResponse res) {
+      if (res.decoderResult().isFailure()) {
+        ReferenceCountUtil.release(res);
+        fail(res.decoderResult().cause());
+        return false;
+      }
+      int code = res.status().code();
+      if (code == 101) {
+        ReferenceCountUtil.release(res);
+        fail(new IllegalStateException("upstream switched protocols"));
+        return false;
+      }
+      if (code >= 100 && code < 200) {
+        // Interim (100 Continue, 102, 103 Early Hints): the codec follows it with an empty end-of-message that must not
+        // be mistaken for the end of the real response.
+        ReferenceCountUtil.release(res);
+        skippingInterim = true;
+        readUpstream();
+        return false;
+      }
+      // The framing of what goes back to the caller is the proxy's, from what the decoder read: an upstream Connection
+      // header naming Content-Length must not leave the caller's keep-alive connection unframed.
+      boolean chunked = HttpUtil.isTransferEncodingChunked(res);
+      long length = chunked ? -1 : HttpUtil.getContentLength(res, -1L);
+      // a body that ends only when the connection closes can never be followed by another response on it
+      upstreamKeepAlive = HttpUtil.isKeepAlive(res) && (chunked || length >= 0);
+      HopByHop.strip(res.headers());
+      res.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+      if (code == 204 || code == 304) {
+        // no body by definition: no framing header at all
+      } else if (length >= 0) {
+        res.headers().set(HttpHeaderNames.CONTENT_LENGTH, length);
+      } else {
+        HttpUtil.setTransferEncodingChunked(res, true);
+      }
+      responseStarted = true;
+      events.responseStarted(res);
+      return true;
+    }
+
+    private void readUpstream() {
+      awaitingUpstream = true;
+      lease.read();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext bctx, Object evt) {
+      if (evt instanceof IdleStateEvent && !ended && awaitingUpstream) {
+        end(Reason.UPSTREAM_TIMEOUT, "Vertex AI did not answer in time.");
+      }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext bctx) {
+      fail(null);
+      bctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext bctx, Throwable cause) {
+      fail(cause);
+    }
+  }
+}
