@@ -137,6 +137,10 @@ public final class AuditCommand implements Callable<Integer> {
     @Option(names = "--decision", paramLabel = "allow|deny", description = "decision is allow or deny.")
     Decision decision;
 
+    @Option(names = "--outcome", paramLabel = "allowed|refused|unavailable|failed",
+        description = "outcome is allowed, refused, unavailable or failed.")
+    OutcomeOption outcome;
+
     @Option(names = "--method", paramLabel = "GLOB", description = "method matches GLOB, e.g. 'endpoints.*'.")
     String method;
 
@@ -171,6 +175,7 @@ public final class AuditCommand implements Callable<Integer> {
       filter = filter.and(text("caller", "subject", glob(subject)));
       filter = filter.and(text("caller", "issuer", exact(issuer)));
       filter = filter.and(text(null, "decision", exact(decision == null ? null : decision.name().toLowerCase())));
+      filter = filter.and(text(null, "outcome", exact(outcome == null ? null : outcome.name())));
       filter = filter.and(text(null, "method", glob(method)));
       filter = filter.and(text(null, "project", exact(project)));
       filter = filter.and(text(null, "reason", exact(reason)));
@@ -247,6 +252,7 @@ public final class AuditCommand implements Callable<Integer> {
         return ExitCode.USAGE;
       }
       Map<String, Long> byDecision = new HashMap<>();
+      Map<String, Long> byOutcome = new HashMap<>();
       Map<String, Long> byReason = new HashMap<>();
       Map<String, Long> byMethod = new HashMap<>();
       Map<String, Long> bySubject = new HashMap<>();
@@ -268,6 +274,7 @@ public final class AuditCommand implements Callable<Integer> {
               ? caller.path("issuer").asText("?") + " " + caller.path("subject").asText("?")
               : "(unauthenticated)";
           byDecision.merge(r.path("decision").asText("(none)"), 1L, Long::sum);
+          byOutcome.merge(r.path("outcome").asText("(none)"), 1L, Long::sum);
           byReason.merge(r.path("reason").asText("(none)"), 1L, Long::sum);
           byMethod.merge(r.path("method").asText("(no method)"), 1L, Long::sum);
           bySubject.merge(who, 1L, Long::sum);
@@ -299,6 +306,7 @@ public final class AuditCommand implements Callable<Integer> {
               chain.records(), chain.lastSeq(), chain.lastHash())
           : "Chain: BROKEN — " + chain.firstProblem());
       printCounts(out, "By decision", byDecision);
+      printCounts(out, "By outcome", byOutcome);
       printCounts(out, "By reason", byReason);
       printCounts(out, "By method", byMethod);
       printCounts(out, "By caller (issuer subject)", bySubject);
@@ -324,6 +332,9 @@ public final class AuditCommand implements Callable<Integer> {
   }
 
   enum Decision { allow, deny }
+
+  /** The values of a record's {@code outcome} (see {@link dev.vertexproxy.proxy.reason.Outcome}). */
+  enum OutcomeOption { allowed, refused, unavailable, failed }
 
   enum Format { json, table }
 

@@ -179,7 +179,7 @@ public final class UpstreamConnections implements LeaseSource, AutoCloseable {
     Promise<UpstreamLease> leased = loop.newPromise();
     acquire(loop, origin).addListener(f -> {
       if (f.isSuccess()) {
-        leased.setSuccess(new UpstreamLease((Channel) f.getNow(), this));
+        leased.setSuccess(new UpstreamLease((Channel) f.getNow(), this::release));
       } else {
         leased.setFailure(f.cause());
       }

@@ -8,6 +8,7 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * One exchange's hold on a connection to Vertex. The lease owns the exchange's handlers on that connection: it attaches
@@ -19,13 +20,13 @@ import java.util.concurrent.TimeUnit;
  */
 public final class UpstreamLease {
   private final Channel channel;
-  private final UpstreamConnections pool;
+  private final Consumer<Channel> giveBack;
   private boolean ended;
 
-  /** A lease on {@code channel}; {@code pool} takes it back on a reusable release ({@code null}: always close). */
-  UpstreamLease(Channel channel, UpstreamConnections pool) {
+  /** A lease on {@code channel}; {@code giveBack} takes it back on a reusable release ({@code null}: always close). */
+  UpstreamLease(Channel channel, Consumer<Channel> giveBack) {
     this.channel = channel;
-    this.pool = pool;
+    this.giveBack = giveBack;
   }
 
   /** A lease on a channel no pool knows (a dedicated connection, a test's scripted channel): release closes it. */
@@ -80,8 +81,8 @@ public final class UpstreamLease {
     }
     ended = true;
     detach();
-    if (reusable && pool != null) {
-      pool.release(channel);
+    if (reusable && giveBack != null) {
+      giveBack.accept(channel);
     } else {
       channel.close();
     }
