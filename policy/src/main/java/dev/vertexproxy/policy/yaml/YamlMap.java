@@ -153,15 +153,40 @@ public final class YamlMap {
     return v == null ? dflt : v;
   }
 
-  /** The value's text; a problem when absent. */
+  /** The value's text; a problem when {@linkplain #missing missing}. */
   public String required(String key) {
-    int before = reader.problems().size();
-    String v = scalar(key, "a string");
-    if (v == null && reader.problems().size() == before) {
-      NodeTuple t = entry(key);
-      reader.problem(t == null ? node : t.getValueNode(), child(key), "required");
+    if (missing(key)) {
+      problem(key, "required");
+      return null;
     }
-    return v;
+    NodeTuple t = entry(key);
+    if (t.getValueNode() instanceof ScalarNode sc) {
+      return nonEmpty(sc, child(key), "a non-empty value; the key is required");
+    }
+    return scalar(key, "a string");
+  }
+
+  /**
+   * Whether {@code key} is absent or its value substitutes to nothing ({@code ${NAME:-}} with NAME unset): the callers
+   * of a required key report it. Reports nothing itself.
+   */
+  public boolean missing(String key) {
+    NodeTuple t = entry(key);
+    if (t == null) {
+      return true;
+    }
+    if (!(t.getValueNode() instanceof ScalarNode sc) || sc.getTag().equals(Tag.NULL) || sc.getValue().isEmpty()
+        || reader.env() == null) {
+      return false;
+    }
+    Matcher m = ENV.matcher(sc.getValue());
+    while (m.find()) {
+      String value = reader.env().apply(m.group(1));
+      if ((value == null || value.isEmpty()) && m.group(2) == null) {
+        return false; // an unset variable is its own problem, reported when the value is read
+      }
+    }
+    return substitute(sc, null).isEmpty();
   }
 
   /**
@@ -309,7 +334,15 @@ public final class YamlMap {
 
   /** A file path resolved against {@code base}; null when absent or unusable. */
   public Path path(String key, Path base) {
-    String v = scalar(key, "a file path");
+    return resolve(key, scalar(key, "a file path"), base);
+  }
+
+  /** {@link #path}, with a problem when {@linkplain #missing missing}. */
+  public Path requiredPath(String key, Path base) {
+    return resolve(key, required(key), base);
+  }
+
+  private Path resolve(String key, String v, Path base) {
     if (v == null) {
       return null;
     }
@@ -405,14 +438,20 @@ public final class YamlMap {
   }
 
   private String text(ScalarNode sc, String where, String expected) {
+    return nonEmpty(sc, where, expected + "; omit the key for the default");
+  }
+
+  /** {@code sc}'s text after substitution; an empty or null scalar is reported with {@code expected}. */
+  private String nonEmpty(ScalarNode sc, String where, String expected) {
     if (sc.getTag().equals(Tag.NULL) || sc.getValue().isEmpty()) {
-      reader.problem(sc, where, YamlReader.describe(sc), expected + "; omit the key for the default");
+      reader.problem(sc, where, YamlReader.describe(sc), expected);
       return null;
     }
     String v = substitute(sc, where);
     return v.isEmpty() ? null : v;
   }
 
+  /** {@code sc}'s text with {@code ${...}} substituted; {@code where} null: a trial that reports nothing. */
   private String substitute(ScalarNode sc, String where) {
     String raw = sc.getValue();
     if (reader.env() == null || raw.indexOf("${") < 0) {
@@ -425,9 +464,11 @@ public final class YamlMap {
       if (value == null || value.isEmpty()) {
         value = m.group(2);
       }
-      if (value == null) {
+      if (value == null && where != null) {
         reader.problem(sc, where, "environment variable " + m.group(1) + " is not set (use ${" + m.group(1)
             + ":-default} for a default)");
+      }
+      if (value == null) {
         value = "";
       }
       m.appendReplacement(sb, Matcher.quoteReplacement(value));
