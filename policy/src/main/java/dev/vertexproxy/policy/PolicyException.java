@@ -1,5 +1,6 @@
 package dev.vertexproxy.policy;
 
+import dev.vertexproxy.policy.yaml.Problem;
 import java.util.List;
 import java.util.stream.Collectors;
 

@@ -2,6 +2,8 @@ package dev.vertexproxy.policy;
 
 import dev.vertexproxy.policy.catalog.MethodCatalog;
 import dev.vertexproxy.policy.catalog.VertexMethod;
+import dev.vertexproxy.policy.yaml.DeclaredKeys;
+import dev.vertexproxy.policy.yaml.YamlReader;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -25,11 +27,20 @@ import org.yaml.snakeyaml.nodes.Tag;
  * <p>Not thread-safe: one instance parses one document.
  */
 final class PolicyParser {
-  static final List<String> TOP_KEYS = List.of("version", "rules");
-  static final List<String> RULE_KEYS =
-      List.of("name", "description", "effect", "identity", "methods", "resources", "service_account");
-  static final List<String> IDENTITY_KEYS = List.of("issuer", "subject", "claims");
-  static final List<String> RESOURCE_KEYS = List.of("projects", "locations", "names");
+  /**
+   * Every mapping of a policy and its keys: what the parser accepts and what {@code config/schema/policy.schema.json}
+   * must document (a test compares them). {@code identity.claims} is open: any claim name.
+   */
+  static final DeclaredKeys KEYS = DeclaredKeys.builder()
+      .mapping("", "version", "rules")
+      .mapping("rules[]", "name", "description", "effect", "identity", "methods", "resources", "service_account")
+      .mapping("rules[].identity", "issuer", "subject", "claims")
+      .mapping("rules[].resources", "projects", "locations", "names")
+      .build();
+  static final List<String> TOP_KEYS = KEYS.of("");
+  static final List<String> RULE_KEYS = KEYS.of("rules[]");
+  static final List<String> IDENTITY_KEYS = KEYS.of("rules[].identity");
+  static final List<String> RESOURCE_KEYS = KEYS.of("rules[].resources");
 
   private static final Pattern RULE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
   private static final Pattern CLAIM_NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.:-]*");
@@ -416,26 +427,6 @@ final class PolicyParser {
 
   /** Levenshtein distance, giving up (returning {@code limit}) once every path exceeds it. */
   static int editDistance(String a, String b, int limit) {
-    int[] prev = new int[b.length() + 1];
-    int[] cur = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) {
-      prev[j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      cur[0] = i;
-      int rowMin = cur[0];
-      for (int j = 1; j <= b.length(); j++) {
-        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
-        rowMin = Math.min(rowMin, cur[j]);
-      }
-      if (rowMin >= limit) {
-        return limit;
-      }
-      int[] t = prev;
-      prev = cur;
-      cur = t;
-    }
-    return Math.min(prev[b.length()], limit);
+    return YamlReader.editDistance(a, b, limit);
   }
 }

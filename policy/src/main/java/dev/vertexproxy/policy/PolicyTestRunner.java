@@ -2,6 +2,9 @@ package dev.vertexproxy.policy;
 
 import dev.vertexproxy.policy.route.Route;
 import dev.vertexproxy.policy.route.RouteException;
+import dev.vertexproxy.policy.yaml.DeclaredKeys;
+import dev.vertexproxy.policy.yaml.Problem;
+import dev.vertexproxy.policy.yaml.YamlReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,10 +35,17 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * <p>Immutable and thread-safe.
  */
 public final class PolicyTestRunner {
-  private static final List<String> TOP_KEYS = List.of("cases");
-  private static final List<String> CASE_KEYS = List.of("name", "identity", "request", "expect", "reason", "rule");
-  private static final List<String> IDENTITY_KEYS = List.of("issuer", "subject", "claims");
-  private static final List<String> REQUEST_KEYS = List.of("method", "path");
+  /** Every mapping of a test file and its keys; {@code cases[].identity.claims} is open. */
+  static final DeclaredKeys KEYS = DeclaredKeys.builder()
+      .mapping("", "cases")
+      .mapping("cases[]", "name", "identity", "request", "expect", "reason", "rule")
+      .mapping("cases[].identity", "issuer", "subject", "claims")
+      .mapping("cases[].request", "method", "path")
+      .build();
+  private static final List<String> TOP_KEYS = KEYS.of("");
+  private static final List<String> CASE_KEYS = KEYS.of("cases[]");
+  private static final List<String> IDENTITY_KEYS = KEYS.of("cases[].identity");
+  private static final List<String> REQUEST_KEYS = KEYS.of("cases[].request");
 
   /** One case's outcome. {@code failure} is null when it passed; otherwise says what differed. */
   public record Result(String name, int line, boolean passed, String decision, String reason, String rule,

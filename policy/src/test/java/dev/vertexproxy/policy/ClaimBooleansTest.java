@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.vertexproxy.policy.route.Route;
+import dev.vertexproxy.policy.yaml.Problem;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;

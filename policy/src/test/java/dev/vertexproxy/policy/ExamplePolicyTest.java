@@ -11,6 +11,7 @@ import dev.vertexproxy.policy.route.Route;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -103,6 +104,30 @@ class ExamplePolicyTest {
     assertThat(fieldNames(defs.get("rule").get("properties"))).isEqualTo(PolicyParser.RULE_KEYS);
     assertThat(fieldNames(defs.get("identity").get("properties"))).isEqualTo(PolicyParser.IDENTITY_KEYS);
     assertThat(fieldNames(defs.get("resources").get("properties"))).isEqualTo(PolicyParser.RESOURCE_KEYS);
+    // the parser's declared key lists are the whole truth: every closed object in the schema is one, in the same order
+    Map<String, List<String>> closed = new LinkedHashMap<>();
+    closedObjects(schema, schema, "", closed);
+    assertThat(closed).isEqualTo(PolicyParser.KEYS.mappings());
+  }
+
+  /**
+   * The shape and property names of every object in {@code node} that refuses unlisted properties, following
+   * {@code $ref}s: {@code rules[]} is the schema of a rule, {@code rules[].identity} its identity.
+   */
+  static void closedObjects(JsonNode schema, JsonNode node, String shape, Map<String, List<String>> into) {
+    while (node.has("$ref")) {
+      node = schema.at(node.get("$ref").asText().substring(1));
+    }
+    if (node.has("properties")) {
+      if (node.path("additionalProperties").isBoolean() && !node.get("additionalProperties").asBoolean()) {
+        into.put(shape, fieldNames(node.get("properties")));
+      }
+      node.get("properties").fields().forEachRemaining(f ->
+          closedObjects(schema, f.getValue(), shape.isEmpty() ? f.getKey() : shape + "." + f.getKey(), into));
+    }
+    if (node.has("items")) {
+      closedObjects(schema, node.get("items"), shape + "[]", into);
+    }
   }
 
   private static List<String> fieldNames(JsonNode object) {

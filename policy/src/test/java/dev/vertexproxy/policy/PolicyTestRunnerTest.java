@@ -3,6 +3,7 @@ package dev.vertexproxy.policy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.vertexproxy.policy.yaml.Problem;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -63,7 +64,8 @@ class PolicyTestRunnerTest {
     PolicyException e = catchThrowableOfType(PolicyException.class, () -> runner().run(tests, "tests.yaml"));
     assertThat(e.problems()).extracting(Problem::toString).containsExactlyInAnyOrder(
         "tests.yaml:5:13: cases[0].expect: \"maybe\" (expected: allow or deny)",
-        "tests.yaml:3:33: cases[0].identity.claimz: unknown key \"claimz\" (expected one of: issuer, subject, claims)",
+        "tests.yaml:3:33: cases[0].identity.claimz: unknown key \"claimz\" (did you mean claims? expected one of: issuer,"
+            + " subject, claims)",
         "tests.yaml:4:14: cases[0].request.path: missing");
   }
 }

@@ -4,6 +4,7 @@ import static dev.vertexproxy.policy.TestCatalog.CATALOG;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.vertexproxy.policy.yaml.Problem;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -64,9 +65,10 @@ class PolicyValidationTest {
         """;
     assertThat(problems(yaml)).containsExactly(
         "policy.yaml:2:1: extra: unknown key \"extra\" (expected one of: version, rules)",
-        "policy.yaml:9:5: rules[0].service_acount: unknown key \"service_acount\" (expected one of: name, description, "
-            + "effect, identity, methods, resources, service_account)",
-        "policy.yaml:6:33: rules[0].identity.claimz: unknown key \"claimz\" (expected one of: issuer, subject, claims)",
+        "policy.yaml:9:5: rules[0].service_acount: unknown key \"service_acount\" (did you mean service_account? expected"
+            + " one of: name, description, effect, identity, methods, resources, service_account)",
+        "policy.yaml:6:33: rules[0].identity.claimz: unknown key \"claimz\" (did you mean claims? expected one of: issuer,"
+            + " subject, claims)",
         "policy.yaml:8:33: rules[0].resources.regions: unknown key \"regions\" (expected one of: projects, locations, names)",
         "policy.yaml:4:5: rules[0].service_account: missing (an allow rule must name the service account to act as)");
   }

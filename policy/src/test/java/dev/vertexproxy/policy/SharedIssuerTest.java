@@ -4,6 +4,7 @@ import static dev.vertexproxy.policy.TestCatalog.CATALOG;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.vertexproxy.policy.yaml.Problem;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;

@@ -38,13 +38,11 @@ public final class Main implements Runnable {
         .setExecutionExceptionHandler((e, cmd, parsed) -> {
           // A failure to start is the operator's to fix: say what failed, not where in our code it happened.
           if (e instanceof ConfigException config) {
-            cmd.getErr().println("invalid configuration:");
-            config.problems().forEach(p -> cmd.getErr().println("  " + p));
+            ProblemReport.print(cmd.getErr(), "invalid configuration", config.problems());
             return 2;
           }
           if (e instanceof PolicyException policy) {
-            cmd.getErr().println("invalid policy:");
-            cmd.getErr().println(policy.getMessage());
+            ProblemReport.print(cmd.getErr(), "invalid policy", policy.problems());
             return 2;
           }
           if (e instanceof DirectoryInUseException inUse) {

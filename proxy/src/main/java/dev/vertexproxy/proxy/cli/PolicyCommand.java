@@ -9,7 +9,6 @@ import dev.vertexproxy.policy.Policy;
 import dev.vertexproxy.policy.PolicyException;
 import dev.vertexproxy.policy.PolicyLinter;
 import dev.vertexproxy.policy.PolicyTestRunner;
-import dev.vertexproxy.policy.Problem;
 import dev.vertexproxy.policy.RequestRouter;
 import dev.vertexproxy.policy.RuleTrace;
 import dev.vertexproxy.policy.catalog.MethodCatalog;
@@ -89,17 +88,9 @@ public final class PolicyCommand implements Callable<Integer> {
     try {
       return Policy.load(file, catalog.get(), issuers, shared);
     } catch (PolicyException e) {
-      printProblems(e, err);
+      ProblemReport.print(err, "invalid policy", e.problems());
       return null;
     }
-  }
-
-  private static void printProblems(PolicyException e, PrintWriter err) {
-    for (Problem p : e.problems()) {
-      err.println(p);
-    }
-    err.println(e.problems().size() + (e.problems().size() == 1 ? " problem" : " problems"));
-    err.flush();
   }
 
   /** Options shared by the subcommands that load a policy. */
@@ -142,9 +133,7 @@ public final class PolicyCommand implements Callable<Integer> {
         try {
           config = new ConfigLoader().load(Path.of(issuers.get(0)));
         } catch (ConfigException e) {
-          err().println("invalid configuration:");
-          e.problems().forEach(p -> err().println("  " + p));
-          err().flush();
+          ProblemReport.print(err(), "invalid configuration", e.problems());
           configUnusable = true;
           return null;
         }
@@ -294,7 +283,7 @@ public final class PolicyCommand implements Callable<Integer> {
       try {
         results = new PolicyTestRunner(policy, parent.routerFactory.apply(parent.catalog.get())).run(tests);
       } catch (PolicyException e) {
-        printProblems(e, err());
+        ProblemReport.print(err(), "invalid policy tests", e.problems());
         return UNUSABLE;
       }
       PrintWriter out = out();

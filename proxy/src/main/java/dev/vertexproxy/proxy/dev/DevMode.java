@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.google.api.client.http.javanet.NetHttpTransport;
 import dev.vertexproxy.policy.PolicyException;
+import dev.vertexproxy.policy.yaml.Problem;
 import dev.vertexproxy.proxy.config.ConfigException;
 import dev.vertexproxy.proxy.config.ConfigLoader;
 import dev.vertexproxy.proxy.config.ProxyConfig;
@@ -106,7 +107,7 @@ public final class DevMode implements AutoCloseable {
       if (o.extraConfig() != null) {
         Object extra = yaml().load(Files.readString(o.extraConfig(), StandardCharsets.UTF_8));
         if (!(extra instanceof Map<?, ?>)) {
-          throw new ConfigException(java.util.List.of(o.extraConfig() + ": expected a mapping"));
+          throw new ConfigException(java.util.List.of(Problem.ofFile(o.extraConfig().toString(), "expected a mapping")));
         }
         merge(cfg, asMap(extra));
       }

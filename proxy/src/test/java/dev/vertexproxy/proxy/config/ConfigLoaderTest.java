@@ -3,6 +3,7 @@ package dev.vertexproxy.proxy.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.vertexproxy.policy.yaml.Problem;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -63,7 +64,7 @@ class ConfigLoaderTest {
         .replace("durability: group_commit", "durability: eventually")
         .replace("credentials:\n  mode: impersonate", "credentials:\n  mode: impersonate\n  lifetme: 1h");
     assertThatThrownBy(() -> loader.parse(yaml, "proxy.yaml", BASE))
-        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).anySatisfy(p ->
+        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(lines(e)).anySatisfy(p ->
                 assertThat(p).startsWith("proxy.yaml:1:").contains("listen.address").contains("70000").contains("expected"))
             .anySatisfy(p -> assertThat(p).contains("identity.issuers[0].algorithms").contains("HS256"))
             .anySatisfy(p -> assertThat(p).contains("identity.issuers[0].audience").contains("unknown key"))
@@ -74,7 +75,7 @@ class ConfigLoaderTest {
   @Test
   void unknownTopLevelKeysMissingSectionsAndUnsetVariablesAreErrors() {
     assertThatThrownBy(() -> loader.parse("listen: { address: ':1' }\nlisten_typo: 1\n", "p.yaml", BASE))
-        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems())
+        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(lines(e))
             .anySatisfy(p -> assertThat(p).contains("listen_typo").contains("unknown key"))
             .anySatisfy(p -> assertThat(p).contains("identity").contains("required"))
             .anySatisfy(p -> assertThat(p).contains("policy").contains("required"))
@@ -105,9 +106,14 @@ class ConfigLoaderTest {
     for (String value : List.of("yes", "\"true\"", "1", "[true]", "sometimes")) {
       String yaml = VALID.replace("algorithms: [RS256]", "algorithms: [RS256]\n      shared: " + value);
       assertThatThrownBy(() -> loader.parse(yaml, "proxy.yaml", BASE)).as(value)
-          .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).singleElement().satisfies(p ->
+          .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(lines(e)).singleElement().satisfies(p ->
               assertThat(p).startsWith("proxy.yaml:11:15: identity.issuers[0].shared: ").contains("true or false")));
     }
+  }
+
+  /** The problems as every command prints them. */
+  private static List<String> lines(ConfigException e) {
+    return e.problems().stream().map(Problem::toString).toList();
   }
 
   private IssuerConfig onlyIssuer(String yaml) throws ConfigException {
@@ -119,7 +125,7 @@ class ConfigLoaderTest {
     for (String huge : new String[] {"99999999999999999999s", "9999999999999999h"}) {
       String yaml = VALID + "limits:\n  idle_timeout: " + huge + "\n";
       assertThatThrownBy(() -> loader.parse(yaml, "proxy.yaml", BASE)).as(huge)
-          .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).singleElement().satisfies(p ->
+          .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(lines(e)).singleElement().satisfies(p ->
               assertThat(p).startsWith("proxy.yaml:16:").contains("limits.idle_timeout").contains(huge).contains("too large")));
     }
   }
@@ -146,7 +152,7 @@ class ConfigLoaderTest {
     for (String bad : new String[] {"0s", "0h", "721h", "43201m", "-1h", "1d", "forever", "99999999999999999999h", "9999999999999999h"}) {
       String yaml = VALID.replace("algorithms: [RS256]", "algorithms: [RS256]\n      max_token_lifetime: " + bad);
       assertThatThrownBy(() -> loader.parse(yaml, "proxy.yaml", BASE)).as(bad)
-          .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).singleElement().satisfies(p ->
+          .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(lines(e)).singleElement().satisfies(p ->
               assertThat(p).startsWith("proxy.yaml:11:").contains("identity.issuers[0].max_token_lifetime")
                   .contains('"' + bad + '"').contains("expected")));
     }

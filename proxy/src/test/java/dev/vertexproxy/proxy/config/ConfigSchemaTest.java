@@ -5,8 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vertexproxy.policy.yaml.Problem;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -32,30 +36,54 @@ class ConfigSchemaTest {
   }
 
   @Test
-  void everyMappingAcceptsExactlyTheKeysTheSchemaDocuments() throws Exception {
+  void theSchemaDocumentsExactlyTheDeclaredKeysOfEveryMapping() throws Exception {
     JsonNode schema = new ObjectMapper().readTree(CONFIG_DIR.resolve("schema/proxy.schema.json").toFile());
-    Map<String, String[]> sections = Map.ofEntries(
-        Map.entry("", new String[] {}),
-        Map.entry("listen", new String[] {"listen"}),
-        Map.entry("listen.tls", new String[] {"listen", "tls"}),
-        Map.entry("admin", new String[] {"admin"}),
-        Map.entry("limits", new String[] {"limits"}),
-        Map.entry("upstream", new String[] {"upstream"}),
-        Map.entry("identity", new String[] {"identity"}),
-        Map.entry("identity.issuers[0]", new String[] {"identity", "issuers", "[]"}),
-        Map.entry("policy", new String[] {"policy"}),
-        Map.entry("credentials", new String[] {"credentials"}),
-        Map.entry("credentials.sts", new String[] {"credentials", "sts"}),
-        Map.entry("audit", new String[] {"audit"}));
-    for (Map.Entry<String, String[]> section : sections.entrySet()) {
-      JsonNode node = schema;
-      for (String step : section.getValue()) {
-        node = step.equals("[]") ? node.get("items") : node.get("properties").get(step);
-      }
-      Set<String> documented = new TreeSet<>();
-      node.get("properties").fieldNames().forEachRemaining(documented::add);
+    Map<String, List<String>> closed = new LinkedHashMap<>();
+    closedObjects(schema, schema, "", closed);
+    assertThat(closed).isEqualTo(ConfigLoader.KEYS.mappings());
+  }
+
+  @Test
+  void everyMappingAcceptsExactlyItsDeclaredKeys() {
+    Map<String, String> sections = Map.ofEntries(
+        Map.entry("", ""),
+        Map.entry("listen", "listen"),
+        Map.entry("listen.tls", "listen.tls"),
+        Map.entry("admin", "admin"),
+        Map.entry("limits", "limits"),
+        Map.entry("upstream", "upstream"),
+        Map.entry("identity", "identity"),
+        Map.entry("identity.issuers[0]", "identity.issuers[]"),
+        Map.entry("policy", "policy"),
+        Map.entry("credentials", "credentials"),
+        Map.entry("credentials.sts", "credentials.sts"),
+        Map.entry("audit", "audit"));
+    assertThat(new TreeSet<>(sections.values())).isEqualTo(new TreeSet<>(ConfigLoader.KEYS.mappings().keySet()));
+    for (Map.Entry<String, String> section : sections.entrySet()) {
       assertThat(acceptedKeys(section.getKey())).as("keys of %s", section.getKey().isEmpty() ? "the top level" : section.getKey())
-          .isEqualTo(documented);
+          .isEqualTo(new TreeSet<>(ConfigLoader.KEYS.of(section.getValue())));
+    }
+  }
+
+  /**
+   * The shape and property names of every object in {@code node} that refuses unlisted properties, following
+   * {@code $ref}s: {@code identity.issuers[]} is the schema of one issuer.
+   */
+  private static void closedObjects(JsonNode schema, JsonNode node, String shape, Map<String, List<String>> into) {
+    while (node.has("$ref")) {
+      node = schema.at(node.get("$ref").asText().substring(1));
+    }
+    if (node.has("properties")) {
+      if (node.path("additionalProperties").isBoolean() && !node.get("additionalProperties").asBoolean()) {
+        List<String> names = new ArrayList<>();
+        node.get("properties").fieldNames().forEachRemaining(names::add);
+        into.put(shape, names);
+      }
+      node.get("properties").fields().forEachRemaining(f ->
+          closedObjects(schema, f.getValue(), shape.isEmpty() ? f.getKey() : shape + "." + f.getKey(), into));
+    }
+    if (node.has("items")) {
+      closedObjects(schema, node.get("items"), shape + "[]", into);
     }
   }
 
@@ -76,9 +104,9 @@ class ConfigSchemaTest {
     assertThatThrownBy(() -> new ConfigLoader(Map.<String, String>of()::get).parse(yaml, "p.yaml", Path.of("/tmp")))
         .isInstanceOfSatisfying(ConfigException.class, e -> thrown[0] = e);
     String prefix = section.isEmpty() ? "zz_unknown" : section + ".zz_unknown";
-    Pattern p = Pattern.compile(Pattern.quote(prefix) + ": unknown key \\(expected one of: ([^)]*)\\)");
-    for (String problem : ((ConfigException) thrown[0]).problems()) {
-      Matcher m = p.matcher(problem);
+    Pattern p = Pattern.compile(Pattern.quote(prefix) + ": unknown key \"zz_unknown\" \\(expected one of: ([^)]*)\\)");
+    for (Problem problem : ((ConfigException) thrown[0]).problems()) {
+      Matcher m = p.matcher(problem.toString());
       if (m.find()) {
         return new TreeSet<>(Arrays.asList(m.group(1).split(", ")));
       }

@@ -1,12 +1,15 @@
-package dev.vertexproxy.policy;
+package dev.vertexproxy.policy.yaml;
 
+import java.io.StringReader;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -21,13 +24,23 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 import org.yaml.snakeyaml.nodes.Tag;
 
 /**
- * Strict reading of a YAML document through SnakeYAML's node API, collecting every problem with its line and column
- * instead of stopping at the first. Refuses what has no place in a security policy: anchors and aliases (a value
- * defined in one place and silently reused in another), merge keys, duplicate keys and explicit tags.
+ * The one strict YAML reader of the project: proxy.yaml, policies and policy test files all go through it, so they
+ * share one model of strictness and one {@link Problem} type. It reads through SnakeYAML's node API (never building
+ * objects from tags) and collects every problem with its line and column instead of stopping at the first.
+ *
+ * <p>What it refuses, for every file: anchors and aliases (a value defined in one place and silently reused in
+ * another), merge keys, duplicate keys, non-scalar keys and explicit tags; in a mapping, any key its
+ * {@link DeclaredKeys declared list} does not name (with a "did you mean" when one is close); empty and null scalars,
+ * unless an accessor allows them. Typed reading of one mapping (durations, byte sizes, enums, URIs, paths,
+ * {@code host:port}, strict booleans, {@code ${ENV}} substitution) is {@link YamlMap}'s; the node-level accessors here
+ * ({@link #string}, {@link #claimValue}, {@link #strings}) are the policy's.
+ *
+ * <p>It lives in the policy module because the proxy depends on the policy and not the other way round; it knows
+ * nothing of either file's meaning.
  *
  * <p>Not thread-safe: one instance reads one document.
  */
-final class YamlReader {
+public final class YamlReader {
   private static final Set<Tag> PLAIN_TAGS = Set.of(Tag.MAP, Tag.SEQ, Tag.STR, Tag.INT, Tag.BOOL, Tag.FLOAT, Tag.NULL);
 
   /**
@@ -44,25 +57,45 @@ final class YamlReader {
       "off", "Off", "OFF", "y", "Y", "n", "N");
 
   private final String source;
+  private final Function<String, String> env;
   private final List<Problem> problems = new ArrayList<>();
 
-  YamlReader(String source) {
-    this.source = source;
+  /** A reader for {@code source} (the file name problems carry) that substitutes no {@code ${ENV}}. */
+  public YamlReader(String source) {
+    this(source, null);
   }
 
-  List<Problem> problems() {
+  /**
+   * A reader whose {@link YamlMap} accessors substitute {@code ${NAME}} and {@code ${NAME:-default}} from {@code env}
+   * (null: no substitution, {@code ${...}} is literal text).
+   */
+  public YamlReader(String source, Function<String, String> env) {
+    this.source = source;
+    this.env = env;
+  }
+
+  public String source() {
+    return source;
+  }
+
+  Function<String, String> env() {
+    return env;
+  }
+
+  /** Every problem found so far, in the order found. */
+  public List<Problem> problems() {
     return problems;
   }
 
   /** The document's root node after the structural checks, or null (with a problem) if it is unusable. */
-  Node read(String text) {
+  public Node read(String text) {
     LoaderOptions options = new LoaderOptions();
     options.setAllowDuplicateKeys(false);
     options.setMaxAliasesForCollections(10);
     options.setCodePointLimit(4 * 1024 * 1024);
     Node root;
     try {
-      root = new Yaml(options).compose(new java.io.StringReader(text));
+      root = new Yaml(options).compose(new StringReader(text));
     } catch (MarkedYAMLException e) {
       Mark mark = e.getProblemMark() != null ? e.getProblemMark() : e.getContextMark();
       String what = e.getProblem() != null ? e.getProblem() : "invalid YAML";
@@ -120,13 +153,19 @@ final class YamlReader {
     }
   }
 
-  static String join(String path, String key) {
+  public static String join(String path, String key) {
     return path.isEmpty() ? key : path + "." + key;
   }
 
-  void problem(Node node, String path, String message) {
+  /** Records a problem at {@code node}'s start. */
+  public void problem(Node node, String path, String message) {
+    problem(node, path, message, null);
+  }
+
+  /** Records a problem at {@code node}'s start with what would have been accepted. */
+  public void problem(Node node, String path, String message, String expected) {
     Mark m = node.getStartMark();
-    add(m.getLine() + 1, m.getColumn() + 1, path, message);
+    problems.add(new Problem(source, m.getLine() + 1, m.getColumn() + 1, path, message, expected));
   }
 
   void add(int line, int column, String path, String message) {
@@ -134,10 +173,22 @@ final class YamlReader {
   }
 
   /**
-   * The entries of a mapping by key, with a problem for every key not in {@code allowed}; null (with a problem) when
-   * the node is not a mapping.
+   * The mapping at {@code node} as a typed view whose keys are {@code keys.of(shape)}; null (with a problem) when the
+   * node is not a mapping. Unknown keys are reported here, once.
    */
-  Map<String, NodeTuple> mapping(Node node, String path, List<String> allowed) {
+  public YamlMap map(Node node, String path, String shape, DeclaredKeys keys) {
+    if (!(node instanceof MappingNode)) {
+      problem(node, path, "expected a mapping, got " + describe(node));
+      return null;
+    }
+    return new YamlMap(this, (MappingNode) node, path, shape, keys);
+  }
+
+  /**
+   * The entries of a mapping by key, with a problem for every key not in {@code allowed} (null: any key); null (with a
+   * problem) when the node is not a mapping.
+   */
+  public Map<String, NodeTuple> mapping(Node node, String path, List<String> allowed) {
     if (!(node instanceof MappingNode map)) {
       problem(node, path, "expected a mapping, got " + describe(node));
       return null;
@@ -146,8 +197,9 @@ final class YamlReader {
     for (NodeTuple t : map.getValue()) {
       String key = ((ScalarNode) t.getKeyNode()).getValue();
       if (allowed != null && !allowed.contains(key)) {
-        problem(t.getKeyNode(), join(path, key), "unknown key \"" + key + "\" (expected one of: "
-            + String.join(", ", allowed) + ")");
+        String close = closest(key, allowed);
+        problem(t.getKeyNode(), join(path, key), "unknown key \"" + key + "\" ("
+            + (close == null ? "" : "did you mean " + close + "? ") + "expected one of: " + String.join(", ", allowed) + ")");
       } else {
         entries.put(key, t);
       }
@@ -156,7 +208,7 @@ final class YamlReader {
   }
 
   /** A non-empty string scalar; booleans and numbers only where {@code anyScalar} (claims read them as text). */
-  String string(Node node, String path, boolean anyScalar) {
+  public String string(Node node, String path, boolean anyScalar) {
     if (node instanceof ScalarNode s && !s.getTag().equals(Tag.NULL)) {
       if (!anyScalar && !s.getTag().equals(Tag.STR)) {
         problem(node, path, "expected a string, got " + describe(node) + " (quote it)");
@@ -173,17 +225,17 @@ final class YamlReader {
   }
 
   /**
-   * A claim value as the text it is compared by: any non-empty scalar, with unquoted {@code true/True/TRUE} and
-   * {@code false/False/FALSE} read as "true" and "false", and the unquoted YAML 1.1 booleans ({@code yes}, {@code on},
-   * {@code n}, ...) refused. Quoted scalars are always literal. Null (with a problem) when unusable.
-   */
-  /**
    * A number as a JSON claim's string form reads ({@code 42}, {@code -7}, {@code 1.5}): no plus, no leading zero, no
    * separators, no exponent, no trailing fractional zero.
    */
   private static final Pattern PLAIN_DECIMAL = Pattern.compile("-?(0|[1-9][0-9]*)(\\.[0-9]*[1-9])?");
 
-  String claimValue(Node node, String path) {
+  /**
+   * A claim value as the text it is compared by: any non-empty scalar, with unquoted {@code true/True/TRUE} and
+   * {@code false/False/FALSE} read as "true" and "false", and the unquoted YAML 1.1 booleans ({@code yes}, {@code on},
+   * {@code n}, ...) refused. Quoted scalars are always literal. Null (with a problem) when unusable.
+   */
+  public String claimValue(Node node, String path) {
     if (node instanceof ScalarNode s && s.isPlain()) {
       String canonical = CANONICAL_BOOLEANS.get(s.getValue());
       if (canonical != null) {
@@ -207,12 +259,12 @@ final class YamlReader {
   }
 
   /** One {@link #claimValue} or a non-empty list of them. Null on problems. */
-  List<String> claimValues(Node node, String path) {
+  public List<String> claimValues(Node node, String path) {
     return strings(node, path, true, true, true);
   }
 
   /** A list of strings, or (when {@code singleAllowed}) one string standing for a list of one. Null on problems. */
-  List<String> strings(Node node, String path, boolean singleAllowed, boolean anyScalar) {
+  public List<String> strings(Node node, String path, boolean singleAllowed, boolean anyScalar) {
     return strings(node, path, singleAllowed, anyScalar, false);
   }
 
@@ -240,7 +292,8 @@ final class YamlReader {
     return ok ? values : null;
   }
 
-  static String describe(Node node) {
+  /** How a node reads in a message: {@code a mapping}, {@code the number 2}, {@code "text"}, .... */
+  public static String describe(Node node) {
     if (node instanceof MappingNode) {
       return "a mapping";
     }
@@ -261,11 +314,53 @@ final class YamlReader {
     return "\"" + s.getValue() + "\"";
   }
 
-  static int line(Node node) {
+  public static int line(Node node) {
     return node.getStartMark().getLine() + 1;
   }
 
-  static int column(Node node) {
+  public static int column(Node node) {
     return node.getStartMark().getColumn() + 1;
+  }
+
+  /** The name in {@code candidates} within a small edit distance of {@code typo}, or null. */
+  public static String closest(String typo, Collection<String> candidates) {
+    String best = null;
+    int bestDistance = Math.max(2, typo.length() / 5) + 1;
+    for (String name : candidates) {
+      if (Math.abs(name.length() - typo.length()) >= bestDistance) {
+        continue;
+      }
+      int d = editDistance(typo, name, bestDistance);
+      if (d < bestDistance) {
+        bestDistance = d;
+        best = name;
+      }
+    }
+    return best;
+  }
+
+  /** Levenshtein distance, giving up (returning {@code limit}) once every path exceeds it. */
+  public static int editDistance(String a, String b, int limit) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      int rowMin = cur[0];
+      for (int j = 1; j <= b.length(); j++) {
+        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+        rowMin = Math.min(rowMin, cur[j]);
+      }
+      if (rowMin >= limit) {
+        return limit;
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return Math.min(prev[b.length()], limit);
   }
 }
