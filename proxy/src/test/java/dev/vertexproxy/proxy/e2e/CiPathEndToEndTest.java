@@ -16,7 +16,7 @@ import com.nimbusds.jwt.SignedJWT;
 import dev.vertexproxy.proxy.audit.AuditVerifier;
 import dev.vertexproxy.proxy.cli.Main;
 import dev.vertexproxy.proxy.dev.DevMode;
-import dev.vertexproxy.proxy.dev.VertexEmulator;
+import dev.vertexproxy.emulators.VertexEmulator;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vertexproxy.proxy.audit.AuditVerifier;
 import dev.vertexproxy.proxy.dev.DevMode;
-import dev.vertexproxy.proxy.dev.VertexEmulator;
+import dev.vertexproxy.emulators.VertexEmulator;
 import dev.vertexproxy.proxy.testing.Examples;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vertexproxy.proxy.audit.AuditVerifier;
 import dev.vertexproxy.proxy.cli.Main;
-import dev.vertexproxy.proxy.dev.DevCertificates;
+import dev.vertexproxy.emulators.DevCertificates;
 import dev.vertexproxy.proxy.dev.DevMode;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;

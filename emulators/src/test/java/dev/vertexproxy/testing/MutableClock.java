@@ -1,4 +1,4 @@
-package dev.vertexproxy.proxy.testing;
+package dev.vertexproxy.testing;
 
 import java.time.Clock;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package dev.vertexproxy.proxy.dev;
+package dev.vertexproxy.emulators;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,6 +1,6 @@
-package dev.vertexproxy.proxy.dev;
+package dev.vertexproxy.emulators;
 
-import dev.vertexproxy.proxy.testing.MutableClock;
+import dev.vertexproxy.testing.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,7 +15,7 @@ import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import com.sun.net.httpserver.HttpServer;
-import dev.vertexproxy.proxy.dev.IssuedTokens.Issued;
+import dev.vertexproxy.emulators.IssuedTokens.Issued;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

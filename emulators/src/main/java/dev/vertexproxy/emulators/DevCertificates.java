@@ -1,4 +1,4 @@
-package dev.vertexproxy.proxy.dev;
+package dev.vertexproxy.emulators;
 
 import java.io.IOException;
 import java.io.StringWriter;

@@ -1,4 +1,4 @@
-package dev.vertexproxy.proxy.dev;
+package dev.vertexproxy.emulators;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;

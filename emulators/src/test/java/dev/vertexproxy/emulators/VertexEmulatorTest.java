@@ -1,6 +1,6 @@
-package dev.vertexproxy.proxy.dev;
+package dev.vertexproxy.emulators;
 
-import dev.vertexproxy.proxy.testing.MutableClock;
+import dev.vertexproxy.testing.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,4 +1,4 @@
-package dev.vertexproxy.proxy;
+package dev.vertexproxy.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.vertexproxy.proxy.dev;
+package dev.vertexproxy.emulators;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

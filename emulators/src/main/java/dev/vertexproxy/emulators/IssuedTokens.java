@@ -1,4 +1,4 @@
-package dev.vertexproxy.proxy.dev;
+package dev.vertexproxy.emulators;
 
 import java.time.Instant;
 import java.util.Optional;
