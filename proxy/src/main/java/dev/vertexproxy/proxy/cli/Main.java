@@ -32,7 +32,11 @@ public final class Main implements Runnable {
     return commandLine().setOut(out).setErr(err).execute(args);
   }
 
-  private static CommandLine commandLine() {
+  /**
+   * A fresh command line with every core subcommand and the error handling {@link #run(String...)} uses: the seam a
+   * distribution adds its own subcommands through ({@code addSubcommand}) before it executes.
+   */
+  public static CommandLine commandLine() {
     return new CommandLine(new Main())
         .setCaseInsensitiveEnumValuesAllowed(true)
         .setExecutionExceptionHandler((e, cmd, parsed) -> {
