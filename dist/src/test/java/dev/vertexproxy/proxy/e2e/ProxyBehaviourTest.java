@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.vertexproxy.proxy.audit.AuditVerifier;
 import dev.vertexproxy.proxy.cli.Main;
 import dev.vertexproxy.emulators.DevCertificates;
-import dev.vertexproxy.proxy.dev.DevMode;
+import dev.vertexproxy.dev.DevMode;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;

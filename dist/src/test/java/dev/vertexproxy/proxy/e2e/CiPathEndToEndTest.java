@@ -15,7 +15,7 @@ import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
 import dev.vertexproxy.proxy.audit.AuditVerifier;
 import dev.vertexproxy.proxy.cli.Main;
-import dev.vertexproxy.proxy.dev.DevMode;
+import dev.vertexproxy.dev.DevMode;
 import dev.vertexproxy.emulators.VertexEmulator;
 import java.io.IOException;
 import java.net.URI;

@@ -13,7 +13,7 @@ import com.google.genai.ResponseStream;
 import com.google.genai.types.GenerateContentResponse;
 import dev.vertexproxy.examples.GenAiThroughProxy;
 import dev.vertexproxy.proxy.audit.AuditVerifier;
-import dev.vertexproxy.proxy.dev.DevMode;
+import dev.vertexproxy.dev.DevMode;
 import dev.vertexproxy.emulators.VertexEmulator;
 import java.io.IOException;
 import java.nio.file.Path;

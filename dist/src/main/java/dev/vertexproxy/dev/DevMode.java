@@ -1,4 +1,4 @@
-package dev.vertexproxy.proxy.dev;
+package dev.vertexproxy.dev;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;

@@ -1,6 +1,5 @@
-package dev.vertexproxy.proxy.cli;
+package dev.vertexproxy.dev;
 
-import dev.vertexproxy.proxy.dev.DevMode;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;

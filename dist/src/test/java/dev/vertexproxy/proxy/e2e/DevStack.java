@@ -2,7 +2,7 @@ package dev.vertexproxy.proxy.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.vertexproxy.proxy.dev.DevMode;
+import dev.vertexproxy.dev.DevMode;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vertexproxy.proxy.audit.AuditVerifier;
-import dev.vertexproxy.proxy.dev.DevMode;
+import dev.vertexproxy.dev.DevMode;
 import dev.vertexproxy.proxy.e2e.RawCaller.Response;
 import dev.vertexproxy.proxy.e2e.RecordingUpstream.Received;
 import java.nio.file.Files;

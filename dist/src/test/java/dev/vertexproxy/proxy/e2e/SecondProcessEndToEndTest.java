@@ -6,7 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vertexproxy.proxy.audit.AuditVerifier;
 import dev.vertexproxy.proxy.cli.Main;
-import dev.vertexproxy.proxy.dev.DevMode;
+import dev.vertexproxy.dev.DevMode;
+import dev.vertexproxy.dev.DistMain;
 import dev.vertexproxy.proxy.lock.DirectoryInUseException;
 import dev.vertexproxy.proxy.lock.LockProbe;
 import dev.vertexproxy.proxy.testing.JavaProcess;
@@ -93,7 +94,7 @@ class SecondProcessEndToEndTest {
     Map<String, String> auditBefore = snapshot(stack.auditDir());
     assertThat(stateBefore).containsKeys("dev.json", "proxy.yaml", "policy.yaml");
 
-    JavaProcess.Result second = JavaProcess.run(scratch, CHILD_TIMEOUT, Main.class,
+    JavaProcess.Result second = JavaProcess.run(scratch, CHILD_TIMEOUT, DistMain.class,
         "dev", "--state-dir", state.toString(), "--port", "0", "--admin-port", "0");
 
     assertThat(second.timedOut()).as(second.toString()).isFalse();
