@@ -1,6 +1,6 @@
 package dev.vertexproxy.bench;
 
-import dev.vertexproxy.proxy.dev.DevMode;
+import dev.vertexproxy.dev.DevMode;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

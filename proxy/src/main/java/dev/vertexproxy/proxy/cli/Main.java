@@ -7,13 +7,16 @@ import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code vertex-proxy} command line: one entry point for the proxy, dev mode and the reviewer tools. */
+/**
+ * The core {@code vertex-proxy} command line: the proxy and the reviewer tools. Dev mode is not here: it runs the
+ * emulators, which the core never depends on; the distribution adds it ({@code dev.vertexproxy.dev.DistMain}).
+ */
 @Command(
     name = "vertex-proxy",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Least-privilege, keyless, audited access to Google Vertex AI.",
-    subcommands = {ServeCommand.class, DevCommand.class, PolicyCommand.class, AuditCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {ServeCommand.class, PolicyCommand.class, AuditCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -32,7 +35,11 @@ public final class Main implements Runnable {
     return commandLine().setOut(out).setErr(err).execute(args);
   }
 
-  private static CommandLine commandLine() {
+  /**
+   * A fresh command line with every core subcommand and the error handling {@link #run(String...)} uses: the seam a
+   * distribution adds its own subcommands through ({@code addSubcommand}) before it executes.
+   */
+  public static CommandLine commandLine() {
     return new CommandLine(new Main())
         .setCaseInsensitiveEnumValuesAllowed(true)
         .setExecutionExceptionHandler((e, cmd, parsed) -> {

@@ -1,6 +1,6 @@
 package dev.vertexproxy.proxy.credentials;
 
-import dev.vertexproxy.proxy.testing.MutableClock;
+import dev.vertexproxy.testing.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -16,8 +16,8 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.vertexproxy.proxy.config.CredentialsConfig;
 import dev.vertexproxy.proxy.credentials.GoogleTokenProvider.GoogleToken;
-import dev.vertexproxy.proxy.dev.GoogleEmulator;
-import dev.vertexproxy.proxy.dev.IssuedTokens.Issued;
+import dev.vertexproxy.emulators.GoogleEmulator;
+import dev.vertexproxy.emulators.IssuedTokens.Issued;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
 package dev.vertexproxy.proxy.identity;
 
-import dev.vertexproxy.proxy.testing.MutableClock;
+import dev.vertexproxy.testing.MutableClock;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -23,7 +23,7 @@ import com.nimbusds.jwt.SignedJWT;
 import dev.vertexproxy.policy.Caller;
 import dev.vertexproxy.proxy.config.IdentityConfig;
 import dev.vertexproxy.proxy.config.IssuerConfig;
-import dev.vertexproxy.proxy.dev.DevIssuer;
+import dev.vertexproxy.emulators.DevIssuer;
 import dev.vertexproxy.proxy.identity.IdentityException.Reason;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

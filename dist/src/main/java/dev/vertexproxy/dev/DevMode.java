@@ -1,0 +1,275 @@
+package dev.vertexproxy.dev;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.google.api.client.http.javanet.NetHttpTransport;
+import dev.vertexproxy.emulators.DevCertificates;
+import dev.vertexproxy.emulators.DevIssuer;
+import dev.vertexproxy.emulators.GoogleEmulator;
+import dev.vertexproxy.emulators.VertexEmulator;
+import dev.vertexproxy.policy.PolicyException;
+import dev.vertexproxy.policy.yaml.Problem;
+import dev.vertexproxy.proxy.config.ConfigException;
+import dev.vertexproxy.proxy.config.ConfigLoader;
+import dev.vertexproxy.proxy.config.ProxyConfig;
+import dev.vertexproxy.proxy.lock.DirectoryLock;
+import dev.vertexproxy.proxy.server.ProxyServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.yaml.snakeyaml.DumperOptions;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+import org.yaml.snakeyaml.representer.Representer;
+
+/**
+ * A complete local setup on loopback: a dev OIDC issuer (GitLab-like tokens, a mint endpoint), a Google STS + IAM
+ * emulator, a Vertex AI emulator that accepts only tokens the Google emulator issued, and the proxy in front — wired the
+ * way production is: the proxy's own identity is a workload-identity-federation ({@code external_account}) credential
+ * whose subject token comes from the dev issuer, exchanged at the STS emulator and used to impersonate each rule's
+ * service account at the IAM emulator, through google-auth-library's real code paths.
+ *
+ * <p>Everything it writes goes to the state directory: {@code proxy.yaml}, {@code policy.yaml} (unless one is given),
+ * {@code google-credentials.json}, {@code audit/} and {@code dev.json}. The end-to-end tests start exactly this.
+ * A run holds the state directory's {@link DirectoryLock} from before it writes anything there until it is closed, so
+ * a second run on the same directory refuses to start instead of overwriting the first one's files.
+ */
+public final class DevMode implements AutoCloseable {
+  public static final String ISSUER_NAME = "gitlab";
+  public static final String AUDIENCE = "https://vertex-proxy.dev.local";
+  public static final String PROJECT = "dev-project";
+  public static final String LOCATION = "us-central1";
+  public static final String SERVICE_ACCOUNT = "vertex-caller@dev-project.iam.gserviceaccount.com";
+  public static final String EXAMPLE_MODEL = "gemini-2.0-flash";
+  static final String WIF_AUDIENCE = "//iam.googleapis.com/projects/0/locations/global/workloadIdentityPools/dev/providers/dev";
+
+  /** Options of one dev run; ports 0 pick free ones. */
+  public record Options(Path stateDir, String host, int port, int adminPort, Path policyFile, Path extraConfig) {
+    public static Options forTests(Path stateDir) {
+      return new Options(stateDir, "127.0.0.1", 0, 0, null, null);
+    }
+  }
+
+  private final DevIssuer issuer;
+  private final GoogleEmulator google;
+  private final VertexEmulator vertex;
+  private final ProxyServer proxy;
+  private final Map<String, Object> info;
+  private final DirectoryLock stateLock;
+
+  private DevMode(DevIssuer issuer, GoogleEmulator google, VertexEmulator vertex, ProxyServer proxy, Map<String, Object> info,
+      DirectoryLock stateLock) {
+    this.stateLock = stateLock;
+    this.issuer = issuer;
+    this.google = google;
+    this.vertex = vertex;
+    this.proxy = proxy;
+    this.info = info;
+  }
+
+  public static DevMode start(Options o) throws IOException, ConfigException, PolicyException, InterruptedException {
+    Path state = o.stateDir().toAbsolutePath();
+    Files.createDirectories(state);
+    DirectoryLock stateLock = DirectoryLock.acquire(state, "dev state directory",
+        "Another `vertex-proxy dev` runs on it: stop that one first (Ctrl-C in its terminal), or start this one with"
+            + " --state-dir pointing at another directory.");
+    Clock clock = Clock.systemUTC();
+    DevIssuer issuer = null;
+    GoogleEmulator google = null;
+    VertexEmulator vertex = null;
+    ProxyServer proxy = null;
+    try {
+      issuer = DevIssuer.start(new InetSocketAddress("127.0.0.1", 0), AUDIENCE);
+      google = GoogleEmulator.start(new InetSocketAddress("127.0.0.1", 0), clock);
+      google.trustIssuer(issuer.issuer(), issuer.jwksUri());
+      // Vertex is only reachable over TLS, so the emulator is too: every dev request exercises the proxy's upstream
+      // trust, SNI and hostname verification, with the emulator's certificate as the one extra trust anchor.
+      DevCertificates vertexTls = DevCertificates.selfSigned("vertex-proxy Vertex AI emulator", clock, new String[] {"localhost"});
+      Path vertexCa = state.resolve("vertex-emulator-ca.pem");
+      vertexTls.writeCertificatePem(vertexCa);
+      vertex = VertexEmulator.start(new InetSocketAddress("127.0.0.1", 0), google, clock,
+          io.netty.handler.ssl.SslContextBuilder.forServer(vertexTls.key(), vertexTls.certificate()).build());
+
+      Path credentials = state.resolve("google-credentials.json");
+      Files.writeString(credentials, externalAccountJson(google, issuer), StandardCharsets.UTF_8);
+      Path policy = o.policyFile() != null ? o.policyFile().toAbsolutePath() : state.resolve("policy.yaml");
+      if (o.policyFile() == null) {
+        try (InputStream in = DevMode.class.getResourceAsStream("dev-policy.yaml")) {
+          Files.write(policy, in.readAllBytes());
+        }
+      }
+      Path audit = state.resolve("audit");
+      Map<String, Object> cfg = devConfig(o, issuer, google, vertex, vertexCa, policy, credentials, audit);
+      if (o.extraConfig() != null) {
+        Object extra = yaml().load(Files.readString(o.extraConfig(), StandardCharsets.UTF_8));
+        if (!(extra instanceof Map<?, ?>)) {
+          throw new ConfigException(java.util.List.of(Problem.ofFile(o.extraConfig().toString(), "expected a mapping")));
+        }
+        merge(cfg, asMap(extra));
+      }
+      Path configFile = state.resolve("proxy.yaml");
+      Files.writeString(configFile, "# Written by `vertex-proxy dev`; regenerated on every start.\n" + yaml().dump(cfg), StandardCharsets.UTF_8);
+      ProxyConfig config = new ConfigLoader().load(configFile);
+      // The Google emulator speaks HTTPS (google-auth insists on an https token_url); trust exactly its certificate.
+      NetHttpTransport transport;
+      try {
+        transport = new NetHttpTransport.Builder().trustCertificates(google.trustStore()).build();
+      } catch (java.security.GeneralSecurityException e) {
+        throw new IOException("cannot trust the Google emulator's certificate: " + e.getMessage(), e);
+      }
+      proxy = ProxyServer.start(config, clock, () -> transport);
+
+      String proxyUrl = (config.listen().tls() == null ? "http://" : "https://") + o.host() + ":" + proxy.address().getPort();
+      Map<String, Object> info = new LinkedHashMap<>();
+      info.put("proxy_url", proxyUrl);
+      info.put("admin_url", proxy.adminAddress() == null ? null : "http://" + o.host() + ":" + proxy.adminAddress().getPort());
+      info.put("issuer", issuer.issuer().toString());
+      info.put("issuer_name", ISSUER_NAME);
+      info.put("audience", AUDIENCE);
+      info.put("mint_url", issuer.mintUri().toString());
+      info.put("audit_dir", audit.toString());
+      info.put("policy_file", policy.toString());
+      info.put("config_file", configFile.toString());
+      info.put("example_path", "/v1/projects/" + PROJECT + "/locations/" + LOCATION + "/publishers/google/models/" + EXAMPLE_MODEL + ":generateContent");
+      info.put("project", PROJECT);
+      info.put("location", LOCATION);
+      info.put("service_account", SERVICE_ACCOUNT);
+      info.put("vertex_emulator_url", vertex.baseUri().toString());
+      info.put("google_emulator_url", google.baseUri().toString());
+      Files.writeString(state.resolve("dev.json"),
+          new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(info) + "\n", StandardCharsets.UTF_8);
+      return new DevMode(issuer, google, vertex, proxy, info, stateLock);
+    } catch (IOException | ConfigException | PolicyException | InterruptedException | RuntimeException e) {
+      if (proxy != null) {
+        proxy.close();
+      }
+      if (vertex != null) {
+        vertex.close();
+      }
+      if (google != null) {
+        google.close();
+      }
+      if (issuer != null) {
+        issuer.close();
+      }
+      stateLock.close();
+      throw e;
+    }
+  }
+
+  private static Map<String, Object> devConfig(Options o, DevIssuer issuer, GoogleEmulator google, VertexEmulator vertex,
+      Path vertexCa, Path policy, Path credentials, Path audit) {
+    Map<String, Object> cfg = new LinkedHashMap<>();
+    cfg.put("listen", map("address", o.host() + ":" + o.port()));
+    cfg.put("admin", map("address", o.host() + ":" + o.adminPort()));
+    Map<String, Object> up = new LinkedHashMap<>();
+    up.put("url_template", vertex.baseUri().toString());
+    up.put("ca_file", vertexCa.toString());
+    cfg.put("upstream", up);
+    Map<String, Object> iss = new LinkedHashMap<>();
+    iss.put("name", ISSUER_NAME);
+    iss.put("issuer", issuer.issuer().toString());
+    iss.put("audiences", java.util.List.of(AUDIENCE));
+    iss.put("algorithms", java.util.List.of("RS256"));
+    cfg.put("identity", map("issuers", java.util.List.of(iss)));
+    cfg.put("policy", map("file", policy.toString()));
+    Map<String, Object> cred = new LinkedHashMap<>();
+    cred.put("mode", "impersonate");
+    cred.put("source_credentials", credentials.toString());
+    cred.put("iam_endpoint", google.iamBaseUri().toString());
+    cfg.put("credentials", cred);
+    Map<String, Object> au = new LinkedHashMap<>();
+    au.put("dir", audit.toString());
+    au.put("durability", "group_commit");
+    au.put("on_failure", "reject");
+    cfg.put("audit", au);
+    return cfg;
+  }
+
+  /** The proxy's own Google identity in dev: workload identity federation, exactly as on a GitLab runner or GKE. */
+  private static String externalAccountJson(GoogleEmulator google, DevIssuer issuer) throws IOException {
+    Map<String, Object> source = new LinkedHashMap<>();
+    source.put("url", issuer.issuer() + "/workload-token?audience=" + java.net.URLEncoder.encode(WIF_AUDIENCE, StandardCharsets.UTF_8));
+    source.put("format", map("type", "text"));
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("type", "external_account");
+    json.put("audience", WIF_AUDIENCE);
+    json.put("subject_token_type", "urn:ietf:params:oauth:token-type:jwt");
+    json.put("token_url", google.stsTokenUri().toString());
+    json.put("credential_source", source);
+    return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json);
+  }
+
+  private static Map<String, Object> map(String k, Object v) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put(k, v);
+    return m;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> asMap(Object o) {
+    return (Map<String, Object>) o;
+  }
+
+  /** Deep merge: mappings merge key by key, anything else in {@code over} replaces. */
+  static void merge(Map<String, Object> base, Map<String, Object> over) {
+    for (Map.Entry<String, Object> e : over.entrySet()) {
+      Object b = base.get(e.getKey());
+      if (b instanceof Map<?, ?> && e.getValue() instanceof Map<?, ?>) {
+        merge(asMap(b), asMap(e.getValue()));
+      } else {
+        base.put(e.getKey(), e.getValue());
+      }
+    }
+  }
+
+  private static Yaml yaml() {
+    DumperOptions d = new DumperOptions();
+    d.setDefaultFlowStyle(DumperOptions.FlowStyle.BLOCK);
+    LoaderOptions l = new LoaderOptions();
+    l.setAllowDuplicateKeys(false);
+    return new Yaml(new SafeConstructor(l), new Representer(d), d, l);
+  }
+
+  /** What {@code dev.json} holds. */
+  public Map<String, Object> info() {
+    return info;
+  }
+
+  public String proxyUrl() {
+    return (String) info.get("proxy_url");
+  }
+
+  public DevIssuer issuer() {
+    return issuer;
+  }
+
+  public GoogleEmulator google() {
+    return google;
+  }
+
+  public VertexEmulator vertex() {
+    return vertex;
+  }
+
+  public ProxyServer proxy() {
+    return proxy;
+  }
+
+  @Override
+  public void close() {
+    proxy.close();
+    vertex.close();
+    google.close();
+    issuer.close();
+    stateLock.close();
+  }
+}
