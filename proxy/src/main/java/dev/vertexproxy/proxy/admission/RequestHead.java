@@ -1,6 +1,8 @@
 package dev.vertexproxy.proxy.admission;
 
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
 
 /**
  * The request as the decoder read it, before any step looked at it. Framing fields come from the decoder: they are
@@ -16,4 +18,19 @@ import io.netty.handler.codec.http.HttpHeaders;
  */
 public record RequestHead(String method, String uri, HttpHeaders headers, Throwable decoderFailure, boolean chunked,
     long declaredBodyBytes, boolean expectContinue) {
+
+  /**
+   * The head as the decoder left it. The decoder's verdict comes before anything reads a framing header: after a failure
+   * those headers are whatever the caller wrote (a Content-Length of "0x2" or "2, 181"), and the body length is unknown.
+   */
+  public static RequestHead of(HttpRequest req) {
+    boolean expect = HttpUtil.is100ContinueExpected(req);
+    if (req.decoderResult().isFailure()) {
+      return new RequestHead(req.method().name(), req.uri(), req.headers(), req.decoderResult().cause(), false, -1, expect);
+    }
+    boolean chunked = HttpUtil.isTransferEncodingChunked(req);
+    // -1 when unknown (chunked); 0 when the request has no body at all
+    long declared = chunked ? -1 : HttpUtil.getContentLength(req, 0L);
+    return new RequestHead(req.method().name(), req.uri(), req.headers(), null, chunked, declared, expect);
+  }
 }

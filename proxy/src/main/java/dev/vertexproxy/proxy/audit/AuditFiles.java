@@ -1,5 +1,7 @@
 package dev.vertexproxy.proxy.audit;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -7,6 +9,8 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -14,8 +18,11 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Naming, ordering and tail-reading of the audit files ({@code audit-<yyyyMMdd'T'HHmmss'Z'>-<first seq>.jsonl}).
@@ -25,6 +32,7 @@ import java.util.regex.Pattern;
  * Stateless and thread-safe.
  */
 final class AuditFiles {
+  private static final Logger LOG = LoggerFactory.getLogger(AuditFiles.class);
   static final Pattern NAME = Pattern.compile("audit-(\\d{8}T\\d{6}Z)-(\\d{1,19})\\.jsonl");
   private static final DateTimeFormatter STAMP =
       DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
@@ -130,5 +138,65 @@ final class AuditFiles {
       end = start;
     }
     return -1;
+  }
+
+  /** The last complete record of the newest well-named file that has one, or null for a new trail. */
+  static ObjectNode lastRecord(Path dir) throws IOException {
+    List<Path> files = list(dir);
+    for (int i = files.size() - 1; i >= 0; i--) {
+      Path candidate = files.get(i);
+      if (!wellNamed(candidate)) {
+        continue;
+      }
+      Tail tail = readTail(candidate);
+      if (tail.torn()) {
+        LOG.warn("audit file {} ends with a partial record (interrupted write); continuing the chain in a new file",
+            candidate.getFileName());
+      }
+      if (tail.lastCompleteLine() == null) {
+        continue;
+      }
+      ObjectNode record;
+      try {
+        record = AuditRecords.parse(tail.lastCompleteLine());
+      } catch (IOException e) {
+        throw new IOException("cannot resume the audit chain: the last record of " + candidate.getFileName()
+            + " is not valid JSON (run `audit verify`)", e);
+      }
+      JsonNode seq = record.get("seq");
+      JsonNode hash = record.get("hash");
+      if (seq == null || !seq.canConvertToExactIntegral() || seq.asLong() < 1 || hash == null
+          || !hash.isTextual() || hash.asText().length() != 64) {
+        throw new IOException("cannot resume the audit chain: the last record of " + candidate.getFileName()
+            + " has no valid seq and hash (run `audit verify`)");
+      }
+      return record;
+    }
+    return null;
+  }
+
+  static void createOwnerOnlyDirectory(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) {
+      return;
+    }
+    if (posix(dir)) {
+      Files.createDirectories(dir);
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+    } else {
+      Files.createDirectories(dir);
+    }
+  }
+
+  static FileChannel openOwnerOnly(Path file) throws IOException {
+    Set<StandardOpenOption> options = Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    if (posix(file)) {
+      FileAttribute<?> ownerOnly = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+      return FileChannel.open(file, options, ownerOnly);
+    }
+    return FileChannel.open(file, options);
+  }
+
+  private static boolean posix(Path path) {
+    return path.getFileSystem().supportedFileAttributeViews().contains("posix");
   }
 }

@@ -1,6 +1,5 @@
 package dev.vertexproxy.proxy.audit;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vertexproxy.proxy.config.AuditConfig;
 import dev.vertexproxy.proxy.config.AuditConfig.Durability;
@@ -9,16 +8,12 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -123,7 +118,7 @@ public final class AuditLog implements AutoCloseable {
    */
   public static AuditLog open(AuditConfig config, Clock clock, long maxFileBytes, int queueCapacity)
       throws IOException {
-    return open(config, clock, maxFileBytes, queueCapacity, AuditLog::openOwnerOnly);
+    return open(config, clock, maxFileBytes, queueCapacity, AuditFiles::openOwnerOnly);
   }
 
   static AuditLog open(AuditConfig config, Clock clock, long maxFileBytes, int queueCapacity, FileOpener opener)
@@ -136,12 +131,12 @@ public final class AuditLog implements AutoCloseable {
     if (queueCapacity < 1) {
       throw new IllegalArgumentException("queueCapacity: " + queueCapacity + " (expected: >= 1)");
     }
-    createOwnerOnlyDirectory(config.dir());
+    AuditFiles.createOwnerOnlyDirectory(config.dir());
     DirectoryLock lock = DirectoryLock.acquire(config.dir(), "audit directory",
         "Two processes writing one audit directory would fork its hash chain: stop that process first, or give this"
             + " one its own audit.dir (audit verify, query and report can read the directory while it runs).");
     try {
-      ObjectNode last = lastRecord(config.dir());
+      ObjectNode last = AuditFiles.lastRecord(config.dir());
       long lastSeq = last == null ? 0 : last.path("seq").asLong();
       String lastHash = last == null ? AuditRecords.GENESIS_HASH : last.path("hash").asText();
       AuditLog log = new AuditLog(config, lock, clock, maxFileBytes, queueCapacity, opener, lastSeq, lastHash);
@@ -398,65 +393,5 @@ public final class AuditLog implements AutoCloseable {
       // Not every platform can open or sync a directory; the file's own fsyncs still hold.
       LOG.debug("could not sync audit directory {}: {}", dir, e.toString());
     }
-  }
-
-  /** The last complete record of the newest well-named file that has one, or null for a new trail. */
-  private static ObjectNode lastRecord(Path dir) throws IOException {
-    List<Path> files = AuditFiles.list(dir);
-    for (int i = files.size() - 1; i >= 0; i--) {
-      Path candidate = files.get(i);
-      if (!AuditFiles.wellNamed(candidate)) {
-        continue;
-      }
-      AuditFiles.Tail tail = AuditFiles.readTail(candidate);
-      if (tail.torn()) {
-        LOG.warn("audit file {} ends with a partial record (interrupted write); continuing the chain in a new file",
-            candidate.getFileName());
-      }
-      if (tail.lastCompleteLine() == null) {
-        continue;
-      }
-      ObjectNode record;
-      try {
-        record = AuditRecords.parse(tail.lastCompleteLine());
-      } catch (IOException e) {
-        throw new IOException("cannot resume the audit chain: the last record of " + candidate.getFileName()
-            + " is not valid JSON (run `audit verify`)", e);
-      }
-      JsonNode seq = record.get("seq");
-      JsonNode hash = record.get("hash");
-      if (seq == null || !seq.canConvertToExactIntegral() || seq.asLong() < 1 || hash == null
-          || !hash.isTextual() || hash.asText().length() != 64) {
-        throw new IOException("cannot resume the audit chain: the last record of " + candidate.getFileName()
-            + " has no valid seq and hash (run `audit verify`)");
-      }
-      return record;
-    }
-    return null;
-  }
-
-  private static void createOwnerOnlyDirectory(Path dir) throws IOException {
-    if (Files.isDirectory(dir)) {
-      return;
-    }
-    if (posix(dir)) {
-      Files.createDirectories(dir);
-      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-    } else {
-      Files.createDirectories(dir);
-    }
-  }
-
-  private static FileChannel openOwnerOnly(Path file) throws IOException {
-    Set<StandardOpenOption> options = Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-    if (posix(file)) {
-      FileAttribute<?> ownerOnly = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
-      return FileChannel.open(file, options, ownerOnly);
-    }
-    return FileChannel.open(file, options);
-  }
-
-  private static boolean posix(Path path) {
-    return path.getFileSystem().supportedFileAttributeViews().contains("posix");
   }
 }

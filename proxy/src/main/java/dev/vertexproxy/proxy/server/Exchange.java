@@ -14,7 +14,9 @@ import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.HexFormat;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * One request/response exchange on a caller connection: its {@link Phase}, what admission learned ({@link Admission}),
@@ -80,6 +82,13 @@ final class Exchange {
     this.query = q < 0 ? null : truncate(uri.substring(q + 1), 2048);
     this.userAgent = userAgent == null ? null : truncate(userAgent, 256);
     this.keepAlive = keepAlive;
+  }
+
+  /** 24 hex digits, random: the id the caller, the audit record and the logs share. */
+  static String newRequestId() {
+    byte[] b = new byte[12];
+    ThreadLocalRandom.current().nextBytes(b);
+    return HexFormat.of().formatHex(b);
   }
 
   /** Whether the caller has started to receive an answer (Vertex's or a refusal). */

@@ -15,31 +15,22 @@ import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.HexFormat;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Drives each HTTP/1.1 exchange of one caller connection through the request flow:
- * <pre>
- *   head → {@link dev.vertexproxy.proxy.admission.AdmissionChain admission} (guard → route → identity → policy →
- *   credentials) → {@link UpstreamRelay} to Vertex and back → exactly one audit record and metric ({@link #end})
- * </pre>
- * Sits last in the caller pipeline, after the HTTP codec. It owns what is about the connection: pipelining (one
+ * Drives each HTTP/1.1 exchange of one caller connection through the request flow ({@link RequestFlow}): head →
+ * admission → {@link UpstreamRelay} → exactly one audit record and metric ({@link #end}). Last in the caller pipeline. It owns what is about the connection: pipelining (one
  * exchange at a time, later requests wait in the stash), holding body chunks back while admission decides, reading and
  * dropping a refused body on a deadline, and the endings. Decisions belong to the admission steps, the bytes to and from
  * Vertex to the relay; both call back on this channel's event loop, so all state here is confined to one thread.
@@ -50,20 +41,10 @@ import org.slf4j.LoggerFactory;
  */
 final class ExchangeDriver extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(ExchangeDriver.class);
-  /** A refused request's unread body up to this size is read and dropped to keep the connection; larger closes it. */
-  private static final long DISCARD_LIMIT = 64 * 1024;
-  /**
-   * Reading a refused body must not let an unauthenticated caller hold a connection: each byte resets the idle timer, so
-   * the drain has its own deadline, sized for the bytes still owed at this minimum rate after a grace, and capped.
-   */
-  private static final long DISCARD_MIN_BYTES_PER_SECOND = 16 * 1024;
-  private static final long DISCARD_GRACE_MS = 1000;
-  private static final long DISCARD_MAX_MS = 5000;
-
   private final ProxyContext px;
   private ChannelHandlerContext ctx;
   private Exchange current;
-  private ScheduledFuture<?> headerTimer;
+  private final HeaderTimer headerTimer = new HeaderTimer();
   private final ArrayDeque<Object> stash = new ArrayDeque<>();
   private boolean dispatching;
 
@@ -155,26 +136,11 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
     String sourceIp = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : null;
     // after a decoding failure the codec discards the rest of the connection's bytes: answer, then close
     boolean keepAlive = HttpUtil.isKeepAlive(req) && !px.draining().get() && req.decoderResult().isSuccess();
-    Exchange ex = new Exchange(newRequestId(), System.nanoTime(), px.clock().instant(), sourceIp,
-        new Admission(requestHead(req)), req.headers().get(HttpHeaderNames.USER_AGENT), keepAlive);
+    Exchange ex = new Exchange(Exchange.newRequestId(), System.nanoTime(), px.clock().instant(), sourceIp,
+        new Admission(RequestHead.of(req)), req.headers().get(HttpHeaderNames.USER_AGENT), keepAlive);
     current = ex;
     px.metrics().inFlight().incrementAndGet();
     px.admission().admit(ex.admission, ctx.executor(), verdict -> admitted(ex, verdict));
-  }
-
-  /**
-   * The decoder's verdict comes before anything reads a framing header: after a failure those headers are whatever the
-   * caller wrote (a Content-Length of "0x2" or "2, 181"), and the body length is unknown.
-   */
-  private static RequestHead requestHead(HttpRequest req) {
-    boolean expect = HttpUtil.is100ContinueExpected(req);
-    if (req.decoderResult().isFailure()) {
-      return new RequestHead(req.method().name(), req.uri(), req.headers(), req.decoderResult().cause(), false, -1, expect);
-    }
-    boolean chunked = HttpUtil.isTransferEncodingChunked(req);
-    // -1 when unknown (chunked); 0 when the request has no body at all
-    long declared = chunked ? -1 : HttpUtil.getContentLength(req, 0L);
-    return new RequestHead(req.method().name(), req.uri(), req.headers(), null, chunked, declared, expect);
   }
 
   private void admitted(Exchange ex, Verdict verdict) {
@@ -195,7 +161,7 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
       ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
     }
     ex.relay = UpstreamRelay.open(px.connections(), ctx.channel().eventLoop(), origin, upstream, ex.requestId,
-        ctx.channel(), px.responseTimeout(), new RelayEvents(ex), px.metrics()::upstreamConnectFailure);
+        ctx.channel(), px.responseTimeout(), new RelayEvents(this, ex, px.draining()::get), px.metrics()::upstreamConnectFailure);
     boolean anyHeld = !ex.held.isEmpty();
     HttpContent c;
     while ((c = ex.held.poll()) != null) {
@@ -257,51 +223,28 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
       ex.phase = Phase.ENDED;
       ex.cancelDiscardDeadline();
       nextRequestOrClose(true);
-    } else if (ex.discarded > DISCARD_LIMIT) {
+    } else if (ex.discarded > RefusedBody.DISCARD_LIMIT) {
       ctx.close();
     } else {
       ctx.read();
     }
   }
 
-  // ---- what the relay reports ----------------------------------------------------------------------------------
+  // ---- what the relay reports (RelayEvents calls these) ---------------------------------------------------------
 
-  private final class RelayEvents implements UpstreamRelay.Events {
-    private final Exchange ex;
-
-    RelayEvents(Exchange ex) {
-      this.ex = ex;
+  /** A request chunk reached Vertex: read the caller's next one, unless the request is complete. */
+  void requestBodyWritten(Exchange ex) {
+    if (!ex.requestComplete && !ex.recorded) {
+      ctx.read();
     }
+  }
 
-    @Override
-    public void responseStarted(HttpResponse head) {
-      head.headers().set(ErrorResponses.REQUEST_ID_HEADER, ex.requestId);
-      if (!ex.keepAlive || px.draining().get()) {
-        head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-      }
-      ex.status = head.status().code();
-      ex.phase = Phase.RESPONDING;
-    }
-
-    @Override
-    public void requestBodyWritten() {
-      if (!ex.requestComplete && !ex.recorded) {
-        ctx.read();
-      }
-    }
-
-    @Override
-    public void responseCompleted() {
-      ex.reason = Reason.ALLOWED;
-      boolean keepOpen = ex.keepAlive && ex.requestComplete && !px.draining().get();
-      end(ex);
-      nextRequestOrClose(keepOpen);
-    }
-
-    @Override
-    public void failed(Reason reason, String message) {
-      refuse(ex, reason, message);
-    }
+  /** Vertex's answer reached the caller in full. */
+  void completed(Exchange ex) {
+    ex.reason = Reason.ALLOWED;
+    boolean keepOpen = ex.keepAlive && ex.requestComplete && !px.draining().get();
+    end(ex);
+    nextRequestOrClose(keepOpen);
   }
 
   // ---- endings -------------------------------------------------------------------------------------------------
@@ -311,7 +254,7 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
    * ({@link #abort}). If the caller's body has not fully arrived, the rest is read and dropped when it is small and
    * declared, and the connection closes otherwise, so an unread body is never mistaken for the next request.
    */
-  private void refuse(Exchange ex, Reason reason, String message) {
+  void refuse(Exchange ex, Reason reason, String message) {
     if (ex.recorded || ex.phase == Phase.REFUSING) {
       return;
     }
@@ -326,10 +269,8 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
     ex.reason = reason;
     ex.status = reason.httpStatus();
     RequestHead head = ex.admission.head();
-    // A client that asked for 100-continue and got a final status may never send its body: don't wait for it.
-    long owed = head.declaredBodyBytes() - ex.bytesIn;
-    boolean drainBody = !ex.requestComplete && !head.expectContinue() && head.declaredBodyBytes() >= 0 && owed <= DISCARD_LIMIT;
-    boolean keepOpen = ex.keepAlive && !px.draining().get() && (ex.requestComplete || drainBody);
+    boolean keepOpen = ex.keepAlive && !px.draining().get()
+        && (ex.requestComplete || RefusedBody.drainable(head, ex.bytesIn));
     FullHttpResponse res = ErrorResponses.of(ctx.alloc(), reason, message, ex.requestId);
     if (!keepOpen) {
       res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
@@ -337,13 +278,7 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
     ex.bytesOut = res.content().readableBytes();
     ex.phase = Phase.REFUSING;
     if (keepOpen && !ex.requestComplete) {
-      long ms = Math.min(DISCARD_MAX_MS, DISCARD_GRACE_MS + owed * 1000 / DISCARD_MIN_BYTES_PER_SECOND);
-      ex.discardDeadline = ctx.executor().schedule(() -> {
-        if (current == ex && !ex.requestComplete) {
-          log.debug("request {}: refused body not read within {} ms; closing", ex.requestId, ms);
-          ctx.close();
-        }
-      }, ms, TimeUnit.MILLISECONDS);
+      armDiscardDeadline(ex, head.declaredBodyBytes() - ex.bytesIn);
     }
     ctx.writeAndFlush(res).addListener(f -> {
       end(ex);
@@ -354,6 +289,17 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
         nextRequestOrClose(keepOpen && f.isSuccess());
       }
     });
+  }
+
+  /** The refused body must be read by its deadline ({@link RefusedBody#deadlineMillis}), or the connection closes. */
+  private void armDiscardDeadline(Exchange ex, long owed) {
+    long ms = RefusedBody.deadlineMillis(owed);
+    ex.discardDeadline = ctx.executor().schedule(() -> {
+      if (current == ex && !ex.requestComplete) {
+        log.debug("request {}: refused body not read within {} ms; closing", ex.requestId, ms);
+        ctx.close();
+      }
+    }, ms, TimeUnit.MILLISECONDS);
   }
 
   /** Something broke after the response started: the only honest signal left is to cut the connection. */
@@ -380,25 +326,7 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
     if (ex.relay != null) {
       ex.bytesOut = ex.relay.bytesOut();
     }
-    px.metrics().inFlight().decrementAndGet();
-    long nanos = System.nanoTime() - ex.startNanos;
-    String method = ex.admission.route() == null ? null : ex.admission.route().method().name();
-    px.metrics().exchange(method, ex.decision(), ex.reason.code(), ex.outcome().code(), ex.status, Duration.ofNanos(nanos));
-    px.audit().append(ex.toAuditEvent(TimeUnit.NANOSECONDS.toMillis(nanos))).whenComplete((receipt, err) -> {
-      if (err != null) {
-        px.metrics().auditWrite("failure");
-        log.error("request {}: audit record could not be written: {}", ex.requestId, err.getMessage());
-      } else {
-        px.metrics().auditWrite("success");
-      }
-    });
-    // The audit trail is the access log; this line is for debugging only, since a synchronous console write on the
-    // event loop for every exchange would cost more than the rest of the exchange.
-    if (log.isDebugEnabled()) {
-      log.debug("{} {} {} {} method={} decision={} outcome={} reason={} status={} ms={}", ex.requestId, ex.sourceIp,
-          ex.admission.head().method(), ex.path, method, ex.decision(), ex.outcome().code(), ex.reason, ex.status,
-          TimeUnit.NANOSECONDS.toMillis(nanos));
-    }
+    ExchangeRecord.write(px, ex);
   }
 
   private void nextRequestOrClose(boolean keepOpen) {
@@ -457,26 +385,16 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /** Between exchanges, a caller has {@code limits.request_header_timeout} to send the next request head. */
   private void armHeaderTimer() {
-    cancelHeaderTimer();
-    long ms = px.limits().requestHeaderTimeout().toMillis();
-    headerTimer = ctx.executor().schedule(() -> {
+    headerTimer.arm(ctx, px.limits().requestHeaderTimeout(), () -> {
       if (current == null || current.recorded) {
         ctx.close();
       }
-    }, ms, TimeUnit.MILLISECONDS);
+    });
   }
 
   private void cancelHeaderTimer() {
-    if (headerTimer != null) {
-      headerTimer.cancel(false);
-      headerTimer = null;
-    }
-  }
-
-  private static String newRequestId() {
-    byte[] b = new byte[12];
-    ThreadLocalRandom.current().nextBytes(b);
-    return HexFormat.of().formatHex(b);
+    headerTimer.cancel();
   }
 }

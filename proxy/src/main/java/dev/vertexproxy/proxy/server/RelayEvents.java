@@ -1,0 +1,49 @@
+package dev.vertexproxy.proxy.server;
+
+import dev.vertexproxy.proxy.reason.Reason;
+import dev.vertexproxy.proxy.upstream.UpstreamRelay;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponse;
+import java.util.function.BooleanSupplier;
+
+/**
+ * What the {@link UpstreamRelay} reports about one exchange, turned into the driver's terms: the caller-facing headers
+ * of Vertex's answer, reading the caller's next chunk, the end, a failure. On the connection's event loop.
+ */
+final class RelayEvents implements UpstreamRelay.Events {
+  private final ExchangeDriver driver;
+  private final Exchange ex;
+  private final BooleanSupplier draining;
+
+  RelayEvents(ExchangeDriver driver, Exchange ex, BooleanSupplier draining) {
+    this.driver = driver;
+    this.ex = ex;
+    this.draining = draining;
+  }
+
+  @Override
+  public void responseStarted(HttpResponse head) {
+    head.headers().set(ErrorResponses.REQUEST_ID_HEADER, ex.requestId);
+    if (!ex.keepAlive || draining.getAsBoolean()) {
+      head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
+    ex.status = head.status().code();
+    ex.phase = Exchange.Phase.RESPONDING;
+  }
+
+  @Override
+  public void requestBodyWritten() {
+    driver.requestBodyWritten(ex);
+  }
+
+  @Override
+  public void responseCompleted() {
+    driver.completed(ex);
+  }
+
+  @Override
+  public void failed(Reason reason, String message) {
+    driver.refuse(ex, reason, message);
+  }
+}
