@@ -4,6 +4,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.api.client.http.javanet.NetHttpTransport;
 import dev.vertexproxy.policy.Policy;
+import dev.vertexproxy.policy.Caller;
+import dev.vertexproxy.proxy.admission.AdmissionStep;
+import dev.vertexproxy.proxy.admission.Verdict;
+import dev.vertexproxy.proxy.audit.AuditReader;
+import dev.vertexproxy.proxy.credentials.GoogleTokenProvider.GoogleToken;
+import dev.vertexproxy.proxy.upstream.UpstreamLease;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
 import dev.vertexproxy.policy.catalog.MethodCatalog;
 import dev.vertexproxy.policy.route.Router;
 import dev.vertexproxy.proxy.admin.ProxyMetrics;
@@ -192,5 +210,80 @@ class ExchangeDriverTest {
     assertThat(ch.finishAndReleaseAll()).isFalse();
     audit.close();
     assertThat(audit.appended()).isEqualTo(2);
+  }
+
+  /**
+   * The allowed path with every remote part replaced: stub identity and credentials steps, and a scripted upstream
+   * channel standing in for Vertex. What goes up is the proxy's request with the Google token; what comes back reaches
+   * the caller with the request id; one {@code allow}/{@code allowed} record.
+   */
+  @Test
+  void anAdmittedRequestIsRelayedAndItsAnswerStreamsBackWithOneAllowedRecord() throws Exception {
+    Policy policy = Policy.parse("""
+        version: 1
+        rules:
+          - name: gemini
+            effect: allow
+            identity: { issuer: gitlab }
+            methods: [publishers.models.generateContent]
+            service_account: sa@p.iam.gserviceaccount.com
+        """, "policy.yaml", MethodCatalog.bundled(), Set.of("gitlab"));
+    AdmissionChain chain = new AdmissionChain(List.of(
+        new GuardStep(px.limits().maxBodyBytes(), () -> false),
+        new RouteStep(new Router(MethodCatalog.bundled())),
+        AdmissionStep.of("identity", a -> {
+          a.caller(new Caller("gitlab", "project_path:acme/ml", Map.of("project_path", "acme/ml")), "caller-jwt");
+          return CompletableFuture.completedFuture(Verdict.proceed());
+        }),
+        new PolicyStep(() -> policy),
+        AdmissionStep.of("credentials", a -> {
+          a.googleToken(new GoogleToken("ya29.test", Instant.now().plusSeconds(3600), a.decision().serviceAccount()));
+          return CompletableFuture.completedFuture(Verdict.proceed());
+        })));
+    EmbeddedChannel upstream = new EmbeddedChannel();
+    upstream.config().setAutoRead(false);
+    ProxyContext stubbed = new ProxyContext(chain, audit, px.metrics(), px.clock(), px.limits(), px.hosts(),
+        (loop, origin) -> loop.newSucceededFuture(UpstreamLease.unpooled(upstream)), Duration.ofSeconds(5), new AtomicBoolean(),
+        () -> true);
+    EmbeddedChannel ch = new EmbeddedChannel(new HttpServerCodec(1024, 2048, 8192), new ExchangeDriver(stubbed));
+
+    send(ch, "POST " + GEMINI + " HTTP/1.1\r\nHost: proxy.example\r\nAuthorization: Bearer caller-jwt\r\n"
+        + "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
+    HttpRequest up = upstream.readOutbound();
+    assertThat(up.method().name()).isEqualTo("POST");
+    assertThat(up.uri()).isEqualTo(GEMINI);
+    assertThat(up.headers().get("authorization")).isEqualTo("Bearer ya29.test");
+    assertThat(up.headers().get("host")).isEqualTo("us-central1-aiplatform.googleapis.com");
+    assertThat(up.headers().get("content-length")).isEqualTo("2");
+    HttpContent body = upstream.readOutbound();
+    assertThat(body.content().toString(StandardCharsets.UTF_8)).isEqualTo("{}");
+    body.release();
+    assertThat(responses(ch)).as("nothing for the caller before Vertex answers").isEmpty();
+
+    HttpResponse answer = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+    answer.headers().set("Content-Type", "application/json").set("Content-Length", 5);
+    upstream.writeInbound(answer, new DefaultLastHttpContent(Unpooled.copiedBuffer("hello", StandardCharsets.UTF_8)));
+    ch.runPendingTasks();
+    String got = responses(ch);
+    assertThat(got).startsWith("HTTP/1.1 200 OK").contains("x-vertex-proxy-request-id: ").contains("content-length: 5")
+        .doesNotContain("connection: close").endsWith("hello");
+    assertThat(ch.isOpen()).as("keep-alive: ready for the next request").isTrue();
+    assertThat(ch.finishAndReleaseAll()).isFalse();
+    assertThat(upstream.finishAndReleaseAll()).isFalse();
+
+    audit.close();
+    List<ObjectNode> records;
+    try (Stream<ObjectNode> all = AuditReader.records(tmp.resolve("audit"))) {
+      records = all.toList();
+    }
+    assertThat(records).singleElement().satisfies(r -> {
+      assertThat(r.get("decision").asText()).isEqualTo("allow");
+      assertThat(r.get("outcome").asText()).isEqualTo("allowed");
+      assertThat(r.get("reason").asText()).isEqualTo("allowed");
+      assertThat(r.get("google_principal").asText()).isEqualTo("sa@p.iam.gserviceaccount.com");
+      assertThat(r.get("bytes_in").asLong()).isEqualTo(2);
+      assertThat(r.get("bytes_out").asLong()).isEqualTo(5);
+      assertThat(r.toString()).doesNotContain("caller-jwt").doesNotContain("ya29.test");
+    });
   }
 }
