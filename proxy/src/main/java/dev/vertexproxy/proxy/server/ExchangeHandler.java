@@ -6,6 +6,7 @@ import dev.vertexproxy.policy.route.Route;
 import dev.vertexproxy.policy.route.RouteException;
 import dev.vertexproxy.proxy.config.AuditConfig;
 import dev.vertexproxy.proxy.credentials.GoogleTokenProvider.GoogleToken;
+import dev.vertexproxy.proxy.credentials.TokenRequest;
 import dev.vertexproxy.proxy.identity.IdentityException;
 import dev.vertexproxy.proxy.upstream.Origin;
 import dev.vertexproxy.proxy.upstream.UpstreamConnections;
@@ -433,7 +434,7 @@ final class ExchangeHandler extends ChannelInboundHandlerAdapter {
 
   /** A cached Google access token for the rule's service account; never fetched on this thread. */
   private void obtainGoogleToken(Exchange ex, String serviceAccount) {
-    onLoop(px.googleTokens().tokenFor(serviceAccount), (token, err) -> {
+    onLoop(px.googleTokens().tokenFor(TokenRequest.impersonating(serviceAccount)), (token, err) -> {
       if (ex.ended) {
         return;
       }
