@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * <p>Design note. A Caffeine {@link AsyncLoadingCache} gives single flight (concurrent callers on a cold key share one
  * load; a failed load is not kept) and per-entry expiry ({@link Expiry}): an entry is usable until
  * {@code min(refreshBefore / 2, 1 min)} before its token expires — the margin for clock skew and request latency —
- * and an expired entry is never returned; the next caller waits for a fresh load.
+ * and an expired entry is never returned; the next caller waits for a fresh load. A failed load is kept as a value
+ * that expires at once, so its waiters get the failure and Caffeine logs no stack trace for it.
  *
  * <p>Caffeine's own refresh is a fixed interval after the last write ({@code refreshAfterWrite}), while each token
  * carries its own expiry; and a failed Caffeine refresh is logged with a stack trace and leaves the entry as it was,
@@ -51,8 +52,19 @@ final class RefreshAheadCache implements GoogleTokenSource, AutoCloseable {
   private final Duration retryPause;
   private final AsyncLoadingCache<TokenRequest.Key, Held> cache;
 
-  /** A cached token, when its refresh is due, and the request to refresh it with. */
-  private record Held(GoogleToken token, Instant refreshAt, TokenRequest request) {
+  /**
+   * A cached token, when its refresh is due, and the request to refresh it with — or the failure of a load. A failed
+   * load is a value that expires at once rather than a failed future, because Caffeine logs every failed load with
+   * its stack trace, and a back-off answering "still failing" at once is routine, not news.
+   */
+  private record Held(GoogleToken token, Instant refreshAt, TokenRequest request, Throwable failure) {
+    Held(GoogleToken token, Instant refreshAt, TokenRequest request) {
+      this(token, refreshAt, request, null);
+    }
+
+    static Held failed(Throwable failure) {
+      return new Held(null, null, null, failure);
+    }
   }
 
   RefreshAheadCache(GoogleTokenSource source, Clock clock, Executor executor, Duration refreshBefore,
@@ -72,12 +84,12 @@ final class RefreshAheadCache implements GoogleTokenSource, AutoCloseable {
           // two readings could straddle a clock step and shorten the entry's life by that step.
           @Override
           public long expireAfterCreate(TokenRequest.Key key, Held held, long currentTime) {
-            return usableFor(held.token, currentTime);
+            return usableFor(held, currentTime);
           }
 
           @Override
           public long expireAfterUpdate(TokenRequest.Key key, Held held, long currentTime, long currentDuration) {
-            return usableFor(held.token, currentTime);
+            return usableFor(held, currentTime);
           }
 
           @Override
@@ -111,14 +123,16 @@ final class RefreshAheadCache implements GoogleTokenSource, AutoCloseable {
       loading[0] = true;
       return load(request);
     });
-    if (!loading[0] && held.isCompletedExceptionally()) {
-      // Caffeine drops a failed load in a completion callback, so a caller arriving just after a failure can still
-      // be handed it; a failure answers only the callers that were waiting for it, the next caller fetches anew.
+    if (!loading[0] && held.isDone() && held.join().failure != null) {
+      // Caffeine applies the zero expiry of a failure in a completion callback, so a caller arriving just after a
+      // failure can still be handed it; a failure answers only the callers that were waiting for it, the next
+      // caller fetches anew.
       cache.asMap().remove(key, held);
       held = cache.get(key, (k, unused) -> load(request));
     }
     // A new future, so that a caller cancelling or completing it cannot touch the shared cached one.
-    return held.thenApply(Held::token);
+    return held.thenCompose(h -> h.failure == null
+        ? CompletableFuture.completedFuture(h.token) : CompletableFuture.failedFuture(h.failure));
   }
 
   /** Forgets every cached token. Does not shut down the injected executor. */
@@ -128,11 +142,23 @@ final class RefreshAheadCache implements GoogleTokenSource, AutoCloseable {
   }
 
   private CompletableFuture<Held> load(TokenRequest request) {
-    return source.tokenFor(request).thenApply(token -> held(token, request));
+    return source.tokenFor(request).handle((token, error) -> {
+      if (error != null) {
+        return Held.failed(unwrap(error));
+      }
+      try {
+        return held(token, request);
+      } catch (GoogleTokenUnavailableException e) {
+        return Held.failed(e);
+      }
+    });
   }
 
   private CompletableFuture<Held> reload(Held current) {
     Instant now = clock.instant();
+    if (current.failure != null) {
+      return CompletableFuture.completedFuture(current); // expired at once; never refreshed
+    }
     if (now.isBefore(current.refreshAt)) {
       return CompletableFuture.completedFuture(new Held(current.token, current.refreshAt, current.request));
     }
@@ -145,8 +171,7 @@ final class RefreshAheadCache implements GoogleTokenSource, AutoCloseable {
           failure = e;
         }
       }
-      Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-          ? failure.getCause() : failure;
+      Throwable cause = unwrap(failure);
       log.warn("background refresh of the Google token for {} failed; serving the current token until {} and"
           + " retrying in {}: {}", current.request.key(), current.token.expiresAt().minus(expiryMargin), retryPause,
           cause.getMessage());
@@ -167,9 +192,13 @@ final class RefreshAheadCache implements GoogleTokenSource, AutoCloseable {
     return new Held(token, ahead.isAfter(halfway) ? ahead : halfway, request);
   }
 
-  /** Nanoseconds from {@code nowNanos} (the cache ticker's epoch nanos) until the token stops being usable. */
-  private long usableFor(GoogleToken token, long nowNanos) {
-    return Math.max(0L, nanos(token.expiresAt().minus(expiryMargin)) - nowNanos);
+  /** Nanoseconds from {@code nowNanos} (the cache ticker's epoch nanos) until the entry stops being usable. */
+  private long usableFor(Held held, long nowNanos) {
+    return held.failure != null ? 0L : Math.max(0L, nanos(held.token.expiresAt().minus(expiryMargin)) - nowNanos);
+  }
+
+  private static Throwable unwrap(Throwable error) {
+    return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
   }
 
   static Ticker ticker(Clock clock) {

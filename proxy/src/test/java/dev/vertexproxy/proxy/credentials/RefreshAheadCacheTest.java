@@ -7,10 +7,15 @@ import dev.vertexproxy.proxy.credentials.GoogleTokenProvider.GoogleToken;
 import dev.vertexproxy.proxy.testing.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 
 /** The cache layer alone, over a counting source answered by hand; time moves only when the test moves it. */
@@ -111,6 +116,38 @@ class RefreshAheadCacheTest {
     assertThat(source.calls()).isEqualTo(2);
     GoogleToken token = source.succeed(clock.instant().plus(LIFETIME));
     assertThat(next).isCompletedWithValue(token);
+  }
+
+  @Test
+  void failedLoadsLeaveNoStackTraceInCaffeinesLog() {
+    Logger caffeine = Logger.getLogger("com.github.benmanes.caffeine");
+    List<LogRecord> logged = new CopyOnWriteArrayList<>();
+    Handler recorder = new Handler() {
+      @Override
+      public void publish(LogRecord record) {
+        logged.add(record);
+      }
+
+      @Override
+      public void flush() {
+      }
+
+      @Override
+      public void close() {
+      }
+    };
+    caffeine.addHandler(recorder);
+    try {
+      for (int i = 0; i < 3; i++) {
+        CompletableFuture<GoogleToken> waiting = cache.tokenFor(REQUEST);
+        source.fail(new GoogleTokenUnavailableException(TRAINER, 503, "down", null));
+        assertThat(failureOf(waiting)).isInstanceOf(GoogleTokenUnavailableException.class);
+      }
+    } finally {
+      caffeine.removeHandler(recorder);
+    }
+    assertThat(logged).extracting(LogRecord::getMessage).isEmpty();
+    assertThat(source.calls()).isEqualTo(3);
   }
 
   @Test
