@@ -2,6 +2,7 @@ package dev.vertexproxy.proxy.admission;
 
 import dev.vertexproxy.proxy.admin.ProxyMetrics;
 import dev.vertexproxy.proxy.credentials.GoogleTokenProvider;
+import dev.vertexproxy.proxy.credentials.TokenRequest;
 import dev.vertexproxy.proxy.reason.Reason;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
@@ -31,7 +32,9 @@ public final class CredentialsStep implements AdmissionStep {
   @Override
   public CompletionStage<Verdict> decide(Admission admission) {
     String serviceAccount = admission.decision().serviceAccount();
-    return tokens.tokenFor(serviceAccount).handle((token, err) -> {
+    // The verified caller goes along for modes that act as the caller; impersonation drops it before any layer sees it.
+    TokenRequest request = TokenRequest.forCaller(serviceAccount, admission.caller(), admission.callerToken());
+    return tokens.tokenFor(request).handle((token, err) -> {
       if (err == null) {
         admission.googleToken(token);
         return Verdict.proceed();

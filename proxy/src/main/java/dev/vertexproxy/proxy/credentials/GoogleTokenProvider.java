@@ -1,65 +1,41 @@
 package dev.vertexproxy.proxy.credentials;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.Expiry;
-import com.google.api.client.http.HttpResponseException;
 import com.google.auth.http.HttpTransportFactory;
-import com.google.auth.oauth2.AccessToken;
-import com.google.auth.oauth2.GoogleCredentials;
-import com.google.auth.oauth2.ImpersonatedCredentials;
 import dev.vertexproxy.proxy.config.CredentialsConfig;
+import io.netty.util.concurrent.EventExecutorGroup;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.regex.Pattern;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * Google access tokens for the service accounts named by policy rules, obtained by impersonation
- * ({@link ImpersonatedCredentials} over the proxy's own keyless identity) and cached per service account.
+ * Google access tokens for the requests the policy allowed: the service account a rule names, and for modes that act
+ * as the caller, the caller too ({@link TokenRequest}).
  *
- * <p>Design: a Caffeine {@link AsyncLoadingCache} keyed by service account gives "one fetch per key at a time"
- * (concurrent callers on a cold key share one IAM call) and never caches a failed fetch. An entry stays usable until
- * shortly before the token expires ({@code min(refreshBefore / 2, 1 min)}, for clock skew and request latency).
- * Caffeine's own refresh is fixed-interval, but token lifetimes vary, so the background refresh is done here: the
- * first read inside {@code refreshBefore} of expiry starts one fetch on the executor and is answered with the current
- * token; the fresh token replaces it when it arrives. A failed refresh keeps serving the still-valid token (outage
- * grace) and is retried after a short pause. All fetches go through google-auth-library's own code paths on the
- * injected executor, never on the caller's thread. Time comes from the injected {@link Clock}.
- *
- * <p>Thread-safe. {@link #tokenFor} never blocks.
+ * <p>Design: a stack of layers with one job each, composed by {@link Builder} (nimbus' {@code JWKSourceBuilder} and
+ * Caffeine's builder are the models):
+ * <ol>
+ *   <li>the fetching source asks Google — today {@link ImpersonatingTokenSource} (ImpersonatedCredentials over the
+ *       proxy's own keyless identity), on the blocking executor; the {@code sts} mode will be another one;</li>
+ *   <li>{@link FailureBackoff} keeps a failing key from reaching Google on every request;</li>
+ *   <li>{@link RefreshAheadCache}: one fetch per key at a time, refreshed {@code refresh_before} ahead of expiry,
+ *       never served once unusable.</li>
+ * </ol>
+ * This class only checks the request and hands it to the top layer. Thread-safe; {@link #tokenFor} never blocks.
  */
 public final class GoogleTokenProvider implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(GoogleTokenProvider.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
   /** Service-account emails (and numeric unique ids): nothing that could change the IAM URL's path or query. */
   private static final Pattern SERVICE_ACCOUNT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]*@[A-Za-z0-9.-]+|[0-9]{1,30}");
-  private static final Duration MAX_EXPIRY_MARGIN = Duration.ofMinutes(1);
-  private static final Duration MAX_RETRY_PAUSE = Duration.ofSeconds(30);
-  private static final int MAX_CACHED_ACCOUNTS = 10_000;
 
-  private final GoogleCredentials source;
-  private final CredentialsConfig config;
-  private final HttpTransportFactory transport;
-  private final Clock clock;
-  private final Executor executor;
-  private final Duration expiryMargin;
-  private final Duration retryPause;
-  private final AsyncLoadingCache<String, GoogleToken> cache;
-  private final Map<String, Boolean> refreshing = new ConcurrentHashMap<>();
-  private final Map<String, Instant> retryNotBefore = new ConcurrentHashMap<>();
+  private final RefreshAheadCache cache;
+  private final boolean needsCaller;
   private volatile boolean closed;
 
   /** A Google access token; {@link #toString()} leaves the value out so it cannot end up in a log line. */
@@ -76,47 +52,14 @@ public final class GoogleTokenProvider implements AutoCloseable {
     }
   }
 
-  private GoogleTokenProvider(GoogleCredentials source, CredentialsConfig config, HttpTransportFactory transport,
-      Clock clock, Executor executor) {
-    this.source = source;
-    this.config = config;
-    this.transport = transport;
-    this.clock = clock;
-    this.executor = executor;
-    Duration half = config.refreshBefore().dividedBy(2);
-    this.expiryMargin = half.compareTo(MAX_EXPIRY_MARGIN) < 0 ? half : MAX_EXPIRY_MARGIN;
-    Duration tenth = config.refreshBefore().dividedBy(10);
-    this.retryPause = tenth.compareTo(MAX_RETRY_PAUSE) < 0 ? tenth : MAX_RETRY_PAUSE;
-    this.cache = Caffeine.newBuilder()
-        .maximumSize(MAX_CACHED_ACCOUNTS)
-        .executor(executor)
-        .ticker(() -> {
-          Instant now = clock.instant();
-          return now.getEpochSecond() * 1_000_000_000L + now.getNano();
-        })
-        .expireAfter(new Expiry<String, GoogleToken>() {
-          // Measured from Caffeine's own reading of the ticker (currentTime), not a second reading of the clock: the
-          // two readings could straddle a clock step and shorten the entry's life by that step.
-          @Override
-          public long expireAfterCreate(String account, GoogleToken token, long currentTime) {
-            return usableFor(token, currentTime);
-          }
-
-          @Override
-          public long expireAfterUpdate(String account, GoogleToken token, long currentTime, long currentDuration) {
-            return usableFor(token, currentTime);
-          }
-
-          @Override
-          public long expireAfterRead(String account, GoogleToken token, long currentTime, long currentDuration) {
-            return currentDuration;
-          }
-        })
-        .buildAsync((account, loaderExecutor) -> CompletableFuture.supplyAsync(() -> fetch(account), loaderExecutor));
+  private GoogleTokenProvider(RefreshAheadCache cache, boolean needsCaller) {
+    this.cache = cache;
+    this.needsCaller = needsCaller;
   }
 
   /**
-   * Loads the proxy's source credentials (without fetching anything) and builds the provider.
+   * The provider {@code config} describes, with every default: loads the proxy's source credentials (without fetching
+   * anything) and builds the layers.
    *
    * @throws IllegalArgumentException when the configuration is refused: {@code sts} mode (not implemented yet) or a
    *                                  service-account key as source credentials
@@ -124,167 +67,178 @@ public final class GoogleTokenProvider implements AutoCloseable {
    */
   public static GoogleTokenProvider create(CredentialsConfig config, HttpTransportFactory transport, Clock clock,
       Executor executor) throws IOException {
-    Objects.requireNonNull(config, "config");
-    Objects.requireNonNull(transport, "transport");
-    Objects.requireNonNull(clock, "clock");
-    Objects.requireNonNull(executor, "executor");
-    if (config.mode() != CredentialsConfig.Mode.IMPERSONATE) {
-      throw new IllegalArgumentException("credentials.mode: " + config.mode().name().toLowerCase(java.util.Locale.ROOT)
-          + " is not implemented yet (expected: impersonate)");
-    }
-    return new GoogleTokenProvider(SourceCredentials.load(config, transport), config, transport, clock, executor);
+    return builder().config(config).impersonation(transport).clock(clock).executor(executor).build();
+  }
+
+  public static Builder builder() {
+    return new Builder();
   }
 
   /**
-   * A token for {@code serviceAccount}: already complete when a usable token is cached, otherwise completed on the
-   * executor. Fails with {@link GoogleTokenUnavailableException} when Google refuses or cannot be reached and no
-   * usable token is cached, and with {@link IllegalArgumentException} for a malformed service-account name.
+   * A token for {@code request}: already complete when a usable token is cached, otherwise completed on the executor.
+   * Fails with {@link GoogleTokenUnavailableException} when Google refuses or cannot be reached (or refused a moment
+   * ago: see {@link FailureBackoff}) and no usable token is cached, and with {@link IllegalArgumentException} for a
+   * malformed service-account name or, in a mode that acts as the caller, a request without one.
    */
-  public CompletableFuture<GoogleToken> tokenFor(String serviceAccount) {
+  public CompletableFuture<GoogleToken> tokenFor(TokenRequest request) {
     if (closed) {
       return CompletableFuture.failedFuture(new IllegalStateException("the Google token provider is closed"));
     }
+    String serviceAccount = request == null ? null : request.serviceAccount();
     if (serviceAccount == null || !SERVICE_ACCOUNT.matcher(serviceAccount).matches()) {
       return CompletableFuture.failedFuture(new IllegalArgumentException(
           "service account: " + serviceAccount + " (expected: an email such as name@project.iam.gserviceaccount.com)"));
     }
-    CompletableFuture<GoogleToken> cached = cache.get(serviceAccount);
-    if (cached.isCompletedExceptionally()) {
-      // Caffeine drops a failed load in a completion callback, so a caller arriving just after a failure can still
-      // be handed it; a failure answers only the callers that were waiting for it, the next caller fetches anew.
-      cache.asMap().remove(serviceAccount, cached);
-      cached = cache.get(serviceAccount);
+    if (needsCaller && request.caller().isEmpty()) {
+      return CompletableFuture.failedFuture(new IllegalArgumentException(
+          "token request for " + serviceAccount
+              + " carries no caller (expected: TokenRequest.forCaller in this mode)"));
     }
-    if (cached.isDone() && !cached.isCompletedExceptionally()) {
-      refreshIfDue(serviceAccount, cached, cached.join());
-    }
-    // A copy, so that a caller cancelling or completing its future cannot touch the shared cached one.
-    return cached.copy();
+    return cache.tokenFor(needsCaller ? request : request.withoutCaller());
   }
 
   /** Forgets every cached token; later calls fail. Does not shut down the injected executor. */
   @Override
   public void close() {
     closed = true;
-    cache.synchronous().invalidateAll();
+    cache.close();
   }
 
-  private void refreshIfDue(String serviceAccount, CompletableFuture<GoogleToken> current, GoogleToken token) {
-    Instant now = clock.instant();
-    if (now.isBefore(token.expiresAt().minus(config.refreshBefore()))) {
-      return;
-    }
-    Instant notBefore = retryNotBefore.get(serviceAccount);
-    if (notBefore != null && now.isBefore(notBefore)) {
-      return;
-    }
-    if (refreshing.putIfAbsent(serviceAccount, Boolean.TRUE) != null) {
-      return;
-    }
-    try {
-      executor.execute(() -> refresh(serviceAccount, current));
-    } catch (RejectedExecutionException e) {
-      refreshing.remove(serviceAccount);
-      log.warn("background refresh of the Google token for {} not started: executor refused it", serviceAccount);
-    }
-  }
+  /**
+   * Composes the layers. Every setting is checked at {@link #build()}, and every problem is reported at once. Not
+   * thread-safe; build once.
+   */
+  public static final class Builder {
+    private CredentialsConfig config;
+    private HttpTransportFactory impersonationTransport;
+    private GoogleTokenSource.Fetching source;
+    private Clock clock;
+    private Executor executor;
+    private Duration lifetime;
+    private Duration refreshBefore;
+    private Duration backOffInitial = Duration.ofSeconds(1);
+    private Duration backOffMax = Duration.ofMinutes(1);
+    private long maximumSize = 10_000;
 
-  private void refresh(String serviceAccount, CompletableFuture<GoogleToken> current) {
-    try {
-      GoogleToken fresh = fetch(serviceAccount);
-      // Only replace the entry we refreshed: if it expired or was replaced meanwhile, the newer state wins.
-      cache.asMap().replace(serviceAccount, current, CompletableFuture.completedFuture(fresh));
-      retryNotBefore.remove(serviceAccount);
-    } catch (RuntimeException e) {
-      retryNotBefore.put(serviceAccount, clock.instant().plus(retryPause));
-      log.warn("background refresh of the Google token for {} failed; serving the current token until {} and"
-          + " retrying in {}: {}", serviceAccount, current.join().expiresAt().minus(expiryMargin), retryPause,
-          e.getMessage());
-    } finally {
-      refreshing.remove(serviceAccount);
+    private Builder() {
     }
-  }
 
-  /** One impersonation round trip through the library: source token (STS, metadata…) then generateAccessToken. */
-  private GoogleToken fetch(String serviceAccount) {
-    ImpersonatedCredentials.Builder builder = ImpersonatedCredentials.newBuilder()
-        .setSourceCredentials(source)
-        .setTargetPrincipal(serviceAccount)
-        .setDelegates(List.of())
-        .setScopes(config.scopes())
-        .setLifetime(Math.toIntExact(config.lifetime().toSeconds()))
-        .setHttpTransportFactory(transport);
-    if (config.iamEndpoint() != null) {
-      // google-auth 1.57 uses the override verbatim as the full generateAccessToken URL.
-      builder.setIamEndpointOverride(generateAccessTokenUrl(config.iamEndpoint().toString(), serviceAccount));
+    /** The {@code credentials} section: the mode, and the token lifetime and {@code refresh_before} unless set. */
+    public Builder config(CredentialsConfig config) {
+      this.config = Objects.requireNonNull(config, "config");
+      return this;
     }
-    AccessToken token;
-    try {
-      token = builder.build().refreshAccessToken();
-    } catch (IOException | RuntimeException e) {
-      throw unavailable(serviceAccount, e);
+
+    /** Fetch by impersonation ({@code impersonate} mode), with the config's source credentials, over this transport. */
+    public Builder impersonation(HttpTransportFactory transport) {
+      this.impersonationTransport = Objects.requireNonNull(transport, "transport");
+      return this;
     }
-    if (token == null || token.getExpirationTime() == null) {
-      throw new GoogleTokenUnavailableException(serviceAccount, 0,
-          "no Google access token for " + serviceAccount + ": IAM Credentials answered without an expiry", null);
+
+    /** Fetch from this source instead (tests; the next modes). */
+    Builder source(GoogleTokenSource.Fetching source) {
+      this.source = Objects.requireNonNull(source, "source");
+      return this;
     }
-    return new GoogleToken(token.getTokenValue(), token.getExpirationTime().toInstant(), serviceAccount);
-  }
 
-  static String generateAccessTokenUrl(String iamBase, String serviceAccount) {
-    String base = iamBase.endsWith("/") ? iamBase.substring(0, iamBase.length() - 1) : iamBase;
-    return base + "/v1/projects/-/serviceAccounts/" + serviceAccount + ":generateAccessToken";
-  }
+    /** The clock every expiry, refresh and back-off is measured on (the cache's ticker). */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
 
-  /** Nanoseconds from {@code nowNanos} (the cache ticker's epoch nanos) until the token stops being usable. */
-  private long usableFor(GoogleToken token, long nowNanos) {
-    Instant usableUntil = token.expiresAt().minus(expiryMargin);
-    long until = usableUntil.getEpochSecond() * 1_000_000_000L + usableUntil.getNano();
-    return Math.max(0L, until - nowNanos);
-  }
+    /** Where fetches run: a blocking pool, never an event loop. */
+    public Builder executor(Executor executor) {
+      this.executor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
 
-  /** Turns the library's failure into one message naming Google's answer, without quoting anything secret. */
-  private static GoogleTokenUnavailableException unavailable(String serviceAccount, Throwable failure) {
-    HttpResponseException answer = null;
-    for (Throwable cause = failure; cause != null && answer == null; cause = cause.getCause()) {
-      if (cause instanceof HttpResponseException) {
-        answer = (HttpResponseException) cause;
+    /** The lifetime of the tokens the source fetches (default: the config's {@code lifetime}). */
+    public Builder lifetime(Duration lifetime) {
+      this.lifetime = Objects.requireNonNull(lifetime, "lifetime");
+      return this;
+    }
+
+    /** How long before expiry a token is refreshed in the background (default: the config's {@code refresh_before}). */
+    public Builder refreshBefore(Duration refreshBefore) {
+      this.refreshBefore = Objects.requireNonNull(refreshBefore, "refreshBefore");
+      return this;
+    }
+
+    /** The back-off after repeated failures for one key: {@code initial}, doubling up to {@code max} (1 s, 1 min). */
+    public Builder backOff(Duration initial, Duration max) {
+      this.backOffInitial = Objects.requireNonNull(initial, "initial");
+      this.backOffMax = Objects.requireNonNull(max, "max");
+      return this;
+    }
+
+    /** How many keys' tokens are cached at most (default 10000). */
+    public Builder maximumSize(long maximumSize) {
+      this.maximumSize = maximumSize;
+      return this;
+    }
+
+    /**
+     * Checks every setting, then builds the layers (loading the source credentials for impersonation, which fetches
+     * nothing).
+     *
+     * @throws IllegalArgumentException naming every impossible or missing setting
+     * @throws IOException              when the source credentials cannot be read
+     */
+    public GoogleTokenProvider build() throws IOException {
+      Duration lifetime = this.lifetime != null ? this.lifetime
+          : config != null ? config.lifetime() : CredentialsConfig.DEFAULT_LIFETIME;
+      Duration refreshBefore = this.refreshBefore != null ? this.refreshBefore
+          : config != null ? config.refreshBefore() : CredentialsConfig.DEFAULT_REFRESH_BEFORE;
+      List<String> problems = problems(lifetime, refreshBefore);
+      if (!problems.isEmpty()) {
+        throw new IllegalArgumentException(String.join("\n", problems));
       }
+      GoogleTokenSource.Fetching fetching = source != null ? source
+          : new ImpersonatingTokenSource(SourceCredentials.load(config, impersonationTransport), config,
+              impersonationTransport, executor);
+      FailureBackoff backOff = new FailureBackoff(fetching, clock, backOffInitial, backOffMax);
+      return new GoogleTokenProvider(new RefreshAheadCache(backOff, clock, executor, refreshBefore, maximumSize),
+          fetching.needsCaller());
     }
-    String detail;
-    int status = 0;
-    if (answer != null) {
-      status = answer.getStatusCode();
-      detail = "Google answered " + status + describeErrorBody(answer.getContent());
-    } else {
-      Throwable root = failure;
-      while (root.getCause() != null) {
-        root = root.getCause();
-      }
-      detail = "Google could not be reached or refused the source credentials ("
-          + root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root.getMessage()) + ")";
-    }
-    return new GoogleTokenUnavailableException(serviceAccount, status,
-        "no Google access token for " + serviceAccount + ": " + detail, failure);
-  }
 
-  /** " PERMISSION_DENIED: message" for Google's error shape, " invalid_grant: description" for OAuth's. */
-  private static String describeErrorBody(String body) {
-    if (body == null || body.isBlank()) {
-      return "";
-    }
-    try {
-      JsonNode root = JSON.readTree(body);
-      JsonNode error = root == null ? null : root.get("error");
-      if (error != null && error.isObject()) {
-        return " " + error.path("status").asText("") + ": " + error.path("message").asText("");
+    private List<String> problems(Duration lifetime, Duration refreshBefore) {
+      List<String> problems = new ArrayList<>();
+      if (source == null && impersonationTransport == null) {
+        problems.add("fetching source: none (expected: impersonation(transport) or another source)");
+      } else if (source != null && impersonationTransport != null) {
+        problems.add("fetching source: two given (expected: impersonation(transport) or another source, not both)");
       }
-      if (error != null && error.isTextual()) {
-        return " " + error.asText() + ": " + root.path("error_description").asText("");
+      if (impersonationTransport != null) {
+        if (config == null) {
+          problems.add("impersonation: no config (expected: config(credentials) naming the source credentials)");
+        } else if (config.mode() != CredentialsConfig.Mode.IMPERSONATE) {
+          problems.add("credentials.mode: " + config.mode().name().toLowerCase(Locale.ROOT)
+              + " is not implemented yet (expected: impersonate)");
+        }
       }
-    } catch (IOException e) {
-      // not JSON: fall through to nothing rather than quote an arbitrary body
+      if (clock == null) {
+        problems.add("clock: none (expected: the clock expiries are measured on)");
+      }
+      if (executor == null) {
+        problems.add("executor: none (expected: the blocking executor fetches run on)");
+      } else if (executor instanceof EventExecutorGroup) {
+        problems.add("executor: " + executor.getClass().getSimpleName()
+            + " is an event loop (expected: a blocking executor; fetches block while Google answers)");
+      }
+      if (refreshBefore.isNegative() || refreshBefore.isZero() || refreshBefore.compareTo(lifetime) >= 0) {
+        // At or beyond the lifetime every token would be due for refresh the moment it arrives.
+        problems.add("credentials.refresh_before: " + refreshBefore + " (expected: positive and shorter than lifetime "
+            + lifetime + ")");
+      }
+      if (backOffInitial.isNegative() || backOffInitial.isZero() || backOffMax.compareTo(backOffInitial) < 0) {
+        problems.add("back-off: " + backOffInitial + " doubling up to " + backOffMax
+            + " (expected: a positive initial delay no longer than the maximum)");
+      }
+      if (maximumSize < 1) {
+        problems.add("maximum size: " + maximumSize + " (expected: at least 1)");
+      }
+      return problems;
     }
-    return "";
   }
 }

@@ -4,61 +4,51 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.jwk.JWKMatcher;
 import com.nimbusds.jose.jwk.JWKSelector;
 import com.nimbusds.jose.jwk.JWKSet;
-import dev.vertexproxy.proxy.identity.IdentityException.Reason;
+import dev.vertexproxy.proxy.identity.KeySetSource.FetchedKeys;
+import dev.vertexproxy.proxy.identity.KeySetSource.Refetch;
+import io.netty.util.concurrent.EventExecutorGroup;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * One issuer's signing keys, cached with the injected clock.
+ * One issuer's signing keys as the verifier asks for them: the cache on top of the layered key source.
  *
- * <p>Design note: nimbus' {@code JWKSourceBuilder} layers (cache, rate limit, outage tolerance) read
- * {@code System.currentTimeMillis()} and fetch on the calling thread, so this small layer does the same job with the
- * injected {@link Clock} and an executor:
- * <ul>
- *   <li>cache: a fetched set is fresh for {@code ttl}; a request for a fresh, matching key completes immediately;</li>
- *   <li>single flight: at most one fetch in flight, every waiter shares it;</li>
- *   <li>rate limit: a key id we do not know triggers a refetch, but at most one per {@code minRefetchInterval} — a
- *       flood of made-up {@code kid}s costs at most one fetch per interval; a failed fetch is not retried sooner
- *       either;</li>
- *   <li>outage tolerance: when a routine refresh fails, the last good set stays usable for one more {@code ttl}.</li>
- * </ul>
- * Fetches run on the given executor, never on the caller's thread. Thread-safe: state is guarded by {@code this};
- * the blocking fetch runs outside the lock.
+ * <p>Design note: nimbus' {@code JWKSourceBuilder} layers (retry, outage tolerance, rate limit, cache) read
+ * {@code System.currentTimeMillis()} and fetch on the calling thread, so the same shape is built here on the injected
+ * {@link Clock} and an executor, by {@link Builder}:
+ * <ol>
+ *   <li>{@link FetchingKeySource}: discovery and JWKS over HTTP, on the executor;</li>
+ *   <li>{@link RateLimitedRefetch}: one fetch at a time; on an unknown {@code kid} or after a failure at most one per
+ *       {@code jwks_refresh_min_interval};</li>
+ *   <li>{@link OutageTolerantKeySource}: while the issuer is unreachable the last good set stays usable for one more
+ *       TTL (by default);</li>
+ *   <li>this cache: a set is fresh for {@code jwks_cache_ttl}; a request for a fresh, matching key completes
+ *       immediately, anything else asks the layers below and keeps the newest set they answer.</li>
+ * </ol>
+ * Thread-safe: the snapshot is a volatile reference replaced under {@code this}.
  */
 final class IssuerKeys {
-  private static final Logger log = LoggerFactory.getLogger(IssuerKeys.class);
-
-  private final String issuerName;
-  private final Supplier<JWKSet> blockingFetch;
+  private final KeySetSource source;
   private final Clock clock;
   private final Duration ttl;
-  private final Duration minRefetchInterval;
-  private final Executor executor;
+  private volatile FetchedKeys snapshot;
 
-  private Snapshot snapshot;
-  private CompletableFuture<JWKSet> inFlight;
-  private Instant lastFetchStarted;
-  private IdentityException lastFailure;
-
-  private record Snapshot(JWKSet keys, Instant freshUntil, Instant usableUntil) {
-  }
-
-  IssuerKeys(String issuerName, Supplier<JWKSet> blockingFetch, Clock clock, Duration ttl,
-      Duration minRefetchInterval, Executor executor) {
-    this.issuerName = issuerName;
-    this.blockingFetch = blockingFetch;
+  IssuerKeys(KeySetSource source, Clock clock, Duration ttl) {
+    this.source = source;
     this.clock = clock;
     this.ttl = ttl;
-    this.minRefetchInterval = minRefetchInterval;
-    this.executor = executor;
+  }
+
+  static Builder builder(String issuerName) {
+    return new Builder(issuerName);
   }
 
   /**
@@ -66,96 +56,35 @@ final class IssuerKeys {
    * refuses with {@code key-unknown}); the future fails with {@link IdentityException} ({@code jwks-unavailable} /
    * {@code issuer-unavailable}) only when no usable set exists.
    */
-  synchronized CompletableFuture<JWKSet> keysFor(JWSHeader header) {
-    Instant now = clock.instant();
-    if (snapshot != null && now.isBefore(snapshot.freshUntil)) {
-      if (hasMatchingKey(snapshot.keys, header) || inFlight == null && refetchRateLimited(now)) {
-        return CompletableFuture.completedFuture(snapshot.keys);
-      }
+  CompletableFuture<JWKSet> keysFor(JWSHeader header) {
+    FetchedKeys current = snapshot;
+    boolean fresh = isFresh(current);
+    if (fresh && hasMatchingKey(current.keys(), header)) {
+      return CompletableFuture.completedFuture(current.keys());
     }
-    return fetchRespectingLimits(now);
+    return ask(fresh ? Refetch.KEY_UNKNOWN : Refetch.EXPIRED);
   }
 
   /** Makes sure a fresh set is present (readiness); fails when none can be had. */
-  synchronized CompletableFuture<Void> refresh() {
-    Instant now = clock.instant();
-    if (snapshot != null && now.isBefore(snapshot.freshUntil)) {
-      return CompletableFuture.completedFuture(null);
-    }
-    return fetchRespectingLimits(now).thenApply(keys -> null);
+  CompletableFuture<Void> refresh() {
+    return isFresh(snapshot) ? CompletableFuture.completedFuture(null) : ask(Refetch.EXPIRED).thenApply(keys -> null);
   }
 
-  private CompletableFuture<JWKSet> fetchRespectingLimits(Instant now) {
-    if (inFlight != null) {
-      return inFlight;
-    }
-    if (lastFailure != null && refetchRateLimited(now)) {
-      // The issuer failed a moment ago: answer from what we have instead of hammering it.
-      return usable(now) ? CompletableFuture.completedFuture(snapshot.keys) : CompletableFuture.failedFuture(lastFailure);
-    }
-    return startFetch(now);
+  private boolean isFresh(FetchedKeys keys) {
+    return keys != null && clock.instant().isBefore(keys.fetchedAt().plus(ttl));
   }
 
-  private boolean refetchRateLimited(Instant now) {
-    return lastFetchStarted != null && now.isBefore(lastFetchStarted.plus(minRefetchInterval));
+  private CompletableFuture<JWKSet> ask(Refetch why) {
+    return source.keys(why).thenApply(fetched -> {
+      remember(fetched);
+      return fetched.keys();
+    });
   }
 
-  private boolean usable(Instant now) {
-    return snapshot != null && now.isBefore(snapshot.usableUntil);
-  }
-
-  private CompletableFuture<JWKSet> startFetch(Instant now) {
-    CompletableFuture<JWKSet> fetch = new CompletableFuture<>();
-    inFlight = fetch;
-    lastFetchStarted = now;
-    try {
-      executor.execute(() -> runFetch(fetch));
-    } catch (RejectedExecutionException e) {
-      finish(fetch, null, new IdentityException(Reason.JWKS_UNAVAILABLE,
-          "signing keys of issuer '" + issuerName + "' are unavailable", e));
-    }
-    return fetch;
-  }
-
-  private void runFetch(CompletableFuture<JWKSet> fetch) {
-    try {
-      finish(fetch, blockingFetch.get(), null);
-    } catch (IdentityException e) {
-      finish(fetch, null, e);
-    } catch (RuntimeException e) {
-      finish(fetch, null, new IdentityException(Reason.JWKS_UNAVAILABLE,
-          "signing keys of issuer '" + issuerName + "' are unavailable", e));
-    }
-  }
-
-  private void finish(CompletableFuture<JWKSet> fetch, JWKSet fetched, IdentityException failure) {
-    JWKSet answer;
-    IdentityException error = null;
-    synchronized (this) {
-      if (inFlight == fetch) {
-        inFlight = null;
-      }
-      Instant now = clock.instant();
-      if (fetched != null) {
-        snapshot = new Snapshot(fetched, now.plus(ttl), now.plus(ttl).plus(ttl));
-        lastFailure = null;
-        answer = fetched;
-      } else {
-        lastFailure = failure;
-        log.warn("issuer '{}': {} ({})", issuerName, failure.getMessage(), describe(failure.getCause()));
-        if (usable(now)) {
-          answer = snapshot.keys;
-        } else {
-          answer = null;
-          error = failure;
-        }
-      }
-    }
-    // Completed outside the lock: dependents (signature checks) run on this thread and must not hold it.
-    if (error != null) {
-      fetch.completeExceptionally(error);
-    } else {
-      fetch.complete(answer);
+  private synchronized void remember(FetchedKeys fetched) {
+    // An older set (outage tolerance answering the last good one) never replaces a newer one or refreshes its age.
+    if (snapshot == null || !fetched.fetchedAt().isBefore(snapshot.fetchedAt())) {
+      snapshot = fetched;
     }
   }
 
@@ -163,12 +92,93 @@ final class IssuerKeys {
     return !new JWKSelector(JWKMatcher.forJWSHeader(header)).select(keys).isEmpty();
   }
 
-  private static String describe(Throwable cause) {
-    return cause == null ? "no detail" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
-  }
-
   static IdentityException unwrap(Throwable t) {
     Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     return cause instanceof IdentityException e ? e : null;
+  }
+
+  /** Composes the layers; every setting is checked at {@link #build()}, every problem reported at once. */
+  static final class Builder {
+    private final String issuerName;
+    private Supplier<JWKSet> blockingFetch;
+    private Executor executor;
+    private Clock clock;
+    private Duration cacheTtl;
+    private Duration refetchMinInterval;
+    private Duration outageTolerance;
+
+    private Builder(String issuerName) {
+      this.issuerName = Objects.requireNonNull(issuerName, "issuerName");
+    }
+
+    /** The blocking fetch of the issuer's public keys ({@link JwksFetcher#fetch}). */
+    Builder fetch(Supplier<JWKSet> blockingFetch) {
+      this.blockingFetch = blockingFetch;
+      return this;
+    }
+
+    /** Where fetches run: a blocking pool, never an event loop. */
+    Builder executor(Executor executor) {
+      this.executor = executor;
+      return this;
+    }
+
+    Builder clock(Clock clock) {
+      this.clock = clock;
+      return this;
+    }
+
+    /** How long fetched keys are fresh ({@code jwks_cache_ttl}). */
+    Builder cacheTtl(Duration cacheTtl) {
+      this.cacheTtl = cacheTtl;
+      return this;
+    }
+
+    /** At most one refetch per this interval on an unknown kid or after a failure ({@code jwks_refresh_min_interval}).
+     */
+    Builder refetchMinInterval(Duration refetchMinInterval) {
+      this.refetchMinInterval = refetchMinInterval;
+      return this;
+    }
+
+    /** How long past their TTL keys stay usable while the issuer is unreachable (default: one more TTL). */
+    Builder outageTolerance(Duration outageTolerance) {
+      this.outageTolerance = outageTolerance;
+      return this;
+    }
+
+    IssuerKeys build() {
+      List<String> problems = new ArrayList<>();
+      String at = "issuer '" + issuerName + "' keys: ";
+      if (blockingFetch == null) {
+        problems.add(at + "fetch: none (expected: the blocking fetch of the issuer's keys)");
+      }
+      if (executor == null) {
+        problems.add(at + "executor: none (expected: the blocking executor fetches run on)");
+      } else if (executor instanceof EventExecutorGroup) {
+        problems.add(at + "executor: " + executor.getClass().getSimpleName()
+            + " is an event loop (expected: a blocking executor; fetches block while the issuer answers)");
+      }
+      if (clock == null) {
+        problems.add(at + "clock: none (expected: the clock key ages are measured on)");
+      }
+      if (cacheTtl == null || cacheTtl.isNegative() || cacheTtl.isZero()) {
+        problems.add(at + "cache TTL: " + cacheTtl + " (expected: > 0)");
+      }
+      if (refetchMinInterval == null || refetchMinInterval.isNegative()) {
+        problems.add(at + "refetch minimum interval: " + refetchMinInterval + " (expected: >= 0)");
+      }
+      if (outageTolerance != null && outageTolerance.isNegative()) {
+        problems.add(at + "outage tolerance: " + outageTolerance + " (expected: >= 0)");
+      }
+      if (!problems.isEmpty()) {
+        throw new IllegalArgumentException(String.join("\n", problems));
+      }
+      Duration tolerance = outageTolerance != null ? outageTolerance : cacheTtl;
+      KeySetSource fetching = new FetchingKeySource(issuerName, blockingFetch, executor, clock);
+      KeySetSource limited = new RateLimitedRefetch(fetching, clock, refetchMinInterval);
+      KeySetSource tolerant = new OutageTolerantKeySource(limited, clock, cacheTtl.plus(tolerance));
+      return new IssuerKeys(tolerant, clock, cacheTtl);
+    }
   }
 }

@@ -53,9 +53,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * refused), issuer picked by the <em>unverified</em> {@code iss} (exact string match), that issuer's algorithm
  * allow-list (HMAC and {@code none} are never allowed, so a token "signed" with an issuer's public key as an HMAC
  * secret cannot pass), then nimbus' {@link DefaultJWTProcessor} verifies the signature against the issuer's JWKS
- * ({@link IssuerKeys}: cached, rate-limited refetch on unknown {@code kid}) and the claims
- * ({@link ClockedClaimsVerifier}). A verified token is remembered by the SHA-256 of its text (never the text) until
- * its {@code exp} plus skew, so a CI job's repeated calls cost one hash each.
+ * ({@link IssuerKeys}: fetch → rate-limited refetch on unknown {@code kid} → outage tolerance → cache) and the
+ * claims ({@link ClockedClaimsVerifier}). A verified token is remembered by the SHA-256 of its text (never the text)
+ * until its {@code exp} plus skew, so a CI job's repeated calls cost one hash each.
  *
  * <p>Threading: {@link #verify} never blocks. Cache hits complete on the calling thread; when keys are cached the
  * (CPU-only, tens of microseconds) signature check also runs on the calling thread; when keys must be fetched, the
@@ -307,8 +307,8 @@ public final class TokenVerifier {
       algorithms.add(JWSAlgorithm.parse(name));
     }
     JwksFetcher fetcher = new JwksFetcher(issuer, http);
-    IssuerKeys keys = new IssuerKeys(issuer.name(), fetcher::fetch, clock, config.jwksCacheTtl(),
-        config.jwksRefreshMinInterval(), executor);
+    IssuerKeys keys = IssuerKeys.builder(issuer.name()).fetch(fetcher::fetch).executor(executor).clock(clock)
+        .cacheTtl(config.jwksCacheTtl()).refetchMinInterval(config.jwksRefreshMinInterval()).build();
     DefaultJWTProcessor<KeySetContext> processor = new DefaultJWTProcessor<>();
     processor.setJWSKeySelector(new JWSVerificationKeySelector<KeySetContext>(algorithms,
         (selector, context) -> selector.select(context.keys())));

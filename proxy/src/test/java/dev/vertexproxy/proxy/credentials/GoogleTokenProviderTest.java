@@ -81,7 +81,7 @@ class GoogleTokenProviderTest {
     provider = GoogleTokenProvider.create(config(), transport, clock, executor);
     assertThat(google.stsCalls()).as("creating the provider fetches nothing").isZero();
 
-    GoogleToken token = provider.tokenFor(TRAINER).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    GoogleToken token = provider.tokenFor(TokenRequest.impersonating(TRAINER)).get(WAIT.toSeconds(), TimeUnit.SECONDS);
 
     assertThat(google.stsCalls()).isEqualTo(1);
     assertThat(google.iamCalls(TRAINER)).isEqualTo(1);
@@ -103,7 +103,7 @@ class GoogleTokenProviderTest {
       for (int i = 0; i < 20; i++) {
         callers.add(CompletableFuture.supplyAsync(() -> {
           awaitQuietly(go);
-          return provider.tokenFor(TRAINER);
+          return provider.tokenFor(TokenRequest.impersonating(TRAINER));
         }, callerThreads));
       }
       go.countDown();
@@ -118,7 +118,7 @@ class GoogleTokenProviderTest {
     assertThat(google.iamCalls(TRAINER)).isEqualTo(1);
     assertThat(google.stsCalls()).isEqualTo(1);
 
-    CompletableFuture<GoogleToken> cached = provider.tokenFor(TRAINER);
+    CompletableFuture<GoogleToken> cached = provider.tokenFor(TokenRequest.impersonating(TRAINER));
     assertThat(cached).isDone();
     assertThat(google.iamCalls(TRAINER)).isEqualTo(1);
   }
@@ -126,21 +126,21 @@ class GoogleTokenProviderTest {
   @Test
   void insideTheRefreshWindowTheOldTokenIsServedWhileOneBackgroundRefreshRuns() throws Exception {
     provider = GoogleTokenProvider.create(config(), transport, clock, executor);
-    GoogleToken first = provider.tokenFor(TRAINER).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    GoogleToken first = provider.tokenFor(TokenRequest.impersonating(TRAINER)).get(WAIT.toSeconds(), TimeUnit.SECONDS);
 
     clock.advance(Duration.ofMinutes(50));
-    assertThat(provider.tokenFor(TRAINER).getNow(null)).isEqualTo(first);
+    assertThat(provider.tokenFor(TokenRequest.impersonating(TRAINER)).getNow(null)).isEqualTo(first);
     assertThat(google.iamCalls(TRAINER)).as("outside the refresh window nothing is fetched").isEqualTo(1);
 
     clock.advance(Duration.ofMinutes(6)); // 4 minutes left, refresh_before is 5
-    CompletableFuture<GoogleToken> duringRefresh = provider.tokenFor(TRAINER);
+    CompletableFuture<GoogleToken> duringRefresh = provider.tokenFor(TokenRequest.impersonating(TRAINER));
     assertThat(duringRefresh.getNow(null)).as("served at once, without waiting for the refresh").isEqualTo(first);
     for (int i = 0; i < 10; i++) {
-      provider.tokenFor(TRAINER);
+      provider.tokenFor(TokenRequest.impersonating(TRAINER));
     }
-    await(() -> !provider.tokenFor(TRAINER).getNow(first).equals(first));
+    await(() -> !provider.tokenFor(TokenRequest.impersonating(TRAINER)).getNow(first).equals(first));
 
-    GoogleToken second = provider.tokenFor(TRAINER).getNow(null);
+    GoogleToken second = provider.tokenFor(TokenRequest.impersonating(TRAINER)).getNow(null);
     assertThat(second.value()).isNotEqualTo(first.value());
     assertThat(second.expiresAt()).isEqualTo(clock.instant().plus(Duration.ofHours(1)));
     assertThat(google.iamCalls(TRAINER)).as("exactly one refresh").isEqualTo(2);
@@ -149,36 +149,36 @@ class GoogleTokenProviderTest {
   @Test
   void aFailedRefreshKeepsServingTheValidTokenAndIsRetriedAfterAPause() throws Exception {
     provider = GoogleTokenProvider.create(config(), transport, clock, executor);
-    GoogleToken first = provider.tokenFor(TRAINER).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    GoogleToken first = provider.tokenFor(TokenRequest.impersonating(TRAINER)).get(WAIT.toSeconds(), TimeUnit.SECONDS);
 
     google.failNext(1, 503);
     clock.advance(Duration.ofMinutes(56));
-    assertThat(provider.tokenFor(TRAINER).getNow(null)).isEqualTo(first);
+    assertThat(provider.tokenFor(TokenRequest.impersonating(TRAINER)).getNow(null)).isEqualTo(first);
     await(() -> google.iamCalls(TRAINER) == 2);
     // Let the failed attempt settle; the token keeps being served and nothing is retried before the pause is over.
     for (int i = 0; i < 20; i++) {
-      assertThat(provider.tokenFor(TRAINER).getNow(null)).isEqualTo(first);
+      assertThat(provider.tokenFor(TokenRequest.impersonating(TRAINER)).getNow(null)).isEqualTo(first);
       Thread.sleep(10);
     }
     assertThat(google.iamCalls(TRAINER)).isEqualTo(2);
 
     clock.advance(Duration.ofSeconds(30));
-    assertThat(provider.tokenFor(TRAINER).getNow(null)).isEqualTo(first);
-    await(() -> !provider.tokenFor(TRAINER).getNow(first).equals(first));
+    assertThat(provider.tokenFor(TokenRequest.impersonating(TRAINER)).getNow(null)).isEqualTo(first);
+    await(() -> !provider.tokenFor(TokenRequest.impersonating(TRAINER)).getNow(first).equals(first));
     assertThat(google.iamCalls(TRAINER)).isEqualTo(3);
   }
 
   @Test
   void aTokenPastItsUsableLifetimeIsFetchedAgainBeforeUse() throws Exception {
     provider = GoogleTokenProvider.create(config(), transport, clock, executor);
-    GoogleToken first = provider.tokenFor(TRAINER).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    GoogleToken first = provider.tokenFor(TokenRequest.impersonating(TRAINER)).get(WAIT.toSeconds(), TimeUnit.SECONDS);
 
     google.failNext(1, 503); // so the background refresh triggered below cannot replace the token in time
     clock.advance(Duration.ofMinutes(56));
-    provider.tokenFor(TRAINER);
+    provider.tokenFor(TokenRequest.impersonating(TRAINER));
     await(() -> google.iamCalls(TRAINER) == 2);
     clock.advance(Duration.ofSeconds(3 * 60 + 1)); // one minute before expiry: the safety margin
-    GoogleToken second = provider.tokenFor(TRAINER).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    GoogleToken second = provider.tokenFor(TokenRequest.impersonating(TRAINER)).get(WAIT.toSeconds(), TimeUnit.SECONDS);
 
     assertThat(second.value()).isNotEqualTo(first.value());
     assertThat(second.expiresAt()).isAfter(first.expiresAt());
@@ -189,7 +189,7 @@ class GoogleTokenProviderTest {
     google.refuse(TRAINER);
     provider = GoogleTokenProvider.create(config(), transport, clock, executor);
 
-    assertThatThrownBy(() -> provider.tokenFor(TRAINER).get(WAIT.toSeconds(), TimeUnit.SECONDS))
+    assertThatThrownBy(() -> provider.tokenFor(TokenRequest.impersonating(TRAINER)).get(WAIT.toSeconds(), TimeUnit.SECONDS))
         .isInstanceOf(ExecutionException.class)
         .cause()
         .isInstanceOf(GoogleTokenUnavailableException.class)
@@ -198,7 +198,7 @@ class GoogleTokenProviderTest {
         .hasMessageContaining("iam.serviceAccounts.getAccessToken")
         .satisfies(e -> assertThat(((GoogleTokenUnavailableException) e).googleHttpStatus()).isEqualTo(403));
 
-    assertThatThrownBy(() -> provider.tokenFor(TRAINER).get(WAIT.toSeconds(), TimeUnit.SECONDS))
+    assertThatThrownBy(() -> provider.tokenFor(TokenRequest.impersonating(TRAINER)).get(WAIT.toSeconds(), TimeUnit.SECONDS))
         .hasCauseInstanceOf(GoogleTokenUnavailableException.class);
     assertThat(google.iamCalls(TRAINER)).as("a failure is not cached").isEqualTo(2);
   }
@@ -208,20 +208,20 @@ class GoogleTokenProviderTest {
     google.failNext(1, 503);
     provider = GoogleTokenProvider.create(config(), transport, clock, executor);
 
-    assertThatThrownBy(() -> provider.tokenFor(TRAINER).get(WAIT.toSeconds(), TimeUnit.SECONDS))
+    assertThatThrownBy(() -> provider.tokenFor(TokenRequest.impersonating(TRAINER)).get(WAIT.toSeconds(), TimeUnit.SECONDS))
         .cause()
         .isInstanceOf(GoogleTokenUnavailableException.class)
         .hasMessageContaining(TRAINER);
     assertThat(google.iamCalls(TRAINER)).isZero();
 
-    assertThat(provider.tokenFor(TRAINER).get(WAIT.toSeconds(), TimeUnit.SECONDS).principal()).isEqualTo(TRAINER);
+    assertThat(provider.tokenFor(TokenRequest.impersonating(TRAINER)).get(WAIT.toSeconds(), TimeUnit.SECONDS).principal()).isEqualTo(TRAINER);
   }
 
   @Test
   void malformedServiceAccountNamesAreRefusedBeforeAnyCall() throws Exception {
     provider = GoogleTokenProvider.create(config(), transport, clock, executor);
     for (String bad : List.of("", "a/b@x.com", "x@y.com:generateAccessToken?", "../../x@y.com", "x@y.com#z")) {
-      assertThatThrownBy(() -> provider.tokenFor(bad).join())
+      assertThatThrownBy(() -> provider.tokenFor(TokenRequest.impersonating(bad)).join())
           .hasCauseInstanceOf(IllegalArgumentException.class);
     }
     assertThat(google.stsCalls()).isZero();
@@ -252,7 +252,7 @@ class GoogleTokenProviderTest {
 
   @Test
   void theIamOverrideIsTheFullGenerateAccessTokenUrl() {
-    assertThat(GoogleTokenProvider.generateAccessTokenUrl("https://iam.example:8443/", TRAINER))
+    assertThat(ImpersonatingTokenSource.generateAccessTokenUrl("https://iam.example:8443/", TRAINER))
         .isEqualTo("https://iam.example:8443/v1/projects/-/serviceAccounts/" + TRAINER + ":generateAccessToken");
   }
 

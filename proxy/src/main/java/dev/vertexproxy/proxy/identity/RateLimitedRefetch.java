@@ -1,0 +1,47 @@
+package dev.vertexproxy.proxy.identity;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Decides whether a request for keys may reach the issuer: one fetch at a time (every caller meanwhile shares it),
+ * and at most one per {@code minInterval} ({@code jwks_refresh_min_interval}) when the keys are wanted for an unknown
+ * {@code kid} or the last fetch failed. Inside the interval such a request is answered with the last fetch's outcome:
+ * a flood of made-up {@code kid}s costs at most one fetch per interval, and a failing issuer is not asked again
+ * sooner. A routine refresh after a successful fetch is not limited: the cache TTL paces those.
+ *
+ * <p>Thread-safe: state is guarded by {@code this}; the layer below only starts its fetch under the lock.
+ */
+final class RateLimitedRefetch implements KeySetSource {
+  private final KeySetSource delegate;
+  private final Clock clock;
+  private final Duration minInterval;
+
+  private CompletableFuture<FetchedKeys> last;
+  private Instant lastStarted;
+
+  RateLimitedRefetch(KeySetSource delegate, Clock clock, Duration minInterval) {
+    this.delegate = delegate;
+    this.clock = clock;
+    this.minInterval = minInterval;
+  }
+
+  @Override
+  public synchronized CompletableFuture<FetchedKeys> keys(Refetch why) {
+    Instant now = clock.instant();
+    if (last != null) {
+      if (!last.isDone()) {
+        return last;
+      }
+      boolean limited = now.isBefore(lastStarted.plus(minInterval));
+      if (limited && (why == Refetch.KEY_UNKNOWN || last.isCompletedExceptionally())) {
+        return last;
+      }
+    }
+    lastStarted = now;
+    last = delegate.keys(why);
+    return last;
+  }
+}
