@@ -33,7 +33,8 @@ public final class CredentialsStep implements AdmissionStep {
   public CompletionStage<Verdict> decide(Admission admission) {
     String serviceAccount = admission.decision().serviceAccount();
     // The verified caller goes along for modes that act as the caller; impersonation drops it before any layer sees it.
-    TokenRequest request = TokenRequest.forCaller(serviceAccount, admission.caller(), admission.callerToken());
+    TokenRequest request = admission.caller() == null ? TokenRequest.impersonating(serviceAccount)
+        : TokenRequest.forCaller(serviceAccount, admission.caller(), admission.callerToken());
     return tokens.tokenFor(request).handle((token, err) -> {
       if (err == null) {
         admission.googleToken(token);
