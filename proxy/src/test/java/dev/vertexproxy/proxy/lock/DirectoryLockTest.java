@@ -7,6 +7,7 @@ import dev.vertexproxy.proxy.testing.JavaProcess;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -122,6 +123,6 @@ class DirectoryLockTest {
   @Test
   void aMissingDirectoryIsAnErrorNotALock() {
     assertThatThrownBy(() -> DirectoryLock.acquire(tmp.resolve("absent"), "test directory", "Advice."))
-        .isInstanceOf(java.nio.file.NoSuchFileException.class);
+        .isInstanceOf(NoSuchFileException.class);
   }
 }
