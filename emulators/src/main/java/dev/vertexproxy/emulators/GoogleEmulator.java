@@ -534,6 +534,7 @@ public final class GoogleEmulator implements IssuedTokens, AutoCloseable {
 
   /** Why STS refuses a subject token; the message goes to the client, so it never quotes the token. */
   private static final class SubjectTokenRejected extends Exception {
+    private static final long serialVersionUID = 1L;
     SubjectTokenRejected(String message) {
       super(message, null, false, false);
     }

@@ -2,6 +2,7 @@ package dev.vertexproxy.proxy.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
@@ -44,6 +45,7 @@ import org.junit.jupiter.api.io.TempDir;
  * emulator, exactly as {@code vertex-proxy dev} wires it.
  */
 class CiPathEndToEndTest {
+  private static final TypeReference<Map<String, Object>> CLAIMS = new TypeReference<>() { };
   @TempDir
   static Path state;
   static DevStack stack;
@@ -136,7 +138,7 @@ class CiPathEndToEndTest {
     RSAKey issuerKey = stack.dev.issuer().signingKey();
     RSAKey otherKey = new RSAKeyGenerator(2048).keyID(issuerKey.getKeyID()).generate();
     Map<String, Object> base = DevStack.JSON.convertValue(
-        DevStack.JSON.readTree(SignedJWT.parse(stack.mint(Map.of())).getPayload().toString()), Map.class);
+        DevStack.JSON.readTree(SignedJWT.parse(stack.mint(Map.of())).getPayload().toString()), CLAIMS);
     JWTClaimsSet claims = JWTClaimsSet.parse(base);
 
     Map<String, String> cases = new LinkedHashMap<>();

@@ -374,6 +374,7 @@ class AuditLogTest {
   }
 
   @Test
+  @SuppressWarnings("try") // `other` is held for its lock alone: the body checks what open() does meanwhile
   void aHeldDirectoryIsRefusedBeforeAnyAuditFileIsReadOrCreated() throws Exception {
     Files.createDirectories(dir());
     // a last record that open() would refuse to resume from: the lock must be checked before it is read

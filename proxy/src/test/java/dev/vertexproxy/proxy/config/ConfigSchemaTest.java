@@ -79,7 +79,7 @@ class ConfigSchemaTest {
         node.get("properties").fieldNames().forEachRemaining(names::add);
         into.put(shape, names);
       }
-      node.get("properties").fields().forEachRemaining(f ->
+      node.get("properties").properties().forEach(f ->
           closedObjects(schema, f.getValue(), shape.isEmpty() ? f.getKey() : shape + "." + f.getKey(), into));
     }
     if (node.has("items")) {

@@ -60,6 +60,7 @@ class DirectoryLockTest {
   }
 
   @Test
+  @SuppressWarnings("try") // `first` is held for its lock alone: the body checks what others see meanwhile
   void aSecondOwnerInThisJvmIsRefusedWithoutReleasingTheFirstOnesLock() throws Exception {
     Path dir = dir();
     try (DirectoryLock first = DirectoryLock.acquire(dir, "test directory", "Advice.")) {
@@ -117,6 +118,7 @@ class DirectoryLockTest {
       assertThatThrownBy(() -> DirectoryLock.acquire(dir, "test directory", "Advice."))
           .isInstanceOfSatisfying(DirectoryInUseException.class, e -> assertThat(e.getMessage())
               .contains("pid 1?[2J on host x?y").doesNotContain("\u001b").doesNotContain("\u0007"));
+      assertThat(foreign.isValid()).as("the refusal leaves the foreign holder's lock alone").isTrue();
     }
   }
 
