@@ -49,11 +49,13 @@ public class PolicyBenchmark {
     for (int i = 0; i < rules; i++) {
       yaml.append("  - name: team-").append(i).append("\n    effect: allow\n    identity:\n      issuer: gitlab\n")
           .append("      claims:\n        project_path: acme/team-").append(i).append("/*\n        ref_protected: \"true\"\n")
-          .append("    methods: [").append(methods[i % methods.length]).append(i % 7 == 0 ? ", publishers.models.generateContent" : "").append("]\n")
+          .append("    methods: [").append(methods[i % methods.length])
+          .append(i % 7 == 0 ? ", publishers.models.generateContent" : "").append("]\n")
           .append("    resources:\n      projects: [acme-").append(i).append("]\n      locations: [us-central1]\n")
           .append("    service_account: sa-").append(i).append("@acme-").append(i).append(".iam.gserviceaccount.com\n");
     }
-    yaml.append("  - name: blocked\n    effect: deny\n    identity:\n      issuer: gitlab\n      claims:\n        user_login: mallory\n");
+    yaml.append("  - name: blocked\n    effect: deny\n    identity:\n      issuer: gitlab\n")
+        .append("      claims:\n        user_login: mallory\n");
     MethodCatalog catalog = MethodCatalog.bundled();
     policy = Policy.parse(yaml.toString(), "bench.yaml", catalog, Set.of("gitlab"));
     route = new Router(catalog).route("POST",

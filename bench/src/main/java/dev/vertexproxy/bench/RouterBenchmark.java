@@ -30,13 +30,15 @@ public class RouterBenchmark {
 
   @Benchmark
   public Route generateContent() throws RouteException {
-    return router.route("POST", "/v1/projects/acme-ml-prod/locations/us-central1/publishers/google/models/gemini-2.0-flash:generateContent");
+    return router.route("POST",
+        "/v1/projects/acme-ml-prod/locations/us-central1/publishers/google/models/gemini-2.0-flash:generateContent");
   }
 
   @Benchmark
   public Route streamWithQuery() throws RouteException {
     return router.route("POST",
-        "/v1beta1/projects/acme-ml-prod/locations/us-central1/publishers/google/models/gemini-2.0-flash:streamGenerateContent?alt=sse");
+        "/v1beta1/projects/acme-ml-prod/locations/us-central1/publishers/google/models/gemini-2.0-flash"
+            + ":streamGenerateContent?alt=sse");
   }
 
   @Benchmark

@@ -11,13 +11,16 @@ import picocli.CommandLine.Option;
 @Command(name = "dev", mixinStandardHelpOptions = true,
     description = "Run a local OIDC issuer, Google STS/IAM and Vertex AI emulators, and the proxy in front, all on loopback.")
 final class DevCommand implements Callable<Integer> {
-  @Option(names = "--state-dir", defaultValue = ".vertex-proxy-dev", description = "Where dev.json, proxy.yaml, policy.yaml and audit/ go (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--state-dir", defaultValue = ".vertex-proxy-dev",
+      description = "Where dev.json, proxy.yaml, policy.yaml and audit/ go (default: ${DEFAULT-VALUE}).")
   Path stateDir;
 
-  @Option(names = "--port", defaultValue = "8080", description = "Proxy port on 127.0.0.1 (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+  @Option(names = "--port", defaultValue = "8080",
+      description = "Proxy port on 127.0.0.1 (default: ${DEFAULT-VALUE}; 0 picks a free one).")
   int port;
 
-  @Option(names = "--admin-port", defaultValue = "9090", description = "Admin port (/metrics, /healthz, /readyz; default: ${DEFAULT-VALUE}).")
+  @Option(names = "--admin-port", defaultValue = "9090",
+      description = "Admin port (/metrics, /healthz, /readyz; default: ${DEFAULT-VALUE}).")
   int adminPort;
 
   @Option(names = "--policy", description = "Use this policy instead of the sample one.")
@@ -47,11 +50,13 @@ final class DevCommand implements Callable<Integer> {
     String body = "'{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"Hello, Vertex\"}]}]}'";
     return String.join("\n",
         "",
-        "vertex-proxy dev is running (Ctrl-C stops it). Everything is on loopback; details in " + stateDir.resolve("dev.json") + ".",
+        "vertex-proxy dev is running (Ctrl-C stops it). Everything is on loopback; details in "
+            + stateDir.resolve("dev.json") + ".",
         "",
         "  proxy          " + proxy,
         "  admin          " + i.get("admin_url") + "/metrics  /healthz  /readyz",
-        "  OIDC issuer    " + i.get("issuer") + "   (policy name: " + i.get("issuer_name") + ", audience: " + i.get("audience") + ")",
+        "  OIDC issuer    " + i.get("issuer")
+            + "   (policy name: " + i.get("issuer_name") + ", audience: " + i.get("audience") + ")",
         "  Vertex emu     " + i.get("vertex_emulator_url"),
         "  Google emu     " + i.get("google_emulator_url") + "   (STS + IAM generateAccessToken)",
         "  policy         " + i.get("policy_file"),
@@ -75,7 +80,8 @@ final class DevCommand implements Callable<Integer> {
         "",
         "4. See a denial (a claim no rule allows):",
         "",
-        "   BAD=$(curl -s -X POST " + i.get("mint_url") + " -d '{\"project_path\":\"acme/other\"}' | sed -E 's/.*\"token\":\"([^\"]+)\".*/\\1/')",
+        "   BAD=$(curl -s -X POST " + i.get("mint_url") + " -d '{\"project_path\":\"acme/other\"}'"
+            + " | sed -E 's/.*\"token\":\"([^\"]+)\".*/\\1/')",
         "   curl -s " + proxy + example + " -H \"Authorization: Bearer $BAD\" -d " + body,
         "",
         "5. Verify the audit trail:",

@@ -14,15 +14,18 @@ import dev.vertexproxy.proxy.config.ConfigLoader;
 import dev.vertexproxy.proxy.config.ProxyConfig;
 import dev.vertexproxy.proxy.lock.DirectoryLock;
 import dev.vertexproxy.proxy.server.ProxyServer;
+import io.netty.handler.ssl.SslContextBuilder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.net.URI;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -92,11 +95,12 @@ public final class DevMode implements AutoCloseable {
       google.trustIssuer(issuer.issuer(), issuer.jwksUri());
       // Vertex is only reachable over TLS, so the emulator is too: every dev request exercises the proxy's upstream
       // trust, SNI and hostname verification, with the emulator's certificate as the one extra trust anchor.
-      DevCertificates vertexTls = DevCertificates.selfSigned("vertex-proxy Vertex AI emulator", clock, new String[] {"localhost"});
+      DevCertificates vertexTls =
+          DevCertificates.selfSigned("vertex-proxy Vertex AI emulator", clock, new String[] {"localhost"});
       Path vertexCa = state.resolve("vertex-emulator-ca.pem");
       vertexTls.writeCertificatePem(vertexCa);
       vertex = VertexEmulator.start(new InetSocketAddress("127.0.0.1", 0), google, clock,
-          io.netty.handler.ssl.SslContextBuilder.forServer(vertexTls.key(), vertexTls.certificate()).build());
+          SslContextBuilder.forServer(vertexTls.key(), vertexTls.certificate()).build());
 
       Path credentials = state.resolve("google-credentials.json");
       Files.writeString(credentials, externalAccountJson(google, issuer), StandardCharsets.UTF_8);
@@ -111,18 +115,19 @@ public final class DevMode implements AutoCloseable {
       if (o.extraConfig() != null) {
         Object extra = yaml().load(Files.readString(o.extraConfig(), StandardCharsets.UTF_8));
         if (!(extra instanceof Map<?, ?>)) {
-          throw new ConfigException(java.util.List.of(Problem.ofFile(o.extraConfig().toString(), "expected a mapping")));
+          throw new ConfigException(List.of(Problem.ofFile(o.extraConfig().toString(), "expected a mapping")));
         }
         merge(cfg, asMap(extra));
       }
       Path configFile = state.resolve("proxy.yaml");
-      Files.writeString(configFile, "# Written by `vertex-proxy dev`; regenerated on every start.\n" + yaml().dump(cfg), StandardCharsets.UTF_8);
+      Files.writeString(configFile, "# Written by `vertex-proxy dev`; regenerated on every start.\n" + yaml().dump(cfg),
+          StandardCharsets.UTF_8);
       ProxyConfig config = new ConfigLoader().load(configFile);
       // The Google emulator speaks HTTPS (google-auth insists on an https token_url); trust exactly its certificate.
       NetHttpTransport transport;
       try {
         transport = new NetHttpTransport.Builder().trustCertificates(google.trustStore()).build();
-      } catch (java.security.GeneralSecurityException e) {
+      } catch (GeneralSecurityException e) {
         throw new IOException("cannot trust the Google emulator's certificate: " + e.getMessage(), e);
       }
       proxy = ProxyServer.start(config, clock, () -> transport);
@@ -138,7 +143,8 @@ public final class DevMode implements AutoCloseable {
       info.put("audit_dir", audit.toString());
       info.put("policy_file", policy.toString());
       info.put("config_file", configFile.toString());
-      info.put("example_path", "/v1/projects/" + PROJECT + "/locations/" + LOCATION + "/publishers/google/models/" + EXAMPLE_MODEL + ":generateContent");
+      info.put("example_path", "/v1/projects/" + PROJECT + "/locations/" + LOCATION
+          + "/publishers/google/models/" + EXAMPLE_MODEL + ":generateContent");
       info.put("project", PROJECT);
       info.put("location", LOCATION);
       info.put("service_account", SERVICE_ACCOUNT);
@@ -177,9 +183,9 @@ public final class DevMode implements AutoCloseable {
     Map<String, Object> iss = new LinkedHashMap<>();
     iss.put("name", ISSUER_NAME);
     iss.put("issuer", issuer.issuer().toString());
-    iss.put("audiences", java.util.List.of(AUDIENCE));
-    iss.put("algorithms", java.util.List.of("RS256"));
-    cfg.put("identity", map("issuers", java.util.List.of(iss)));
+    iss.put("audiences", List.of(AUDIENCE));
+    iss.put("algorithms", List.of("RS256"));
+    cfg.put("identity", map("issuers", List.of(iss)));
     cfg.put("policy", map("file", policy.toString()));
     Map<String, Object> cred = new LinkedHashMap<>();
     cred.put("mode", "impersonate");
@@ -197,7 +203,7 @@ public final class DevMode implements AutoCloseable {
   /** The proxy's own Google identity in dev: workload identity federation, exactly as on a GitLab runner or GKE. */
   private static String externalAccountJson(GoogleEmulator google, DevIssuer issuer) throws IOException {
     Map<String, Object> source = new LinkedHashMap<>();
-    source.put("url", issuer.issuer() + "/workload-token?audience=" + java.net.URLEncoder.encode(WIF_AUDIENCE, StandardCharsets.UTF_8));
+    source.put("url", issuer.issuer() + "/workload-token?audience=" + URLEncoder.encode(WIF_AUDIENCE, StandardCharsets.UTF_8));
     source.put("format", map("type", "text"));
     Map<String, Object> json = new LinkedHashMap<>();
     json.put("type", "external_account");

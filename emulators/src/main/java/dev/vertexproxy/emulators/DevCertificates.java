@@ -30,6 +30,7 @@ import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.util.io.pem.PemGenerationException;
 
 /**
  * Throw-away self-signed TLS identities for the dev emulators (and tests): an EC P-256 key and a certificate for the
@@ -77,7 +78,7 @@ public record DevCertificates(PrivateKey key, X509Certificate certificate) {
   public void writeKeyPem(Path file) throws IOException {
     try {
       Files.writeString(file, pem(new JcaPKCS8Generator(key, null).generate()), StandardCharsets.US_ASCII);
-    } catch (org.bouncycastle.util.io.pem.PemGenerationException e) {
+    } catch (PemGenerationException e) {
       throw new IOException("cannot encode the private key", e);
     }
   }

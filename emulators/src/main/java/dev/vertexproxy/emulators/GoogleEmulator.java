@@ -2,8 +2,10 @@ package dev.vertexproxy.emulators;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.jwk.source.JWKSourceBuilder;
+import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jwt.JWTClaimsSet;
@@ -21,6 +23,7 @@ import java.net.MalformedURLException;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.SecureRandom;
 import java.text.ParseException;
@@ -50,7 +53,8 @@ import javax.net.ssl.TrustManagerFactory;
  * {@code ImpersonatedCredentials}) run against it unchanged:
  * <ul>
  *   <li>STS {@code POST /v1/token}: RFC 8693 token exchange of a JWT subject token for a federated access token,
- *       principal {@code principal://iam.googleapis.com/projects/0/locations/global/workloadIdentityPools/dev/subject/<sub>};</li>
+ *       principal
+ *       {@code principal://iam.googleapis.com/projects/0/locations/global/workloadIdentityPools/dev/subject/<sub>};</li>
  *   <li>IAM Credentials {@code POST /v1/projects/-/serviceAccounts/{email}:generateAccessToken}, authorized by a
  *       bearer this emulator issued, answering a token for the service account.</li>
  * </ul>
@@ -156,7 +160,7 @@ public final class GoogleEmulator implements IssuedTokens, AutoCloseable {
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(null, trust.getTrustManagers(), null);
       return context;
-    } catch (java.security.GeneralSecurityException e) {
+    } catch (GeneralSecurityException e) {
       throw new IllegalStateException("cannot build a client TLS context for the Google emulator", e);
     }
   }
@@ -345,7 +349,7 @@ public final class GoogleEmulator implements IssuedTokens, AutoCloseable {
       }
     } catch (ParseException e) {
       throw new SubjectTokenRejected("the subject token is not a signed JWT");
-    } catch (com.nimbusds.jose.proc.BadJOSEException | com.nimbusds.jose.JOSEException e) {
+    } catch (BadJOSEException | JOSEException e) {
       throw new SubjectTokenRejected("the subject token's signature does not verify");
     }
     Instant now = clock.instant();
@@ -362,7 +366,8 @@ public final class GoogleEmulator implements IssuedTokens, AutoCloseable {
     Issued caller = lookup(bearer(exchange)).orElse(null);
     if (caller == null) {
       sendGoogleError(exchange, 401, "UNAUTHENTICATED",
-          "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.");
+          "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid "
+              + "authentication credential.");
       return;
     }
     if (refused.contains(serviceAccount)
@@ -529,6 +534,7 @@ public final class GoogleEmulator implements IssuedTokens, AutoCloseable {
 
   /** Why STS refuses a subject token; the message goes to the client, so it never quotes the token. */
   private static final class SubjectTokenRejected extends Exception {
+    private static final long serialVersionUID = 1L;
     SubjectTokenRejected(String message) {
       super(message, null, false, false);
     }

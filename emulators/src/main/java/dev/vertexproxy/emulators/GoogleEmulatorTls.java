@@ -1,5 +1,6 @@
 package dev.vertexproxy.emulators;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
@@ -43,7 +44,7 @@ final class GoogleEmulatorTls {
       trust.load(null, null);
       trust.setCertificateEntry("google-emulator", certificate);
       return new GoogleEmulatorTls(context, trust);
-    } catch (GeneralSecurityException | java.io.IOException e) {
+    } catch (GeneralSecurityException | IOException e) {
       throw new IllegalStateException("cannot create the Google emulator's TLS certificate", e);
     }
   }

@@ -10,6 +10,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Clock;
@@ -92,7 +93,7 @@ public final class VertexEmulator implements AutoCloseable {
    * Like {@link #start(InetSocketAddress, IssuedTokens, Clock)}, serving HTTPS with {@code tls} when it is not null,
    * as Vertex does; the proxy's upstream TLS (trust, SNI, hostname verification) is tested against this.
    */
-  public static VertexEmulator start(InetSocketAddress bind, IssuedTokens tokens, Clock clock, io.netty.handler.ssl.SslContext tls) {
+  public static VertexEmulator start(InetSocketAddress bind, IssuedTokens tokens, Clock clock, SslContext tls) {
     Objects.requireNonNull(bind, "bind");
     Objects.requireNonNull(tokens, "tokens");
     Objects.requireNonNull(clock, "clock");

@@ -457,6 +457,7 @@ final class VertexEmulatorApi {
 
   /** A refusal on its way to Google's error shape; carries no stack trace (it is control flow, not a fault). */
   private static final class ApiError extends RuntimeException {
+    private static final long serialVersionUID = 1L;
     final int code;
     final String status;
 

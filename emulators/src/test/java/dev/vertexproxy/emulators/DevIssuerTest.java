@@ -11,9 +11,11 @@ import com.nimbusds.jwt.SignedJWT;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -144,7 +146,7 @@ class DevIssuerTest {
   void workloadTokenIsPlainTextForTheGivenAudience() throws Exception {
     String audience = "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/q";
     HttpResponse<String> response = get(URI.create(issuer.workloadTokenUri() + "?audience="
-        + java.net.URLEncoder.encode(audience, java.nio.charset.StandardCharsets.UTF_8)));
+        + URLEncoder.encode(audience, StandardCharsets.UTF_8)));
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/plain"));
     SignedJWT token = SignedJWT.parse(response.body());

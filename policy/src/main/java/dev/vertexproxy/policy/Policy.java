@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -86,7 +87,7 @@ public final class Policy {
   }
 
   private static Map<String, Rule[]> freeze(Map<String, List<Rule>> index) {
-    Map<String, Rule[]> frozen = new java.util.HashMap<>();
+    Map<String, Rule[]> frozen = new HashMap<>();
     index.forEach((k, v) -> frozen.put(k, v.toArray(NONE)));
     return Map.copyOf(frozen);
   }
@@ -219,7 +220,8 @@ public final class Policy {
       return deny(Reasons.METHOD_NOT_GRANTED, "no allow rule grants " + method + " to this caller");
     }
     return deny(Reasons.IDENTITY_NOT_MATCHED,
-        "caller does not match any allow rule (closest rule: " + verdict.closest().name() + ", " + verdict.failed() + " differs)");
+        "caller does not match any allow rule (closest rule: " + verdict.closest().name() + ", " + verdict.failed()
+            + " differs)");
   }
 
   /**

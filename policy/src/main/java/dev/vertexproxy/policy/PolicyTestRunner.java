@@ -205,7 +205,8 @@ public final class PolicyTestRunner {
             yaml.problem(keys.get("request").getValueNode(), path + ".request." + required, "missing");
           }
         }
-        method = req.containsKey("method") ? yaml.string(req.get("method").getValueNode(), path + ".request.method", false) : null;
+        method = req.containsKey("method")
+            ? yaml.string(req.get("method").getValueNode(), path + ".request.method", false) : null;
         requestPath = req.containsKey("path") ? yaml.string(req.get("path").getValueNode(), path + ".request.path", false) : null;
       }
     }

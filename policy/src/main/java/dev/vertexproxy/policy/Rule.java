@@ -2,6 +2,7 @@ package dev.vertexproxy.policy;
 
 import dev.vertexproxy.policy.route.Route;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -20,7 +21,7 @@ public final class Rule {
 
     /** The policy-file spelling: {@code allow} or {@code deny}. */
     public String key() {
-      return name().toLowerCase(java.util.Locale.ROOT);
+      return name().toLowerCase(Locale.ROOT);
     }
   }
 

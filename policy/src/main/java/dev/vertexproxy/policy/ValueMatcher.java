@@ -1,5 +1,6 @@
 package dev.vertexproxy.policy;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -16,7 +17,7 @@ final class ValueMatcher {
   }
 
   List<String> values() {
-    return java.util.Arrays.stream(alternatives).map(Glob::text).toList();
+    return Arrays.stream(alternatives).map(Glob::text).toList();
   }
 
   boolean matchesString(String value) {

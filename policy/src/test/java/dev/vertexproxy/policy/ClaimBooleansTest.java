@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import dev.vertexproxy.policy.route.Route;
 import dev.vertexproxy.policy.yaml.Problem;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -161,8 +162,8 @@ class ClaimBooleansTest {
     for (String quoted : List.of("\"" + text + "\"", "'" + text + "'", "[\"" + text + "\"]")) {
       Policy p = policy(allowPolicy(quoted));
       assertThat(p.decide(job(text), CREATE).allowed()).as(quoted).isTrue();
-      assertThat(p.decide(job(text.toLowerCase(java.util.Locale.ROOT).equals(text) ? text.toUpperCase(
-          java.util.Locale.ROOT) : text.toLowerCase(java.util.Locale.ROOT)), CREATE).allowed()).as(quoted).isFalse();
+      assertThat(p.decide(job(text.toLowerCase(Locale.ROOT).equals(text) ? text.toUpperCase(
+          Locale.ROOT) : text.toLowerCase(Locale.ROOT)), CREATE).allowed()).as(quoted).isFalse();
     }
   }
 

@@ -122,7 +122,7 @@ class ExamplePolicyTest {
       if (node.path("additionalProperties").isBoolean() && !node.get("additionalProperties").asBoolean()) {
         into.put(shape, fieldNames(node.get("properties")));
       }
-      node.get("properties").fields().forEachRemaining(f ->
+      node.get("properties").properties().forEach(f ->
           closedObjects(schema, f.getValue(), shape.isEmpty() ? f.getKey() : shape + "." + f.getKey(), into));
     }
     if (node.has("items")) {

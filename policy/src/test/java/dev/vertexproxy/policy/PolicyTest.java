@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -62,7 +63,7 @@ class PolicyTest {
   }
 
   static Caller forecasting(Map<String, Object> overrides) {
-    Map<String, Object> claims = new java.util.HashMap<>(Map.of(
+    Map<String, Object> claims = new HashMap<>(Map.of(
         "namespace_path", "acme/ml", "project_path", "acme/ml/forecasting", "ref_protected", "true",
         "user_login", "alice"));
     claims.putAll(overrides);
@@ -97,7 +98,8 @@ class PolicyTest {
     assertThat(p.decide(c, route("endpoints.predict", "secret-prod", "us-central1")).reason()).isEqualTo(Reasons.DENIED_BY_RULE);
     // the same project by number, or a path that names none, cannot be shown to be outside secret-prod
     assertThat(p.decide(c, route("endpoints.predict", "123456789012", "us-central1")).reason()).isEqualTo(Reasons.DENIED_BY_RULE);
-    assertThat(p.decide(c, route("endpoints.predict", null, "global", "endpoints/42")).reason()).isEqualTo(Reasons.DENIED_BY_RULE);
+    assertThat(p.decide(c, route("endpoints.predict", null, "global", "endpoints/42")).reason())
+        .isEqualTo(Reasons.DENIED_BY_RULE);
   }
 
   @Test
@@ -114,8 +116,8 @@ class PolicyTest {
       assertThat(p.decide(trainer, route("endpoints.predict", "acme-ml-prod", "us-central1")).reason())
           .isEqualTo(Reasons.METHOD_NOT_GRANTED);
       assertThat(p.decide(trainer, route("customJobs.create", "acme-ml-prod", "us-central1")).allowed()).isTrue();
-      assertThat(p.decide(forecasting(Map.of("project_path", "acme/other")), route("models.upload", "acme-ml-prod", "us-central1")).reason())
-          .isEqualTo(Reasons.IDENTITY_NOT_MATCHED);
+      assertThat(p.decide(forecasting(Map.of("project_path", "acme/other")),
+          route("models.upload", "acme-ml-prod", "us-central1")).reason()).isEqualTo(Reasons.IDENTITY_NOT_MATCHED);
     }
   }
 
@@ -229,7 +231,7 @@ class PolicyTest {
     assertThat(p.decide(forecasting(Map.of("ref_protected", true)), create).allowed()).isTrue();
     assertThat(p.decide(forecasting(Map.of("ref_protected", "true")), create).allowed()).isTrue();
     assertThat(p.decide(forecasting(Map.of("ref_protected", "True")), create).allowed()).isFalse();
-    Map<String, Object> missing = new java.util.HashMap<>(forecasting(Map.of()).claims());
+    Map<String, Object> missing = new HashMap<>(forecasting(Map.of()).claims());
     missing.remove("ref_protected");
     assertThat(p.decide(new Caller("gitlab", forecasting(Map.of()).subject(), missing), create).reason())
         .isEqualTo(Reasons.IDENTITY_NOT_MATCHED);

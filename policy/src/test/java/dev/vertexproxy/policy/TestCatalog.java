@@ -13,20 +13,30 @@ import java.util.regex.Pattern;
 final class TestCatalog {
   static final String[] METHODS = {
       "POST v1/projects/{projectsId}/locations/{locationsId}/customJobs aiplatform.projects.locations.customJobs.create",
-      "GET v1/projects/{projectsId}/locations/{locationsId}/customJobs/{customJobsId} aiplatform.projects.locations.customJobs.get",
+      "GET v1/projects/{projectsId}/locations/{locationsId}/customJobs/{customJobsId}"
+          + " aiplatform.projects.locations.customJobs.get",
       "GET v1/projects/{projectsId}/locations/{locationsId}/customJobs aiplatform.projects.locations.customJobs.list",
-      "POST v1/projects/{projectsId}/locations/{locationsId}/customJobs/{customJobsId}:cancel aiplatform.projects.locations.customJobs.cancel",
-      "GET v1/projects/{projectsId}/locations/{locationsId}/customJobs/{customJobsId}/operations/{operationsId} aiplatform.projects.locations.customJobs.operations.get",
-      "POST v1/projects/{projectsId}/locations/{locationsId}/customJobs/{customJobsId}/operations/{operationsId}:cancel aiplatform.projects.locations.customJobs.operations.cancel",
+      "POST v1/projects/{projectsId}/locations/{locationsId}/customJobs/{customJobsId}:cancel"
+          + " aiplatform.projects.locations.customJobs.cancel",
+      "GET v1/projects/{projectsId}/locations/{locationsId}/customJobs/{customJobsId}/operations/{operationsId}"
+          + " aiplatform.projects.locations.customJobs.operations.get",
+      "POST v1/projects/{projectsId}/locations/{locationsId}/customJobs/{customJobsId}/operations/{operationsId}:cancel"
+          + " aiplatform.projects.locations.customJobs.operations.cancel",
       "POST v1/projects/{projectsId}/locations/{locationsId}/models:upload aiplatform.projects.locations.models.upload",
       "DELETE v1/projects/{projectsId}/locations/{locationsId}/models/{modelsId} aiplatform.projects.locations.models.delete",
       "POST v1/projects/{projectsId}/locations/{locationsId}/endpoints aiplatform.projects.locations.endpoints.create",
-      "POST v1/projects/{projectsId}/locations/{locationsId}/endpoints/{endpointsId}:predict aiplatform.projects.locations.endpoints.predict",
-      "POST v1/projects/{projectsId}/locations/{locationsId}/endpoints/{endpointsId}:deployModel aiplatform.projects.locations.endpoints.deployModel",
-      "POST v1/projects/{projectsId}/locations/{locationsId}/endpoints/{endpointsId}:undeployModel aiplatform.projects.locations.endpoints.undeployModel",
-      "POST v1/projects/{projectsId}/locations/{locationsId}/publishers/{publishersId}/models/{modelsId}:generateContent aiplatform.projects.locations.publishers.models.generateContent",
-      "POST v1/projects/{projectsId}/locations/{locationsId}/publishers/{publishersId}/models/{modelsId}:streamGenerateContent aiplatform.projects.locations.publishers.models.streamGenerateContent",
-      "POST v1/projects/{projectsId}/locations/{locationsId}/publishers/{publishersId}/models/{modelsId}:countTokens aiplatform.projects.locations.publishers.models.countTokens",
+      "POST v1/projects/{projectsId}/locations/{locationsId}/endpoints/{endpointsId}:predict"
+          + " aiplatform.projects.locations.endpoints.predict",
+      "POST v1/projects/{projectsId}/locations/{locationsId}/endpoints/{endpointsId}:deployModel"
+          + " aiplatform.projects.locations.endpoints.deployModel",
+      "POST v1/projects/{projectsId}/locations/{locationsId}/endpoints/{endpointsId}:undeployModel"
+          + " aiplatform.projects.locations.endpoints.undeployModel",
+      "POST v1/projects/{projectsId}/locations/{locationsId}/publishers/{publishersId}/models/{modelsId}:generateContent"
+          + " aiplatform.projects.locations.publishers.models.generateContent",
+      "POST v1/projects/{projectsId}/locations/{locationsId}/publishers/{publishersId}/models/{modelsId}:streamGenerateContent"
+          + " aiplatform.projects.locations.publishers.models.streamGenerateContent",
+      "POST v1/projects/{projectsId}/locations/{locationsId}/publishers/{publishersId}/models/{modelsId}:countTokens"
+          + " aiplatform.projects.locations.publishers.models.countTokens",
       "POST v1/publishers/{publishersId}/models/{modelsId}:generateContent aiplatform.publishers.models.generateContent",
       "POST v1/publishers/{publishersId}/models/{modelsId}:countTokens aiplatform.publishers.models.countTokens",
   };

@@ -2,6 +2,7 @@ package dev.vertexproxy.proxy.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
@@ -27,8 +28,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -41,6 +45,7 @@ import org.junit.jupiter.api.io.TempDir;
  * emulator, exactly as {@code vertex-proxy dev} wires it.
  */
 class CiPathEndToEndTest {
+  private static final TypeReference<Map<String, Object>> CLAIMS = new TypeReference<>() { };
   @TempDir
   static Path state;
   static DevStack stack;
@@ -71,7 +76,8 @@ class CiPathEndToEndTest {
   @Test
   void devJsonHasTheContractKeys() throws IOException {
     JsonNode dev = DevStack.JSON.readTree(state.resolve("dev.json").toFile());
-    for (String key : List.of("proxy_url", "admin_url", "issuer", "issuer_name", "mint_url", "audit_dir", "policy_file", "example_path")) {
+    for (String key : List.of("proxy_url", "admin_url", "issuer", "issuer_name", "mint_url", "audit_dir", "policy_file",
+        "example_path")) {
       assertThat(dev.hasNonNull(key)).as(key).isTrue();
     }
     assertThat(dev.get("issuer_name").asText()).isEqualTo("gitlab");
@@ -95,7 +101,8 @@ class CiPathEndToEndTest {
       assertThat(s.principal()).isEqualTo(DevMode.SERVICE_ACCOUNT);
       String allHeaders = s.headers().toString();
       assertThat(allHeaders).doesNotContain(jwt).doesNotContain("caller-secret-cookie");
-      assertThat(s.headers().keySet().stream().map(k -> k.toLowerCase()).toList()).doesNotContain("cookie", "proxy-authorization");
+      assertThat(s.headers().keySet().stream().map(k -> k.toLowerCase()).toList())
+          .doesNotContain("cookie", "proxy-authorization");
     }
   }
 
@@ -131,10 +138,10 @@ class CiPathEndToEndTest {
     RSAKey issuerKey = stack.dev.issuer().signingKey();
     RSAKey otherKey = new RSAKeyGenerator(2048).keyID(issuerKey.getKeyID()).generate();
     Map<String, Object> base = DevStack.JSON.convertValue(
-        DevStack.JSON.readTree(SignedJWT.parse(stack.mint(Map.of())).getPayload().toString()), Map.class);
+        DevStack.JSON.readTree(SignedJWT.parse(stack.mint(Map.of())).getPayload().toString()), CLAIMS);
     JWTClaimsSet claims = JWTClaimsSet.parse(base);
 
-    Map<String, String> cases = new java.util.LinkedHashMap<>();
+    Map<String, String> cases = new LinkedHashMap<>();
     cases.put("no token", null);
     cases.put("not bearer", "Basic dXNlcjpwYXNz");
     cases.put("malformed", "Bearer not.a.jwt");
@@ -144,7 +151,8 @@ class CiPathEndToEndTest {
     long now = Instant.now().getEpochSecond();
     cases.put("expired", "Bearer " + stack.mint(Map.of("iat", now - 7200, "nbf", now - 7200, "exp", now - 3600)));
     cases.put("alg none", "Bearer " + new PlainJWT(claims).serialize());
-    SignedJWT hs = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID(issuerKey.getKeyID()).type(JOSEObjectType.JWT).build(), claims);
+    SignedJWT hs = new SignedJWT(
+        new JWSHeader.Builder(JWSAlgorithm.HS256).keyID(issuerKey.getKeyID()).type(JOSEObjectType.JWT).build(), claims);
     hs.sign(new MACSigner(issuerKey.toRSAPublicKey().getEncoded()));
     cases.put("HS256 with the public key", "Bearer " + hs.serialize());
 
@@ -212,11 +220,13 @@ class CiPathEndToEndTest {
   @Test
   void unknownAndNonCanonicalPathsAreRefusedBeforeIdentity() throws Exception {
     String jwt = stack.mint(Map.of());
-    HttpResponse<String> unknown = track(stack.post("/v1/projects/dev-project/locations/us-central1/nonsense/x:doIt", "Bearer " + jwt, "{}"));
+    HttpResponse<String> unknown =
+        track(stack.post("/v1/projects/dev-project/locations/us-central1/nonsense/x:doIt", "Bearer " + jwt, "{}"));
     assertThat(unknown.statusCode()).isEqualTo(404);
     assertThat(DevStack.JSON.readTree(unknown.body()).at("/error/status").asText()).isEqualTo("NOT_FOUND");
     HttpResponse<String> dotted = track(stack.post(
-        "/v1/projects/dev-project/locations/us-central1/publishers/google/models/%2e%2e/gemini-2.0-flash:generateContent", "Bearer " + jwt, "{}"));
+        "/v1/projects/dev-project/locations/us-central1/publishers/google/models/%2e%2e/gemini-2.0-flash:generateContent",
+        "Bearer " + jwt, "{}"));
     assertThat(dotted.statusCode()).isEqualTo(400);
     HttpResponse<String> keyInQuery = track(stack.post(stack.examplePath() + "?key=AIzaSECRET", "Bearer " + jwt, "{}"));
     assertThat(keyInQuery.statusCode()).isEqualTo(400);
@@ -229,9 +239,12 @@ class CiPathEndToEndTest {
     // a few more exchanges of every kind, on top of whatever other tests ran before
     String jwt = stack.mint(Map.of());
     List<String> ids = new ArrayList<>();
-    ids.add(track(stack.post(stack.examplePath(), "Bearer " + jwt, DevStack.BODY)).headers().firstValue("x-vertex-proxy-request-id").orElseThrow());
-    ids.add(track(stack.post(stack.examplePath(), null, DevStack.BODY)).headers().firstValue("x-vertex-proxy-request-id").orElseThrow());
-    ids.add(track(stack.post("/v1/nowhere", "Bearer " + jwt, "{}")).headers().firstValue("x-vertex-proxy-request-id").orElseThrow());
+    ids.add(track(stack.post(stack.examplePath(), "Bearer " + jwt, DevStack.BODY)).headers()
+        .firstValue("x-vertex-proxy-request-id").orElseThrow());
+    ids.add(track(stack.post(stack.examplePath(), null, DevStack.BODY)).headers()
+        .firstValue("x-vertex-proxy-request-id").orElseThrow());
+    ids.add(track(stack.post("/v1/nowhere", "Bearer " + jwt, "{}")).headers()
+        .firstValue("x-vertex-proxy-request-id").orElseThrow());
     List<String> all;
     synchronized (requestIds) {
       all = List.copyOf(requestIds);
@@ -257,7 +270,8 @@ class CiPathEndToEndTest {
         "bytes_in", "bytes_out", "policy_version", "seq", "prev_hash", "hash")) {
       assertThat(allowed.has(field)).as(field).isTrue();
     }
-    String trail = Files.readString(Files.list(stack.auditDir()).filter(p -> p.toString().endsWith(".jsonl")).findFirst().orElseThrow());
+    String trail = Files.readString(
+        Files.list(stack.auditDir()).filter(p -> p.toString().endsWith(".jsonl")).findFirst().orElseThrow());
     assertThat(trail).doesNotContain(jwt).doesNotContain("ya29.").doesNotContain("caller-secret-cookie");
 
     assertThat(AuditVerifier.verify(stack.auditDir()).ok()).isTrue();
@@ -283,14 +297,15 @@ class CiPathEndToEndTest {
     assertThat(ready.statusCode()).isEqualTo(200);
     String metrics = adminGet(admin + "/metrics").body();
     assertThat(metrics)
-        .contains("vertex_proxy_requests_seconds_count{decision=\"allow\",method=\"publishers.models.generateContent\",outcome=\"allowed\",reason=\"allowed\",status=\"200\"}")
+        .contains("vertex_proxy_requests_seconds_count{decision=\"allow\",method=\"publishers.models.generateContent\","
+            + "outcome=\"allowed\",reason=\"allowed\",status=\"200\"}")
         .contains("reason=\"token-missing\",status=\"401\"")
         .contains("vertex_proxy_exchanges_in_flight")
         .doesNotContain("acme/ml/forecasting")
         .doesNotContain(jwt);
     assertThat(adminGet(admin + "/nope").statusCode()).isEqualTo(404);
     // keep-alive to Vertex: far fewer connections than exchanges, at most one idle one per event loop here
-    java.util.regex.Matcher connects = java.util.regex.Pattern
+    Matcher connects = Pattern
         .compile("vertex_proxy_upstream_connections_opened_total ([0-9.]+)").matcher(metrics);
     assertThat(connects.find()).isTrue();
     assertThat(Double.parseDouble(connects.group(1))).isLessThanOrEqualTo(loops);
@@ -301,7 +316,8 @@ class CiPathEndToEndTest {
   }
 
   private static String sign(JWTClaimsSet claims, RSAKey key) throws Exception {
-    SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).type(JOSEObjectType.JWT).build(), claims);
+    SignedJWT jwt = new SignedJWT(
+        new JWSHeader.Builder(JWSAlgorithm.RS256).keyID(key.getKeyID()).type(JOSEObjectType.JWT).build(), claims);
     jwt.sign(new RSASSASigner(key));
     return jwt.serialize();
   }

@@ -23,7 +23,8 @@ final class DevStack {
   static final String BODY = "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"Hello, Vertex\"}]}]}";
 
   final DevMode dev;
-  final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).version(HttpClient.Version.HTTP_1_1).build();
+  final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).version(HttpClient.Version.HTTP_1_1).build();
 
   DevStack(DevMode dev) {
     this.dev = dev;
@@ -52,7 +53,8 @@ final class DevStack {
     return JSON.readTree(r.body()).get("token").asText();
   }
 
-  HttpResponse<String> post(String path, String authorization, String body, String... headers) throws IOException, InterruptedException {
+  HttpResponse<String> post(String path, String authorization, String body, String... headers)
+      throws IOException, InterruptedException {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(proxyUrl() + path))
         .timeout(Duration.ofSeconds(20))
         .header("Content-Type", "application/json")

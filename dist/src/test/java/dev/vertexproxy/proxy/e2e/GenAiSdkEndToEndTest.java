@@ -162,7 +162,8 @@ class GenAiSdkEndToEndTest {
       assertThat(r.text()).contains("Hello from the SDK");
     }
     VertexEmulator.SeenRequest seen = stack.dev.vertex().seen().get(stack.dev.vertex().seen().size() - 1);
-    assertThat(seen.path()).startsWith("/v1beta1/projects/dev-project/locations/us-central1/publishers/google/models/gemini-2.0-flash:generateContent");
+    assertThat(seen.path()).startsWith("/v1beta1/projects/dev-project/locations/us-central1/publishers/google/models/"
+        + "gemini-2.0-flash:generateContent");
     assertThat(seen.principal()).isEqualTo(DevMode.SERVICE_ACCOUNT);
     assertThat(seen.headers().toString()).doesNotContain(jwt);
   }
@@ -173,7 +174,8 @@ class GenAiSdkEndToEndTest {
     String jwt = stack.mint(Map.of());
     List<String> chunks = new ArrayList<>();
     try (Client client = client(jwt);
-        ResponseStream<GenerateContentResponse> stream = client.models.generateContentStream(DevMode.EXAMPLE_MODEL, "Stream please", null)) {
+        ResponseStream<GenerateContentResponse> stream =
+            client.models.generateContentStream(DevMode.EXAMPLE_MODEL, "Stream please", null)) {
       for (GenerateContentResponse chunk : stream) {
         chunks.add(chunk.text());
       }

@@ -7,6 +7,7 @@ import dev.vertexproxy.proxy.audit.AuditVerifier;
 import dev.vertexproxy.dev.DevMode;
 import dev.vertexproxy.proxy.e2e.RawCaller.Response;
 import dev.vertexproxy.proxy.e2e.RecordingUpstream.Received;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -131,8 +132,10 @@ class HostileRequestTest {
     List<String> ids = answers.stream().map(Response::requestId).toList();
     assertThat(ids).as("every answer names its request id").doesNotContainNull().doesNotHaveDuplicates();
     List<JsonNode> records = stack.awaitAudit(ids);
-    Map<String, Long> perId = records.stream().collect(Collectors.groupingBy(r -> r.get("request_id").asText(), Collectors.counting()));
-    assertThat(perId).as("audit records per answered request").containsOnlyKeys(ids).allSatisfy((id, n) -> assertThat(n).isEqualTo(1));
+    Map<String, Long> perId =
+        records.stream().collect(Collectors.groupingBy(r -> r.get("request_id").asText(), Collectors.counting()));
+    assertThat(perId).as("audit records per answered request").containsOnlyKeys(ids)
+        .allSatisfy((id, n) -> assertThat(n).isEqualTo(1));
     return records;
   }
 
@@ -182,7 +185,8 @@ class HostileRequestTest {
       Response ok = c.read(QUIET);
       assertThat(ok.status()).isEqualTo(200);
       assertThat(upstreamSaw()).containsExactly(expectedUpstream("POST",
-          List.of("content-type: application/json", "x-end-to-end: 2"), "content-length: " + DevStack.BODY.length(), DevStack.BODY));
+          List.of("content-type: application/json", "x-end-to-end: 2"), "content-length: " + DevStack.BODY.length(),
+          DevStack.BODY));
       assertOneRecordPerAnswer(List.of(ok));
     }
   }
@@ -360,7 +364,7 @@ class HostileRequestTest {
       for (int i = 0; i < 100 && !closed; i++) {
         try {
           c.send("x");
-        } catch (java.io.IOException gone) {
+        } catch (IOException gone) {
           closed = true;
           break;
         }
@@ -396,7 +400,8 @@ class HostileRequestTest {
     try (RawCaller c = new RawCaller(stack.proxyUrl())) {
       Response ok = c.send(allowedPost("X-Goog-Request-Params: model=projects%2Fvictim-project%2Flocations%2Fus-central1\r\n"
           + "X-Goog-User-Project: victim-project\r\nx-goog-visibilities: GOOGLE_INTERNAL\r\nX-Goog-Api-Key: AIzaSECRET\r\n"
-          + "X-Goog-Iam-Authorization-Token: SECRET\r\nX-Goog-Api-Client: genai-java/1.80.0\r\nX-Goog-Request-Reason: ticket-42\r\n"
+          + "X-Goog-Iam-Authorization-Token: SECRET\r\nX-Goog-Api-Client: genai-java/1.80.0\r\n"
+          + "X-Goog-Request-Reason: ticket-42\r\n"
           + "X-Goog-FieldMask: candidates\r\n", DevStack.BODY)).read(QUIET);
       assertThat(ok.status()).isEqualTo(200);
       assertOneRecordPerAnswer(List.of(ok));
@@ -436,7 +441,9 @@ class HostileRequestTest {
   @Test
   void bytesAfterTheFramedEndOfAResponseAreNeverRelayedAndTheConnectionIsNotReused() throws Exception {
     // Vertex answers a request with two responses in one write: the second must reach no caller
-    up.responder = n -> n == 1 ? RecordingUpstream.ok(1) + "HTTP/1.1 200 OK\r\nContent-Length: 22\r\n\r\n{\"answer\":\"smuggled\"}" : RecordingUpstream.ok(n);
+    up.responder = n -> n == 1
+        ? RecordingUpstream.ok(1) + "HTTP/1.1 200 OK\r\nContent-Length: 22\r\n\r\n{\"answer\":\"smuggled\"}"
+        : RecordingUpstream.ok(n);
     assertSecondCallerGetsItsOwnAnswerOnAFreshConnection();
   }
 
@@ -444,7 +451,8 @@ class HostileRequestTest {
   void aResponseArrivingOnAnIdlePooledConnectionClosesItRatherThanReachingTheNextCaller() throws Exception {
     // after its answer, Vertex sends the head of another response while the connection sits in the pool; the next
     // caller's answer would otherwise be read as that response's body
-    up.responder = n -> n == 1 ? RecordingUpstream.ok(1) + "<pause>HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n{\"smuggled\":\""
+    up.responder = n -> n == 1
+        ? RecordingUpstream.ok(1) + "<pause>HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n{\"smuggled\":\""
         : RecordingUpstream.ok(n);
     assertSecondCallerGetsItsOwnAnswerOnAFreshConnection();
   }
@@ -459,7 +467,8 @@ class HostileRequestTest {
     try (RawCaller c = new RawCaller(stack.proxyUrl())) {
       answers.add(c.send(allowedPost("", DevStack.BODY)).read(QUIET));
     }
-    assertThat(answers).extracting(Response::body).containsExactly("{\"answer\":\"for-request-1\"}", "{\"answer\":\"for-request-2\"}");
+    assertThat(answers).extracting(Response::body)
+        .containsExactly("{\"answer\":\"for-request-1\"}", "{\"answer\":\"for-request-2\"}");
     assertThat(up.requests.stream().map(Received::connection).distinct().count()).as("upstream connections used").isEqualTo(2);
     assertThat(up.connections.get() - connectionsBefore).isLessThanOrEqualTo(2);
     assertOneRecordPerAnswer(answers);

@@ -60,7 +60,8 @@ class NodeExampleEndToEndTest {
   private static void installDependencies(Path dir) throws IOException {
     Path installed = dir.resolve("node_modules/.package-lock.json");
     Path lockfile = dir.resolve("package-lock.json");
-    if (Files.isRegularFile(installed) && Files.getLastModifiedTime(installed).compareTo(Files.getLastModifiedTime(lockfile)) >= 0) {
+    if (Files.isRegularFile(installed)
+        && Files.getLastModifiedTime(installed).compareTo(Files.getLastModifiedTime(lockfile)) >= 0) {
       return;
     }
     Examples.Result r = Examples.run(dir, Map.of(), Duration.ofMinutes(5), "npm", "ci", "--no-audit", "--no-fund");
@@ -102,7 +103,8 @@ class NodeExampleEndToEndTest {
     List<VertexEmulator.SeenRequest> seen = stack.dev.vertex().seen();
     assertThat(seen).hasSize(1);
     assertThat(seen.get(0).path())
-        .startsWith("/v1beta1/projects/dev-project/locations/us-central1/publishers/google/models/gemini-2.0-flash:generateContent");
+        .startsWith("/v1beta1/projects/dev-project/locations/us-central1/publishers/google/models/gemini-2.0-flash"
+            + ":generateContent");
     assertThat(seen.get(0).principal()).isEqualTo(DevMode.SERVICE_ACCOUNT);
     assertThat(seen.get(0).headers().toString()).doesNotContain(jwt);
 

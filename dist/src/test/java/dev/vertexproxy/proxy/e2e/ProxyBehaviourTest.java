@@ -8,8 +8,10 @@ import dev.vertexproxy.proxy.cli.Main;
 import dev.vertexproxy.emulators.DevCertificates;
 import dev.vertexproxy.dev.DevMode;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -25,6 +27,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -54,7 +57,7 @@ class ProxyBehaviourTest {
   @Test
   void servesTlsFromPemFiles() throws Exception {
     DevCertificates cert = DevCertificates.selfSigned("proxy", Clock.systemUTC(), new String[] {"localhost"},
-        java.net.InetAddress.getByName("127.0.0.1"));
+        InetAddress.getByName("127.0.0.1"));
     cert.writeCertificatePem(tmp.resolve("tls.crt"));
     cert.writeKeyPem(tmp.resolve("tls.key"));
     DevStack stack = start("listen: { tls: { cert: " + tmp.resolve("tls.crt") + ", key: " + tmp.resolve("tls.key") + " } }\n");
@@ -69,7 +72,8 @@ class ProxyBehaviourTest {
       ssl.init(null, tmf.getTrustManagers(), null);
       HttpClient https = HttpClient.newBuilder().sslContext(ssl).version(HttpClient.Version.HTTP_1_1).build();
       HttpResponse<String> r = https.send(HttpRequest.newBuilder(URI.create(stack.proxyUrl() + stack.examplePath()))
-          .header("Authorization", "Bearer " + stack.mint(Map.of())).POST(HttpRequest.BodyPublishers.ofString(DevStack.BODY)).build(),
+          .header("Authorization", "Bearer " + stack.mint(Map.of()))
+          .POST(HttpRequest.BodyPublishers.ofString(DevStack.BODY)).build(),
           HttpResponse.BodyHandlers.ofString());
       assertThat(r.statusCode()).isEqualTo(200);
     } finally {
@@ -136,7 +140,8 @@ class ProxyBehaviourTest {
       stack.dev.vertex().streamPacing(Duration.ofSeconds(2), 3);
       String path = stack.examplePath().replace(":generateContent", ":streamGenerateContent?alt=sse");
       HttpRequest req = HttpRequest.newBuilder(URI.create(stack.proxyUrl() + path))
-          .header("Authorization", "Bearer " + stack.mint(Map.of())).POST(HttpRequest.BodyPublishers.ofString(DevStack.BODY)).build();
+          .header("Authorization", "Bearer " + stack.mint(Map.of()))
+          .POST(HttpRequest.BodyPublishers.ofString(DevStack.BODY)).build();
       String id;
       List<String> lines = new ArrayList<>();
       HttpResponse<Stream<String>> r = stack.http.send(req, HttpResponse.BodyHandlers.ofLines());
@@ -159,8 +164,9 @@ class ProxyBehaviourTest {
     DevStack stack = start(null);
     try {
       byte[] payload = new byte[8 << 20];
-      new java.util.Random(7).nextBytes(payload);
-      HttpRequest req = HttpRequest.newBuilder(URI.create(stack.proxyUrl() + "/v1/projects/dev-project/locations/us-central1/endpoints/123:rawPredict"))
+      new Random(7).nextBytes(payload);
+      HttpRequest req = HttpRequest.newBuilder(
+              URI.create(stack.proxyUrl() + "/v1/projects/dev-project/locations/us-central1/endpoints/123:rawPredict"))
           .header("Authorization", "Bearer " + stack.mint(Map.of()))
           .header("Content-Type", "application/octet-stream")
           .expectContinue(true)
@@ -185,7 +191,8 @@ class ProxyBehaviourTest {
       String good = "Bearer " + stack.mint(Map.of());
       assertThat(raw(stack, "Authorization: Bearer garbage\r\nProxy-Authorization: " + good)).startsWith("HTTP/1.1 200 OK");
       assertThat(raw(stack, "Authorization: " + good + "\r\nProxy-Authorization: Bearer garbage")).startsWith("HTTP/1.1 401");
-      assertThat(stack.post(stack.examplePath(), good, DevStack.BODY, "X-HTTP-Method-Override", "DELETE").statusCode()).isEqualTo(400);
+      assertThat(stack.post(stack.examplePath(), good, DevStack.BODY, "X-HTTP-Method-Override", "DELETE").statusCode())
+          .isEqualTo(400);
     } finally {
       stack.dev.close();
     }
@@ -194,7 +201,8 @@ class ProxyBehaviourTest {
   private static String raw(DevStack stack, String authHeaders) throws Exception {
     URI u = URI.create(stack.proxyUrl());
     String req = "POST " + stack.examplePath() + " HTTP/1.1\r\nHost: x\r\n" + authHeaders
-        + "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " + DevStack.BODY.length() + "\r\n\r\n" + DevStack.BODY;
+        + "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " + DevStack.BODY.length() + "\r\n\r\n"
+        + DevStack.BODY;
     try (Socket s = new Socket(u.getHost(), u.getPort())) {
       s.setSoTimeout(10_000);
       s.getOutputStream().write(req.getBytes(StandardCharsets.US_ASCII));
@@ -238,7 +246,8 @@ class ProxyBehaviourTest {
       stack.dev.vertex().streamPacing(Duration.ofMillis(300), 4);
       String path = stack.examplePath().replace(":generateContent", ":streamGenerateContent?alt=sse");
       HttpRequest req = HttpRequest.newBuilder(URI.create(stack.proxyUrl() + path))
-          .header("Authorization", "Bearer " + stack.mint(Map.of())).POST(HttpRequest.BodyPublishers.ofString(DevStack.BODY)).build();
+          .header("Authorization", "Bearer " + stack.mint(Map.of()))
+          .POST(HttpRequest.BodyPublishers.ofString(DevStack.BODY)).build();
       HttpResponse<Stream<String>> r = stack.http.send(req, HttpResponse.BodyHandlers.ofLines());
       assertThat(r.statusCode()).isEqualTo(200);
       CompletableFuture<Void> closing = CompletableFuture.runAsync(() -> stack.dev.proxy().close());
@@ -255,7 +264,7 @@ class ProxyBehaviourTest {
   private static boolean canConnect(URI u) {
     try (Socket s = new Socket(u.getHost(), u.getPort())) {
       return s.isConnected();
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return false;
     }
   }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vertexproxy.dev.DevMode;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -73,7 +74,8 @@ class RawUpstreamTest {
                 continue;
               }
               String head = sofar.substring(0, headEnd).toLowerCase();
-              if (head.contains("transfer-encoding: chunked") ? sofar.endsWith("\r\n0\r\n\r\n") || sofar.matches("(?s).*\r\n0\r\n.*\r\n\r\n")
+              if (head.contains("transfer-encoding: chunked")
+                  ? sofar.endsWith("\r\n0\r\n\r\n") || sofar.matches("(?s).*\r\n0\r\n.*\r\n\r\n")
                   : sofar.length() - headEnd - 4 >= contentLength(head)) {
                 break;
               }
@@ -109,7 +111,7 @@ class RawUpstreamTest {
     }
 
     @Override
-    public void close() throws java.io.IOException {
+    public void close() throws IOException {
       server.close();
     }
   }
@@ -177,7 +179,8 @@ class RawUpstreamTest {
 
   @Test
   void interimResponsesAreSkippedAndNeverEndTheExchange() throws Exception {
-    try (ScriptedUpstream up = new ScriptedUpstream(n -> "HTTP/1.1 103 Early Hints\r\nLink: </x>; rel=preload\r\n\r\n<pause>" + ok(n))) {
+    try (ScriptedUpstream up =
+        new ScriptedUpstream(n -> "HTTP/1.1 103 Early Hints\r\nLink: </x>; rel=preload\r\n\r\n<pause>" + ok(n))) {
       DevStack stack = start(up);
       try {
         String token = stack.mint(Map.of());
@@ -218,7 +221,8 @@ class RawUpstreamTest {
   @Test
   void aMalformedBodyFromUpstreamCutsTheCallerOffInsteadOfLookingComplete() throws Exception {
     try (ScriptedUpstream up = new ScriptedUpstream(
-        n -> "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\nZZZ\r\n\r\n")) {
+        n -> "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + "5\r\n{\"a\":\r\nZZZ\r\n\r\n")) {
       DevStack stack = start(up);
       try {
         String token = stack.mint(Map.of());
@@ -263,8 +267,10 @@ class RawUpstreamTest {
       DevStack stack = start(up);
       try {
         String token = stack.mint(Map.of());
-        for (String query : List.of("key=AIzaSECRET1", "$key=AIzaSECRET2", "%6Bey=AIzaSECRET3", "acc%65ss_tok%65n=ya29.SECRET4")) {
-          assertThat(stack.post(stack.examplePath() + "?" + query, "Bearer " + token, DevStack.BODY).statusCode()).as(query).isEqualTo(400);
+        for (String query :
+            List.of("key=AIzaSECRET1", "$key=AIzaSECRET2", "%6Bey=AIzaSECRET3", "acc%65ss_tok%65n=ya29.SECRET4")) {
+          assertThat(stack.post(stack.examplePath() + "?" + query, "Bearer " + token, DevStack.BODY).statusCode())
+              .as(query).isEqualTo(400);
         }
         stack.dev.close();
         String trail = String.join("\n", stack.auditRecords().stream().map(JsonNode::toString).toList());

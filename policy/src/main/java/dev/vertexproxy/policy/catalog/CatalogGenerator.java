@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -128,7 +129,7 @@ public final class CatalogGenerator {
     }
     JsonNode upload = m.path("mediaUpload").path("protocols").path("simple").path("path");
     String uploadPath = upload.isTextual() ? flattenUploadPath(upload.asText(), path, flatPath, id) : null;
-    return new VertexMethod(id, MethodCatalog.shortName(id), version, httpMethod.toUpperCase(java.util.Locale.ROOT),
+    return new VertexMethod(id, MethodCatalog.shortName(id), version, httpMethod.toUpperCase(Locale.ROOT),
         flatPath, uploadPath);
   }
 

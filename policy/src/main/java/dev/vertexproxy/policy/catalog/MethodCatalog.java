@@ -11,6 +11,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Every Vertex AI REST method the proxy recognises, for every API version, loaded from the compact catalog
@@ -85,7 +86,7 @@ public final class MethodCatalog {
   }
 
   /** Distinct policy-facing method names, in catalog order. */
-  public java.util.Set<String> names() {
+  public Set<String> names() {
     return byName.keySet();
   }
 

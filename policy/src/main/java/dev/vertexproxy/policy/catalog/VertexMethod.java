@@ -9,7 +9,7 @@ package dev.vertexproxy.policy.catalog;
  * @param version     API version, {@code v1} or {@code v1beta1}
  * @param httpMethod  upper-case HTTP method
  * @param flatPath    the discovery {@code flatPath} (no leading slash), e.g.
- *                    {@code v1/projects/{projectsId}/locations/{locationsId}/publishers/{publishersId}/models/{modelsId}:generateContent}
+ *                    {@code v1/projects/{projectsId}/locations/{locationsId}/endpoints/{endpointsId}:predict}
  * @param uploadPath  the media upload path in flat form (leading slash, one single-segment placeholder per segment, e.g.
  *                    {@code /upload/v1/projects/{projectsId}/locations/{locationsId}/ragCorpora/{ragCorporaId}/ragFiles:upload})
  *                    or {@code null} when the method takes no media

@@ -185,7 +185,8 @@ record RequestTarget(List<String> segments, String verb) {
     }
     String n = name.toString();
     if (!isParameterName(n)) {
-      throw new RouteException(QUERY_NOT_ALLOWED, "query parameter name not allowed (expected: ^\\$?[A-Za-z_][A-Za-z0-9_.\\-]*$)");
+      throw new RouteException(QUERY_NOT_ALLOWED,
+          "query parameter name not allowed (expected: ^\\$?[A-Za-z_][A-Za-z0-9_.\\-]*$)");
     }
     String bare = (n.charAt(0) == '$' ? n.substring(1) : n).toLowerCase(Locale.ROOT);
     if (FORBIDDEN_PARAMETERS.contains(bare)) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,7 +44,7 @@ class CatalogGeneratorTest {
     assertThat(catalog.methods()).filteredOn(m -> m.version().equals("v1beta1")).hasSize(1207);
     assertThat(catalog.byName("publishers.models.generateContent"))
         .extracting(VertexMethod::version, VertexMethod::flatPath)
-        .contains(org.assertj.core.groups.Tuple.tuple("v1",
+        .contains(Tuple.tuple("v1",
             "v1/projects/{projectsId}/locations/{locationsId}/publishers/{publishersId}/models/{modelsId}:generateContent"));
     assertThat(catalog.byName("media.upload")).extracting(VertexMethod::uploadPath).containsExactlyInAnyOrder(
         "/upload/v1/projects/{projectsId}/locations/{locationsId}/ragCorpora/{ragCorporaId}/ragFiles:upload",
@@ -58,7 +60,7 @@ class CatalogGeneratorTest {
         methods, tsv);
 
     assertThat(tsv.toString()).contains("# aiplatform-v1-discovery.json revision " + doc.get("revision").asText());
-    MethodCatalog parsed = MethodCatalog.parse(new java.io.ByteArrayInputStream(
+    MethodCatalog parsed = MethodCatalog.parse(new ByteArrayInputStream(
         tsv.toString().getBytes(StandardCharsets.UTF_8)));
     assertThat(parsed.methods()).containsExactlyElementsOf(methods);
     List<VertexMethod> sorted = new ArrayList<>(methods);

@@ -124,7 +124,8 @@ class RouterTest {
       "POST /v1/projects/P/locations/us-central1/publishers/google/models", // no such collection method
       "GET /v1/projects/P/locations/us-central1/widgets", // unknown collection
       "GET /v1/projects/P:x/locations/us-central1/endpoints", // ':' is never inside a resource id
-      "GET /v1", "GET /upload", "GET /upload/v1", "POST /upload/v1:evaluateInstances", "HEAD /v1/projects/p/locations/l/endpoints",
+      "GET /v1", "GET /upload", "GET /upload/v1", "POST /upload/v1:evaluateInstances",
+      "HEAD /v1/projects/p/locations/l/endpoints",
       "GET /", "GET /healthz", "GET /v1/projects/p/locations/l/endpoints/e/extra"})
   void unknownRoutesAreNotFound(String request) {
     String[] parts = request.split(" ", 2);
@@ -139,7 +140,8 @@ class RouterTest {
   @ValueSource(strings = {
       "?access_token=x", "?oauth_token=x", "?key=x", "?callback=x", "?KEY=x", "?Access_Token=x", "?$key=x",
       "?$callback=f", "?%24key=x", "?%6Bey=x", "?alt=sse&key=x", "?key", "?$httpMethod=DELETE", "?httpmethod=GET",
-      "?userProject=x", "?$userProject=x", "?USERPROJECT=x", "?%75serProject=x", "?=x", "?a+b=1", "?1a=2", "?$=1", "?a%00=1", "?%C3%A9=1", "?a[]=1", "?$.xgafv=2", "?a/b=1"})
+      "?userProject=x", "?$userProject=x", "?USERPROJECT=x", "?%75serProject=x", "?=x", "?a+b=1", "?1a=2", "?$=1",
+      "?a%00=1", "?%C3%A9=1", "?a[]=1", "?$.xgafv=2", "?a/b=1"})
   void credentialsJsonpMethodOverridesAndOddNamesInTheQueryAreRefused(String query) {
     RouteException e = refused("POST", GEMINI + ":generateContent" + query);
     assertThat(e.reason()).isEqualTo(Router.QUERY_NOT_ALLOWED);

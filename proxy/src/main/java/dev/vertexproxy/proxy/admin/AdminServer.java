@@ -23,6 +23,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -47,7 +48,7 @@ public final class AdminServer implements AutoCloseable {
 
   public static AdminServer start(InetSocketAddress bind, EventLoopGroup boss, EventLoopGroup workers,
       Class<? extends ServerSocketChannel> type, ProxyMetrics metrics, BooleanSupplier ready, PolicyReload reload,
-      java.util.concurrent.Executor blocking) throws InterruptedException {
+      Executor blocking) throws InterruptedException {
     Channel ch = new ServerBootstrap()
         .group(boss, workers)
         .channel(type)
@@ -77,9 +78,9 @@ public final class AdminServer implements AutoCloseable {
     private final ProxyMetrics metrics;
     private final BooleanSupplier ready;
     private final PolicyReload reload;
-    private final java.util.concurrent.Executor blocking;
+    private final Executor blocking;
 
-    Endpoints(ProxyMetrics metrics, BooleanSupplier ready, PolicyReload reload, java.util.concurrent.Executor blocking) {
+    Endpoints(ProxyMetrics metrics, BooleanSupplier ready, PolicyReload reload, Executor blocking) {
       this.metrics = metrics;
       this.ready = ready;
       this.reload = reload;

@@ -1,17 +1,19 @@
 package dev.vertexproxy.proxy.admin;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The one place that defines every metric name and its tags. Tags come from a small closed set ({@code method} — a
- * catalog method name or {@code none}, {@code decision}, {@code outcome}, {@code reason}, {@code status}); never a subject, token or
- * resource id. Thread-safe.
+ * catalog method name or {@code none}, {@code decision}, {@code outcome}, {@code reason}, {@code status}); never a
+ * subject, token or resource id. Thread-safe.
  */
 public final class ProxyMetrics {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -48,8 +50,8 @@ public final class ProxyMetrics {
   }
 
   /** Connections to Vertex opened so far, read from the pool itself (reuse of a pooled connection does not count). */
-  public <T> void upstreamConnectionsOpened(T pool, java.util.function.ToDoubleFunction<T> opened) {
-    io.micrometer.core.instrument.FunctionCounter.builder("vertex_proxy_upstream_connections_opened", pool, opened)
+  public <T> void upstreamConnectionsOpened(T pool, ToDoubleFunction<T> opened) {
+    FunctionCounter.builder("vertex_proxy_upstream_connections_opened", pool, opened)
         .description("Connections to Vertex opened (pooled reuse does not count)").register(registry);
   }
 

@@ -8,7 +8,8 @@ import dev.vertexproxy.proxy.credentials.GoogleTokenProvider.GoogleToken;
 /**
  * What the admission steps learned about one request, in the order they learn it: the {@link RequestHead}, then the
  * route, the verified caller, the policy's decision and the Google token. Each step fills in its part (the setters are
- * for the step that decides it); what is not known yet is {@code null}. The caller's and Google's tokens never appear in {@link #toString()}.
+ * for the step that decides it); what is not known yet is {@code null}. The caller's and Google's tokens never appear
+ * in {@link #toString()}.
  *
  * <p>Confined to the exchange's event loop: the {@link AdmissionChain} runs every step there.
  */

@@ -74,7 +74,8 @@ public final class GuardStep implements AdmissionStep {
       return Verdict.refuse(Reason.METHOD_OVERRIDE_NOT_ALLOWED, "HTTP method override headers are not accepted.");
     }
     if (head.declaredBodyBytes() > maxBodyBytes) {
-      return Verdict.refuse(Reason.BODY_TOO_LARGE, "The request body is larger than this proxy accepts (" + maxBodyBytes + " bytes).");
+      return Verdict.refuse(Reason.BODY_TOO_LARGE,
+          "The request body is larger than this proxy accepts (" + maxBodyBytes + " bytes).");
     }
     return Verdict.proceed();
   }

@@ -29,6 +29,8 @@ public final class PolicyStep implements AdmissionStep {
     Policy p = policy.get();
     Decision d = p.decide(admission.caller(), admission.route());
     admission.decision(d, p.version());
-    return d.allowed() ? GuardStep.proceed() : CompletableFuture.completedFuture(Verdict.refuse(Reason.of(d.reason()), d.message()));
+    return d.allowed()
+        ? GuardStep.proceed()
+        : CompletableFuture.completedFuture(Verdict.refuse(Reason.of(d.reason()), d.message()));
   }
 }

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -69,7 +70,8 @@ final class AuditRecords {
       Pattern.compile("(?i).*(token|authorization|cookie|password|passwd|secret|credential|api[_-]?key).*");
   /** Query parameters that carry credentials on Google APIs ({@code key=API_KEY}, {@code access_token=...}). */
   private static final Pattern SECRET_QUERY_PARAM =
-      Pattern.compile("(?i)(key|.*[_-]key|apikey|.*token.*|.*secret.*|.*password.*|.*credential.*|authorization|signature|sig|x-goog-signature)");
+      Pattern.compile("(?i)(key|.*[_-]key|apikey|.*token.*|.*secret.*|.*password.*|.*credential.*"
+          + "|authorization|signature|sig|x-goog-signature)");
 
   private AuditRecords() {
   }
@@ -208,7 +210,7 @@ final class AuditRecords {
   private static String canonicalParameterName(String raw) {
     String name;
     try {
-      name = java.net.URLDecoder.decode(raw, java.nio.charset.StandardCharsets.UTF_8);
+      name = URLDecoder.decode(raw, StandardCharsets.UTF_8);
     } catch (IllegalArgumentException malformed) {
       name = raw;
     }

@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -31,7 +32,8 @@ public final class AuditVerifier {
    * @param lastSeq      seq of the last record that verified (0 if none)
    * @param lastHash     hash of the last record that verified (64 zeros if none)
    */
-  public record VerifyResult(boolean ok, long records, String firstProblem, long lastSeq, String lastHash, List<String> warnings) {
+  public record VerifyResult(
+      boolean ok, long records, String firstProblem, long lastSeq, String lastHash, List<String> warnings) {
     public VerifyResult {
       warnings = List.copyOf(warnings);
     }
@@ -87,7 +89,7 @@ public final class AuditVerifier {
     long records;
     long lastSeq;
     String lastHash = AuditRecords.GENESIS_HASH;
-    final List<String> warnings = new java.util.ArrayList<>();
+    final List<String> warnings = new ArrayList<>();
 
     VerifyResult problem(String description) {
       return new VerifyResult(false, records, description, lastSeq, lastHash, warnings);

@@ -14,6 +14,7 @@ import dev.vertexproxy.policy.RuleTrace;
 import dev.vertexproxy.policy.catalog.MethodCatalog;
 import dev.vertexproxy.policy.route.Route;
 import dev.vertexproxy.policy.route.RouteException;
+import dev.vertexproxy.policy.route.Router;
 import dev.vertexproxy.proxy.config.ConfigException;
 import dev.vertexproxy.proxy.config.ConfigLoader;
 import dev.vertexproxy.proxy.config.ProxyConfig;
@@ -75,7 +76,7 @@ public final class PolicyCommand implements Callable<Integer> {
   }
 
   private static RequestRouter catalogRouter(MethodCatalog catalog) {
-    return new dev.vertexproxy.policy.route.Router(catalog)::route;
+    return new Router(catalog)::route;
   }
 
   @Override

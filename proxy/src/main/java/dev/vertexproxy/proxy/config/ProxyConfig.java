@@ -50,7 +50,8 @@ public record ProxyConfig(
       Duration drainTimeout,
       int maxConnections) {
     public static Limits defaults() {
-      return new Limits(16 * 1024, 32 * 1024, 64L << 20, Duration.ofSeconds(120), Duration.ofSeconds(30), Duration.ofSeconds(30), 10_000);
+      return new Limits(16 * 1024, 32 * 1024, 64L << 20,
+          Duration.ofSeconds(120), Duration.ofSeconds(30), Duration.ofSeconds(30), 10_000);
     }
   }
 

@@ -8,6 +8,7 @@ import dev.vertexproxy.proxy.identity.IdentityException.Reason;
  * which rethrows {@link BadJWTException}s from the claims verifier unchanged.
  */
 final class ClaimsRefused extends BadJWTException {
+  private static final long serialVersionUID = 1L;
   private final Reason reason;
 
   ClaimsRefused(Reason reason, String message) {

@@ -8,6 +8,7 @@ package dev.vertexproxy.proxy.identity;
  * or any part of it. Immutable; stack traces are not captured because refusals are routine, not bugs.
  */
 public final class IdentityException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
 
   /** The closed set of reasons; each picks the HTTP status, fills the audit record and tags the metric. */
   public enum Reason {

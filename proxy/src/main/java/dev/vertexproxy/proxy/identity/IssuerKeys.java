@@ -9,7 +9,6 @@ import dev.vertexproxy.proxy.identity.KeySetSource.Refetch;
 import io.netty.util.concurrent.EventExecutorGroup;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;

@@ -1,6 +1,7 @@
 package dev.vertexproxy.proxy.lock;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -228,7 +229,7 @@ public final class DirectoryLock implements AutoCloseable {
       // not Linux
     }
     try {
-      return java.net.InetAddress.getLocalHost().getHostName();
+      return InetAddress.getLocalHost().getHostName();
     } catch (IOException e) {
       return "unknown";
     }

@@ -30,10 +30,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Drives each HTTP/1.1 exchange of one caller connection through the request flow ({@link RequestFlow}): head →
- * admission → {@link UpstreamRelay} → exactly one audit record and metric ({@link #end}). Last in the caller pipeline. It owns what is about the connection: pipelining (one
- * exchange at a time, later requests wait in the stash), holding body chunks back while admission decides, reading and
- * dropping a refused body on a deadline, and the endings. Decisions belong to the admission steps, the bytes to and from
- * Vertex to the relay; both call back on this channel's event loop, so all state here is confined to one thread.
+ * admission → {@link UpstreamRelay} → exactly one audit record and metric ({@link #end}). Last in the caller pipeline.
+ * It owns what is about the connection: pipelining (one exchange at a time, later requests wait in the stash), holding
+ * body chunks back while admission decides, reading and dropping a refused body on a deadline, and the endings.
+ * Decisions belong to the admission steps, the bytes to and from Vertex to the relay; both call back on this channel's
+ * event loop, so all state here is confined to one thread.
  *
  * <p>{@code AUTO_READ} is off: the caller's body is read only as fast as Vertex takes it (and not at all until the
  * request is admitted — chunks that arrived with the head are held, bounded by one read), and Vertex's response only as

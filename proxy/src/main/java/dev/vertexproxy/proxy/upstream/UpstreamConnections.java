@@ -27,12 +27,15 @@ import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
@@ -57,7 +60,7 @@ public final class UpstreamConnections implements LeaseSource, AutoCloseable {
    * A pooled connection idle longer than this is closed rather than reused: servers drop idle connections on their
    * own schedule, and reusing one just as its close is on the wire fails the request.
    */
-  static final long MAX_IDLE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+  static final long MAX_IDLE_NANOS = TimeUnit.SECONDS.toNanos(60);
 
   private final Class<? extends Channel> channelType;
   private final SslContext ssl;
@@ -66,7 +69,7 @@ public final class UpstreamConnections implements LeaseSource, AutoCloseable {
   private final Map<EventLoop, Map<Origin, ArrayDeque<Channel>>> idle = new ConcurrentHashMap<>();
   /** Where host names are resolved: name lookups can block, so never on an event loop. */
   private final Executor resolver;
-  private final java.util.concurrent.atomic.LongAdder opened = new java.util.concurrent.atomic.LongAdder();
+  private final LongAdder opened = new LongAdder();
 
   public UpstreamConnections(Class<? extends Channel> channelType, Duration connectTimeout, Path caFile, int maxIdlePerOrigin,
       Executor resolver) throws IOException {
@@ -119,7 +122,8 @@ public final class UpstreamConnections implements LeaseSource, AutoCloseable {
     return promise;
   }
 
-  private void connect(EventLoop loop, Origin origin, InetSocketAddress address, ArrayDeque<Channel> pool, Promise<Channel> promise) {
+  private void connect(EventLoop loop, Origin origin, InetSocketAddress address, ArrayDeque<Channel> pool,
+      Promise<Channel> promise) {
     Bootstrap b = new Bootstrap()
         .group(loop)
         .channel(channelType)
@@ -239,7 +243,7 @@ public final class UpstreamConnections implements LeaseSource, AutoCloseable {
   public void close() {
     for (Map.Entry<EventLoop, Map<Origin, ArrayDeque<Channel>>> e : idle.entrySet()) {
       // copy first: closing a channel removes it from its deque (close listener)
-      e.getKey().execute(() -> e.getValue().values().forEach(q -> new java.util.ArrayList<>(q).forEach(Channel::close)));
+      e.getKey().execute(() -> e.getValue().values().forEach(q -> new ArrayList<>(q).forEach(Channel::close)));
     }
   }
 }

@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Each admission step alone, as a plain object: what it refuses, with which reason, and what it adds. */
 class StepsTest {
-  private static final String GEMINI = "/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.0-flash:generateContent";
+  private static final String GEMINI =
+      "/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.0-flash:generateContent";
 
   @TempDir
   Path tmp;
@@ -62,13 +63,14 @@ class StepsTest {
         .isEqualTo(Reason.HEADERS_TOO_LARGE);
     assertThat(guard.check(new RequestHead("POST", "/x", none, new DecoderException("x"), false, -1, false)).reason())
         .isEqualTo(Reason.REQUEST_MALFORMED);
-    assertThat(guard.check(new RequestHead("POST", "/x", new DefaultHttpHeaders().add("Expect", "nothing"), null, false, 0, false))
-        .reason()).isEqualTo(Reason.EXPECTATION_UNSUPPORTED);
+    assertThat(guard.check(new RequestHead("POST", "/x", new DefaultHttpHeaders().add("Expect", "nothing"),
+        null, false, 0, false)).reason()).isEqualTo(Reason.EXPECTATION_UNSUPPORTED);
     assertThat(guard.check(new RequestHead("POST", "/x", new DefaultHttpHeaders().add("Connection", "close, Content-Length"),
         null, false, 2, false)).reason()).isEqualTo(Reason.CONNECTION_HEADER_INVALID);
     assertThat(guard.check(new RequestHead("POST", "/x", new DefaultHttpHeaders().add("X-HTTP-Method-Override", "DELETE"),
         null, false, 2, false)).reason()).isEqualTo(Reason.METHOD_OVERRIDE_NOT_ALLOWED);
-    assertThat(guard.check(new RequestHead("POST", "/x", none, null, false, 101, false)).reason()).isEqualTo(Reason.BODY_TOO_LARGE);
+    assertThat(guard.check(new RequestHead("POST", "/x", none, null, false, 101, false)).reason())
+        .isEqualTo(Reason.BODY_TOO_LARGE);
     assertThat(now(guard, post("/x", none, 100)).proceeds()).isTrue();
     auditDown.set(true);
     assertThat(now(guard, post("/x", none, 100)).reason()).isEqualTo(Reason.AUDIT_UNAVAILABLE);

@@ -6,6 +6,7 @@ import static dev.vertexproxy.proxy.audit.TestEvents.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vertexproxy.proxy.audit.AuditLog.AuditReceipt;
 import dev.vertexproxy.proxy.audit.AuditVerifier.VerifyResult;
@@ -18,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -164,7 +166,7 @@ class AuditLogTest {
     }
     Path file = AuditFiles.list(dir()).get(0);
     byte[] bytes = Files.readAllBytes(file);
-    Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length - 40)); // a crash in the middle of record 5
+    Files.write(file, Arrays.copyOf(bytes, bytes.length - 40)); // a crash in the middle of record 5
     try (AuditLog log = AuditLog.open(config(dir(), Durability.NONE), CLOCK)) {
       assertThat(log.append(allowed(5)).get(10, TimeUnit.SECONDS).seq()).isEqualTo(5);
     }
@@ -195,7 +197,7 @@ class AuditLogTest {
     }
     Path first = AuditFiles.list(dir()).get(0);
     byte[] bytes = Files.readAllBytes(first);
-    Files.write(first, java.util.Arrays.copyOf(bytes, bytes.length - 30)); // cut into committed record 4
+    Files.write(first, Arrays.copyOf(bytes, bytes.length - 30)); // cut into committed record 4
     VerifyResult result = AuditVerifier.verify(dir());
     assertThat(result.ok()).isFalse();
     assertThat(result.firstProblem()).contains("(seq 5)").contains("record 4 was removed");
@@ -372,6 +374,7 @@ class AuditLogTest {
   }
 
   @Test
+  @SuppressWarnings("try") // `other` is held for its lock alone: the body checks what open() does meanwhile
   void aHeldDirectoryIsRefusedBeforeAnyAuditFileIsReadOrCreated() throws Exception {
     Files.createDirectories(dir());
     // a last record that open() would refuse to resume from: the lock must be checked before it is read
@@ -426,7 +429,7 @@ class AuditLogTest {
     assertThat(lines.get(0)).doesNotContain(" :").doesNotContain(": ");
   }
 
-  private static List<String> fieldNames(com.fasterxml.jackson.databind.JsonNode node) {
+  private static List<String> fieldNames(JsonNode node) {
     List<String> names = new ArrayList<>();
     node.fieldNames().forEachRemaining(names::add);
     return names;

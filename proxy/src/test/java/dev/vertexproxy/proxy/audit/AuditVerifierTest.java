@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -115,7 +116,7 @@ class AuditVerifierTest {
   @Test
   void aTruncatedLastLineIsReportedAsTorn() throws Exception {
     byte[] bytes = Files.readAllBytes(file);
-    Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length - 25));
+    Files.write(file, Arrays.copyOf(bytes, bytes.length - 25));
     VerifyResult result = AuditVerifier.verify(dir);
     assertThat(result.warnings()).singleElement().asString()
         .startsWith(name + ":30: incomplete last line (no newline at the end)");
@@ -136,7 +137,8 @@ class AuditVerifierTest {
     List<String> lines = lines();
     lines.set(2, lines.get(2).replace("{", "{\"decision\":\"deny\","));
     rewrite(lines);
-    assertThat(AuditVerifier.verify(dir).firstProblem()).isEqualTo(name + ":3: not valid JSON — the record was changed or truncated");
+    assertThat(AuditVerifier.verify(dir).firstProblem())
+        .isEqualTo(name + ":3: not valid JSON — the record was changed or truncated");
   }
 
   @Test

@@ -17,6 +17,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -63,7 +64,7 @@ class AuditCommandTest {
     dir = tmp.resolve("audit");
     AuditConfig config = new AuditConfig(dir, AuditConfig.Durability.NONE, AuditConfig.OnFailure.REJECT);
     try (AuditLog log = AuditLog.open(config, Clock.fixed(T0, ZoneOffset.UTC))) {
-      List<java.util.concurrent.CompletableFuture<?>> futures = new ArrayList<>();
+      List<CompletableFuture<?>> futures = new ArrayList<>();
       for (int i = 0; i < 10; i++) {
         futures.add(log.append(event(i, "acme/ml/forecasting", "endpoints.predict", "allow", "allowed", 200)));
       }

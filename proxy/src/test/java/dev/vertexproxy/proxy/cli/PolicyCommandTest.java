@@ -167,7 +167,8 @@ class PolicyCommandTest {
   @Test
   void explainShowsTheDecisionAndEveryRule() {
     int code = run("explain", policy.toString(), "--issuer", "gitlab", "--claim", "project_path=acme/ml/forecasting",
-        "--claim", "ref_protected=false", "--request", "POST /v1/projects/acme-ml-prod/locations/us-central1/endpoints/42:deployModel");
+        "--claim", "ref_protected=false",
+        "--request", "POST /v1/projects/acme-ml-prod/locations/us-central1/endpoints/42:deployModel");
     assertThat(code).isEqualTo(1);
     assertThat(out.toString())
         .contains("decision: deny (method-not-granted)")

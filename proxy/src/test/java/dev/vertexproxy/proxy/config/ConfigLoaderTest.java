@@ -149,15 +149,17 @@ class ConfigLoaderTest {
 
   @Test
   void maxTokenLifetimeOutsideItsRangeIsALoadErrorWithLine() {
-    for (String bad : new String[] {"0s", "0h", "721h", "43201m", "-1h", "1d", "forever", "99999999999999999999h", "9999999999999999h"}) {
+    for (String bad :
+        new String[] {"0s", "0h", "721h", "43201m", "-1h", "1d", "forever", "99999999999999999999h", "9999999999999999h"}) {
       String yaml = VALID.replace("algorithms: [RS256]", "algorithms: [RS256]\n      max_token_lifetime: " + bad);
       assertThatThrownBy(() -> loader.parse(yaml, "proxy.yaml", BASE)).as(bad)
           .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(lines(e)).singleElement().satisfies(p ->
               assertThat(p).startsWith("proxy.yaml:11:").contains("identity.issuers[0].max_token_lifetime")
                   .contains('"' + bad + '"').contains("expected")));
     }
-    assertThatThrownBy(() -> loader.parse(VALID.replace("algorithms: [RS256]", "algorithms: [RS256]\n      max_token_lifetime: 721h"),
-        "proxy.yaml", BASE)).hasMessageContaining("720h");
+    assertThatThrownBy(() -> loader.parse(
+        VALID.replace("algorithms: [RS256]", "algorithms: [RS256]\n      max_token_lifetime: 721h"), "proxy.yaml", BASE))
+        .hasMessageContaining("720h");
   }
 
   @Test

@@ -79,7 +79,7 @@ class ConfigSchemaTest {
         node.get("properties").fieldNames().forEachRemaining(names::add);
         into.put(shape, names);
       }
-      node.get("properties").fields().forEachRemaining(f ->
+      node.get("properties").properties().forEach(f ->
           closedObjects(schema, f.getValue(), shape.isEmpty() ? f.getKey() : shape + "." + f.getKey(), into));
     }
     if (node.has("items")) {
@@ -91,8 +91,10 @@ class ConfigSchemaTest {
   private static Set<String> acceptedKeys(String section) {
     String yaml = switch (section) {
       case "" -> MINIMAL + "zz_unknown: 1\n";
-      case "listen" -> MINIMAL.replace("listen: { address: 127.0.0.1:8443 }", "listen: { address: 127.0.0.1:8443, zz_unknown: 1 }");
-      case "listen.tls" -> MINIMAL.replace("listen: { address: 127.0.0.1:8443 }", "listen: { tls: { cert: a, key: b, zz_unknown: 1 } }");
+      case "listen" -> MINIMAL.replace("listen: { address: 127.0.0.1:8443 }",
+          "listen: { address: 127.0.0.1:8443, zz_unknown: 1 }");
+      case "listen.tls" -> MINIMAL.replace("listen: { address: 127.0.0.1:8443 }",
+          "listen: { tls: { cert: a, key: b, zz_unknown: 1 } }");
       case "identity" -> MINIMAL.replace("identity: {", "identity: { zz_unknown: 1,");
       case "identity.issuers[0]" -> MINIMAL.replace("audiences: [x]", "audiences: [x], zz_unknown: 1");
       case "policy" -> MINIMAL.replace("file: policy.yaml", "file: policy.yaml, zz_unknown: 1");

@@ -8,6 +8,7 @@ import dev.vertexproxy.proxy.config.CredentialsConfig.Mode;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -36,7 +37,7 @@ class CredentialsConfigTest {
 
   @Test
   void explicitValuesAreKeptAndScopesCopied() {
-    List<String> scopes = new java.util.ArrayList<>(List.of("https://www.googleapis.com/auth/cloud-platform.read-only"));
+    List<String> scopes = new ArrayList<>(List.of("https://www.googleapis.com/auth/cloud-platform.read-only"));
     CredentialsConfig config = new CredentialsConfig(Mode.STS, Path.of("wif.json"), URI.create("https://iam.local"),
         "//iam.googleapis.com/x", scopes, Duration.ofMinutes(30), Duration.ofMinutes(2));
     scopes.clear();

@@ -214,7 +214,8 @@ class GoogleTokenProviderTest {
         .hasMessageContaining(TRAINER);
     assertThat(google.iamCalls(TRAINER)).isZero();
 
-    assertThat(provider.tokenFor(TokenRequest.impersonating(TRAINER)).get(WAIT.toSeconds(), TimeUnit.SECONDS).principal()).isEqualTo(TRAINER);
+    assertThat(provider.tokenFor(TokenRequest.impersonating(TRAINER)).get(WAIT.toSeconds(), TimeUnit.SECONDS).principal())
+        .isEqualTo(TRAINER);
   }
 
   @Test

@@ -6,7 +6,6 @@ import dev.vertexproxy.policy.Caller;
 import dev.vertexproxy.proxy.credentials.GoogleTokenProvider.GoogleToken;
 import dev.vertexproxy.testing.MutableClock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;

@@ -183,7 +183,8 @@ class TokenVerifierTest {
     long iat = clock.instant().getEpochSecond() - 60;
     long day = Duration.ofHours(24).toSeconds();
     IdentityException thirtyDays = assertRefused(verifier,
-        gitlab.mint(Map.of("iat", iat, "nbf", iat, "exp", iat + Duration.ofDays(30).toSeconds())), Reason.TOKEN_LIFETIME_TOO_LONG);
+        gitlab.mint(Map.of("iat", iat, "nbf", iat, "exp", iat + Duration.ofDays(30).toSeconds())),
+        Reason.TOKEN_LIFETIME_TOO_LONG);
     assertThat(thirtyDays.httpStatus()).isEqualTo(401);
     assertThat(thirtyDays.kind().googleStatus()).isEqualTo("UNAUTHENTICATED");
     assertThat(thirtyDays.getMessage()).contains("is 720h, at most 24h");

@@ -7,6 +7,7 @@ import dev.vertexproxy.proxy.testing.JavaProcess;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -59,6 +60,7 @@ class DirectoryLockTest {
   }
 
   @Test
+  @SuppressWarnings("try") // `first` is held for its lock alone: the body checks what others see meanwhile
   void aSecondOwnerInThisJvmIsRefusedWithoutReleasingTheFirstOnesLock() throws Exception {
     Path dir = dir();
     try (DirectoryLock first = DirectoryLock.acquire(dir, "test directory", "Advice.")) {
@@ -116,12 +118,13 @@ class DirectoryLockTest {
       assertThatThrownBy(() -> DirectoryLock.acquire(dir, "test directory", "Advice."))
           .isInstanceOfSatisfying(DirectoryInUseException.class, e -> assertThat(e.getMessage())
               .contains("pid 1?[2J on host x?y").doesNotContain("\u001b").doesNotContain("\u0007"));
+      assertThat(foreign.isValid()).as("the refusal leaves the foreign holder's lock alone").isTrue();
     }
   }
 
   @Test
   void aMissingDirectoryIsAnErrorNotALock() {
     assertThatThrownBy(() -> DirectoryLock.acquire(tmp.resolve("absent"), "test directory", "Advice."))
-        .isInstanceOf(java.nio.file.NoSuchFileException.class);
+        .isInstanceOf(NoSuchFileException.class);
   }
 }

@@ -47,7 +47,8 @@ class ReasonCatalogTest {
       switch (r.kind()) {
         // RFC 9112 answers a transfer coding it does not implement with 501; every other refusal is a 4xx
         case REFUSED -> assertThat(r.httpStatus()).as(r.code())
-            .isBetween(r == Reason.TRANSFER_ENCODING_UNSUPPORTED ? 501 : 400, r == Reason.TRANSFER_ENCODING_UNSUPPORTED ? 501 : 498);
+            .isBetween(r == Reason.TRANSFER_ENCODING_UNSUPPORTED ? 501 : 400,
+                r == Reason.TRANSFER_ENCODING_UNSUPPORTED ? 501 : 498);
         case UNAVAILABLE -> assertThat(r.httpStatus()).as(r.code()).isBetween(500, 599);
         case FAILED -> assertThat(r.httpStatus()).as(r.code()).isIn(499, 502);
         case ALLOWED -> assertThat(r).isEqualTo(Reason.ALLOWED);
@@ -69,7 +70,8 @@ class ReasonCatalogTest {
         Arrays.stream(Reason.values()).map(Reason::code).collect(Collectors.toList()));
     for (Reason r : Reason.values()) {
       String[] row = documented.get(r.code());
-      assertThat(row[0]).as("status of %s", r.code()).isEqualTo(r == Reason.ALLOWED ? "Vertex's" : Integer.toString(r.httpStatus()));
+      assertThat(row[0]).as("status of %s", r.code())
+          .isEqualTo(r == Reason.ALLOWED ? "Vertex's" : Integer.toString(r.httpStatus()));
       assertThat(row[1]).as("outcome of %s", r.code()).isEqualTo(Outcome.of(r, false).code());
     }
   }

@@ -66,7 +66,8 @@ import org.junit.jupiter.api.io.TempDir;
  * (the issuer and Google endpoints point at a closed port and are never called).
  */
 class ExchangeDriverTest {
-  private static final String GEMINI = "/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.0-flash:generateContent";
+  private static final String GEMINI =
+      "/v1/projects/p/locations/us-central1/publishers/google/models/gemini-2.0-flash:generateContent";
 
   @TempDir
   Path tmp;
@@ -78,7 +79,8 @@ class ExchangeDriverTest {
   @BeforeEach
   void setUp() throws Exception {
     Clock clock = Clock.systemUTC();
-    audit = AuditLog.open(new AuditConfig(tmp.resolve("audit"), AuditConfig.Durability.NONE, AuditConfig.OnFailure.REJECT), clock);
+    audit = AuditLog.open(
+        new AuditConfig(tmp.resolve("audit"), AuditConfig.Durability.NONE, AuditConfig.OnFailure.REJECT), clock);
     verifier = TokenVerifier.create(IdentityConfig.of(List.of(new IssuerConfig("gitlab", URI.create("https://127.0.0.1:1"),
         List.of("aud"), List.of("RS256"), null))), clock, Runnable::run);
     Path source = tmp.resolve("external-account.json");
@@ -102,8 +104,8 @@ class ExchangeDriverTest {
         new RouteStep(new Router(MethodCatalog.bundled())), new IdentityStep(verifier), new PolicyStep(() -> policy),
         new CredentialsStep(tokens, metrics)));
     px = new ProxyContext(chain, audit, metrics, clock, limits, new UpstreamHosts("https://{location}-aiplatform.googleapis.com"),
-        new UpstreamConnections(NioSocketChannel.class, Duration.ofSeconds(1), null, 0, Runnable::run), Duration.ofSeconds(5), new AtomicBoolean(),
-        () -> true);
+        new UpstreamConnections(NioSocketChannel.class, Duration.ofSeconds(1), null, 0, Runnable::run), Duration.ofSeconds(5),
+        new AtomicBoolean(), () -> true);
   }
 
   @AfterEach
@@ -152,7 +154,8 @@ class ExchangeDriverTest {
   void aMissingOrNonBearerCredentialIs401WithAChallenge() {
     EmbeddedChannel ch = channel();
     send(ch, "POST " + GEMINI + " HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
-    assertThat(responses(ch)).startsWith("HTTP/1.1 401 Unauthorized").contains("www-authenticate: Bearer").contains("token-missing");
+    assertThat(responses(ch)).startsWith("HTTP/1.1 401 Unauthorized").contains("www-authenticate: Bearer")
+        .contains("token-missing");
     send(ch, "POST " + GEMINI + " HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YTpi\r\nContent-Length: 2\r\n\r\n{}");
     assertThat(responses(ch)).startsWith("HTTP/1.1 401").contains("token-malformed");
     assertThat(ch.finishAndReleaseAll()).isFalse();

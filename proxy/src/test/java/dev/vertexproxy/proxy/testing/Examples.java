@@ -2,6 +2,7 @@ package dev.vertexproxy.proxy.testing;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -75,7 +76,7 @@ public final class Examples {
     Path err = Files.createTempFile("example-err", ".txt");
     try {
       ProcessBuilder pb = new ProcessBuilder(List.of(command)).directory(dir.toFile())
-          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+          .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
           .redirectOutput(out.toFile()).redirectError(err.toFile());
       Map<String, String> environment = pb.environment();
       String path = environment.getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin");
@@ -95,7 +96,8 @@ public final class Examples {
         Thread.currentThread().interrupt();
         throw new IOException("interrupted while running " + String.join(" ", command), e);
       }
-      return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
+      return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+          Files.readString(err, StandardCharsets.UTF_8));
     } finally {
       Files.deleteIfExists(out);
       Files.deleteIfExists(err);

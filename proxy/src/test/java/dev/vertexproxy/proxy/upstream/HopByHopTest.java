@@ -25,13 +25,17 @@ class HopByHopTest {
 
   @Test
   void connectionMayNotNameTheFramingTheHostACredentialOrTheGoogleFamily() {
-    assertThat(HopByHop.protectedOption(new DefaultHttpHeaders().add("Connection", "keep-alive, Content-Length"))).isEqualTo("Content-Length");
-    assertThat(HopByHop.protectedOption(new DefaultHttpHeaders().add("Connection", "close").add("Connection", "TRANSFER-ENCODING,x")))
+    assertThat(HopByHop.protectedOption(new DefaultHttpHeaders().add("Connection", "keep-alive, Content-Length")))
+        .isEqualTo("Content-Length");
+    assertThat(HopByHop.protectedOption(
+        new DefaultHttpHeaders().add("Connection", "close").add("Connection", "TRANSFER-ENCODING,x")))
         .isEqualTo("Transfer-Encoding");
     assertThat(HopByHop.protectedOption(new DefaultHttpHeaders().add("Connection", "host"))).isEqualTo("Host");
     assertThat(HopByHop.protectedOption(new DefaultHttpHeaders().add("Connection", "authorization"))).isEqualTo("Authorization");
-    assertThat(HopByHop.protectedOption(new DefaultHttpHeaders().add("Connection", "X-Goog-Request-Params"))).isEqualTo("X-Goog-*");
-    assertThat(HopByHop.protectedOption(new DefaultHttpHeaders().add("Connection", "x-vertex-proxy-request-id"))).isEqualTo("X-Vertex-Proxy-*");
+    assertThat(HopByHop.protectedOption(new DefaultHttpHeaders().add("Connection", "X-Goog-Request-Params")))
+        .isEqualTo("X-Goog-*");
+    assertThat(HopByHop.protectedOption(new DefaultHttpHeaders().add("Connection", "x-vertex-proxy-request-id")))
+        .isEqualTo("X-Vertex-Proxy-*");
     assertThat(HopByHop.protectedOption(new DefaultHttpHeaders().add("Connection", "keep-alive, TE, X-Custom"))).isNull();
     assertThat(HopByHop.protectedOption(new DefaultHttpHeaders())).isNull();
   }
@@ -39,11 +43,13 @@ class HopByHopTest {
   @Test
   void googleSteeringHeadersNeverGoUpstreamOnlyTheDescriptiveOnesDo() {
     HttpHeaders h = new DefaultHttpHeaders()
-        .add("X-Goog-Request-Params", "model=projects%2Fother").add("x-goog-visibilities", "PREVIEW").add("X-GOOG-USER-PROJECT", "x")
+        .add("X-Goog-Request-Params", "model=projects%2Fother").add("x-goog-visibilities", "PREVIEW")
+        .add("X-GOOG-USER-PROJECT", "x")
         .add("X-Goog-Upload-Protocol", "resumable").add("X-Goog-Api-Client", "gl-java/17").add("x-goog-fieldmask", "candidates")
         .add("X-Goog-Request-Reason", "ticket-1").add("X-Googler", "not in the family");
     HopByHop.stripForUpstream(h);
-    assertThat(h.names()).containsExactlyInAnyOrder("X-Goog-Api-Client", "x-goog-fieldmask", "X-Goog-Request-Reason", "X-Googler");
+    assertThat(h.names())
+        .containsExactlyInAnyOrder("X-Goog-Api-Client", "x-goog-fieldmask", "X-Goog-Request-Reason", "X-Googler");
   }
 
   @Test

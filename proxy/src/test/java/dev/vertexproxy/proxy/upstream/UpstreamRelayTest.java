@@ -93,7 +93,8 @@ class UpstreamRelayTest {
   }
 
   private static HttpRequest post(long bodyBytes) {
-    return UpstreamRelay.upstreamRequest("POST", "/v1/projects/p/locations/us-central1/publishers/google/models/m:generateContent",
+    return UpstreamRelay.upstreamRequest("POST",
+        "/v1/projects/p/locations/us-central1/publishers/google/models/m:generateContent",
         new DefaultHttpHeaders().add("Content-Type", "application/json"), false, bodyBytes, ORIGIN, "ya29.google");
   }
 
@@ -136,9 +137,10 @@ class UpstreamRelayTest {
         .add("Transfer-Encoding", "chunked").add("Connection", "keep-alive, X-Hop").add("X-Hop", "1").add("Host", "proxy.example")
         .add("X-Goog-User-Project", "other").add("X-Goog-Api-Client", "gl-java/17").add("Content-Type", "application/json");
     HttpRequest sized = UpstreamRelay.upstreamRequest("POST", "/v1/x:generateContent", caller, false, 2, ORIGIN, "ya29.google");
-    assertThat(sized.headers().entries()).extracting(e -> e.getKey().toLowerCase() + ": " + e.getValue()).containsExactlyInAnyOrder(
-        "x-goog-api-client: gl-java/17", "content-type: application/json", "host: us-central1-aiplatform.googleapis.com",
-        "authorization: Bearer ya29.google", "connection: keep-alive", "content-length: 2");
+    assertThat(sized.headers().entries()).extracting(e -> e.getKey().toLowerCase() + ": " + e.getValue())
+        .containsExactlyInAnyOrder(
+            "x-goog-api-client: gl-java/17", "content-type: application/json", "host: us-central1-aiplatform.googleapis.com",
+            "authorization: Bearer ya29.google", "connection: keep-alive", "content-length: 2");
     HttpRequest chunked = UpstreamRelay.upstreamRequest("POST", "/v1/x:generateContent", caller, true, -1, ORIGIN, "ya29.google");
     assertThat(chunked.headers().getAll("transfer-encoding")).containsExactly("chunked");
     assertThat(chunked.headers().contains("content-length")).isFalse();
@@ -190,7 +192,8 @@ class UpstreamRelayTest {
   void interimResponsesAreSkippedAndNeverTakenForTheAnswer() {
     open(post(0)).sendBody(last(""));
     upstreamGot().forEach(ReferenceCountUtil::release);
-    upstream.writeInbound(new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE), LastHttpContent.EMPTY_LAST_CONTENT,
+    upstream.writeInbound(
+        new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE), LastHttpContent.EMPTY_LAST_CONTENT,
         new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(103)), LastHttpContent.EMPTY_LAST_CONTENT,
         ok(2), last("{}"));
     assertThat(callerGot()).containsExactly("head 200 2 null", "last {}");
