@@ -11,17 +11,19 @@ import dev.vertexproxy.proxy.credentials.GoogleTokenProvider.GoogleToken;
  * for the step that decides it); what is not known yet is {@code null}. The caller's and Google's tokens never appear
  * in {@link #toString()}.
  *
- * <p>Confined to the exchange's event loop: the {@link AdmissionChain} runs every step there.
+ * <p>Steps run on the exchange's event loop ({@link AdmissionChain}); an asynchronous step may record its result from
+ * the thread that completed its work, before the chain moves on. The fields are volatile so the driver, on the event
+ * loop, sees a consistent value even when the caller goes away while such a step is still deciding.
  */
 public final class Admission {
   private final RequestHead head;
-  private Route route;
-  private boolean queryRefused;
-  private Caller caller;
-  private String callerToken;
-  private Decision decision;
-  private String policyVersion;
-  private GoogleToken googleToken;
+  private volatile Route route;
+  private volatile boolean queryRefused;
+  private volatile Caller caller;
+  private volatile String callerToken;
+  private volatile Decision decision;
+  private volatile String policyVersion;
+  private volatile GoogleToken googleToken;
 
   public Admission(RequestHead head) {
     this.head = head;

@@ -103,6 +103,13 @@ final class Exchange {
     }
   }
 
+  /** Ends the relay early, if there is one: its upstream connection closes. */
+  void closeRelay() {
+    if (relay != null) {
+      relay.close();
+    }
+  }
+
   void releaseHeld() {
     HttpContent c;
     while ((c = held.poll()) != null) {

@@ -78,7 +78,7 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
         ex.brokeMidResponse = ex.phase == Phase.RESPONDING;
         end(ex);
       }
-      closeRelay(ex);
+      ex.closeRelay();
     }
     releaseStash();
     ctx.fireChannelInactive();
@@ -264,7 +264,7 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
       return;
     }
     ex.releaseHeld();
-    closeRelay(ex);
+    ex.closeRelay();
     ex.relay = null;
     ex.refused = true;
     ex.reason = reason;
@@ -311,7 +311,7 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
     ex.reason = reason;
     ex.brokeMidResponse = ex.phase == Phase.RESPONDING;
     ex.releaseHeld();
-    closeRelay(ex);
+    ex.closeRelay();
     end(ex);
     ctx.close();
   }
@@ -348,12 +348,6 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
     Object m;
     while ((m = stash.poll()) != null) {
       ReferenceCountUtil.release(m);
-    }
-  }
-
-  private static void closeRelay(Exchange ex) {
-    if (ex.relay != null) {
-      ex.relay.close();
     }
   }
 
