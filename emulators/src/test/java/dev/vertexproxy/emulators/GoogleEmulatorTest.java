@@ -47,13 +47,21 @@ class GoogleEmulatorTest {
 
   private final MutableClock clock = new MutableClock(Instant.now().truncatedTo(ChronoUnit.SECONDS));
   private GoogleEmulator google;
-  private HttpClient http;
   private ECKey issuerKey;
+
+  /**
+   * A new client, so a new connection, per request: the JDK's HTTPS server can leave a request that arrives on a kept-alive
+   * TLS connection unread until its idle timeout (seen about once in twenty runs, as a 40 s hang and "header parser
+   * received no bytes"), in this class only; the end-to-end tests, whose Google calls go through google-auth, have not
+   * shown it. Not understood to the bottom: this sidesteps it for the emulator's own tests.
+   */
+  private HttpClient http() {
+    return HttpClient.newBuilder().sslContext(google.clientSslContext()).build();
+  }
 
   @BeforeEach
   void start() throws Exception {
     google = GoogleEmulator.start(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), clock);
-    http = HttpClient.newBuilder().sslContext(google.clientSslContext()).build();
     issuerKey = new ECKeyGenerator(Curve.P_256).keyID("gitlab-1").generate();
   }
 
@@ -169,7 +177,7 @@ class GoogleEmulatorTest {
 
   @Test
   void unknownPathsAreNotFound() throws Exception {
-    HttpResponse<String> response = http.send(HttpRequest.newBuilder(google.baseUri().resolve("/v1/other"))
+    HttpResponse<String> response = http().send(HttpRequest.newBuilder(google.baseUri().resolve("/v1/other"))
         .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
     assertGoogleError(response, 404, "NOT_FOUND");
   }
@@ -210,7 +218,7 @@ class GoogleEmulatorTest {
         .map(e -> URLEncoder.encode(e.getKey(), StandardCharsets.UTF_8) + "="
             + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
         .collect(Collectors.joining("&"));
-    return http.send(HttpRequest.newBuilder(google.stsTokenUri())
+    return http().send(HttpRequest.newBuilder(google.stsTokenUri())
         .header("Content-Type", "application/x-www-form-urlencoded")
         .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
   }
@@ -224,7 +232,7 @@ class GoogleEmulatorTest {
     if (bearer != null) {
       request.header("Authorization", "Bearer " + bearer);
     }
-    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    return http().send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private static void assertGoogleError(HttpResponse<String> response, int code, String status) throws Exception {
