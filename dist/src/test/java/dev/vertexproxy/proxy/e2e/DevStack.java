@@ -30,6 +30,19 @@ final class DevStack {
     this.dev = dev;
   }
 
+  /**
+   * A dev stack whose state lives under {@code dir}, with {@code extraConfig} (proxy.yaml settings, or {@code null})
+   * merged over the dev defaults, as {@code scripts/dev --config} does.
+   */
+  static DevStack start(Path dir, String extraConfig) throws Exception {
+    Path extra = null;
+    if (extraConfig != null) {
+      extra = dir.resolve("extra.yaml");
+      Files.writeString(extra, extraConfig);
+    }
+    return new DevStack(DevMode.start(new DevMode.Options(dir.resolve("state"), "127.0.0.1", 0, 0, null, extra)));
+  }
+
   String proxyUrl() {
     return dev.proxyUrl();
   }

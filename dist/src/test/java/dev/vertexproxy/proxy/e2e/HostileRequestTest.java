@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vertexproxy.proxy.audit.AuditVerifier;
-import dev.vertexproxy.dev.DevMode;
 import dev.vertexproxy.proxy.e2e.RawCaller.Response;
 import dev.vertexproxy.proxy.e2e.RecordingUpstream.Received;
 import java.io.IOException;
@@ -52,9 +51,7 @@ class HostileRequestTest {
   void start() throws Exception {
     tmp = Files.createTempDirectory("hostile-request-test");
     up = new RecordingUpstream();
-    Path extra = tmp.resolve("extra.yaml");
-    Files.writeString(extra, "upstream: { url_template: 'http://127.0.0.1:" + up.port() + "' }\n");
-    stack = new DevStack(DevMode.start(new DevMode.Options(tmp.resolve("state"), "127.0.0.1", 0, 0, null, extra)));
+    stack = DevStack.start(tmp, "upstream: { url_template: 'http://127.0.0.1:" + up.port() + "' }\n");
     token = stack.mint(Map.of());
     path = stack.examplePath();
   }

@@ -9,7 +9,6 @@ import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -28,12 +27,7 @@ class OutcomeEndToEndTest {
   Path tmp;
 
   private DevStack start(String extraConfig) throws Exception {
-    Path extra = null;
-    if (extraConfig != null) {
-      extra = tmp.resolve("extra.yaml");
-      Files.writeString(extra, extraConfig);
-    }
-    return new DevStack(DevMode.start(new DevMode.Options(tmp.resolve("state"), "127.0.0.1", 0, 0, null, extra)));
+    return DevStack.start(tmp, extraConfig);
   }
 
   private static JsonNode recordOf(DevStack stack, HttpResponse<?> r) throws Exception {

@@ -42,12 +42,7 @@ class ProxyBehaviourTest {
   Path tmp;
 
   private DevStack start(String extraConfig) throws Exception {
-    Path extra = null;
-    if (extraConfig != null) {
-      extra = tmp.resolve("extra.yaml");
-      Files.writeString(extra, extraConfig);
-    }
-    return new DevStack(DevMode.start(new DevMode.Options(tmp.resolve("state"), "127.0.0.1", 0, 0, null, extra)));
+    return DevStack.start(tmp, extraConfig);
   }
 
   private static String reason(HttpResponse<String> r) throws Exception {

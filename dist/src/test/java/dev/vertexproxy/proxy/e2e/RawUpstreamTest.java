@@ -3,7 +3,6 @@ package dev.vertexproxy.proxy.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.vertexproxy.dev.DevMode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,7 +13,6 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -126,10 +124,8 @@ class RawUpstreamTest {
   }
 
   private DevStack start(ScriptedUpstream upstream, String moreUpstreamSettings) throws Exception {
-    Path extra = tmp.resolve("extra.yaml");
-    Files.writeString(extra, "upstream: { url_template: 'http://127.0.0.1:" + upstream.server.getLocalPort() + "'"
+    return DevStack.start(tmp, "upstream: { url_template: 'http://127.0.0.1:" + upstream.server.getLocalPort() + "'"
         + moreUpstreamSettings + " }\n");
-    return new DevStack(DevMode.start(new DevMode.Options(tmp.resolve("state"), "127.0.0.1", 0, 0, null, extra)));
   }
 
   /** Sends raw bytes on a new connection and returns everything read until the peer closes or goes quiet. */
