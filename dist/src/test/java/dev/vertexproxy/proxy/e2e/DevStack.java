@@ -89,6 +89,20 @@ final class DevStack {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
+  /**
+   * Waits (bounded) until the proxy says it should get traffic: its issuers' keys are loaded in the background after
+   * start, and the serving port's {@code /healthz} answers 503 until then.
+   */
+  void awaitReady() throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (get("/healthz", null).statusCode() != 200) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("the proxy did not become ready within 10 s");
+      }
+      Thread.sleep(20);
+    }
+  }
+
   /** All audit records written so far, in file order (a line still being written is left out). */
   List<JsonNode> auditRecords() throws IOException {
     List<JsonNode> out = new ArrayList<>();

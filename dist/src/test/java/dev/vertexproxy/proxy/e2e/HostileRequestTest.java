@@ -52,6 +52,7 @@ class HostileRequestTest {
     tmp = Files.createTempDirectory("hostile-request-test");
     up = new RecordingUpstream();
     stack = DevStack.start(tmp, "upstream: { url_template: 'http://127.0.0.1:" + up.port() + "' }\n");
+    stack.awaitReady(); // the health probe case expects a ready replica, whichever case runs first
     token = stack.mint(Map.of());
     path = stack.examplePath();
   }
