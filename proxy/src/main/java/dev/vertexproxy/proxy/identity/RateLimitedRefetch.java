@@ -7,10 +7,10 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Decides whether a request for keys may reach the issuer: one fetch at a time (every caller meanwhile shares it),
- * and at most one per {@code minInterval} ({@code jwks_refresh_min_interval}) when the keys are wanted for an unknown
- * {@code kid} or the last fetch failed. Inside the interval such a request is answered with the last fetch's outcome:
- * a flood of made-up {@code kid}s costs at most one fetch per interval, and a failing issuer is not asked again
- * sooner. A routine refresh after a successful fetch is not limited: the cache TTL paces those.
+ * and at most one fetch started per {@code minInterval} ({@code jwks_refresh_min_interval}), whatever the reason.
+ * Inside the interval a request is answered with the last fetch's outcome: a flood of made-up {@code kid}s costs at
+ * most one fetch per interval, and a failing issuer is not asked again sooner. Routine refreshes are paced by the cache
+ * TTL; a TTL shorter than the interval is in effect the interval.
  *
  * <p>Thread-safe: state is guarded by {@code this}; the layer below only starts its fetch under the lock.
  */
@@ -35,8 +35,9 @@ final class RateLimitedRefetch implements KeySetSource {
       if (!last.isDone()) {
         return last;
       }
-      boolean limited = now.isBefore(lastStarted.plus(minInterval));
-      if (limited && (why == Refetch.KEY_UNKNOWN || last.isCompletedExceptionally())) {
+      if (now.isBefore(lastStarted.plus(minInterval))) {
+        // Whatever the reason: a caller that found the cache empty just before the last fetch's keys were stored in
+        // it asks for a routine fetch, and must share that one rather than start another.
         return last;
       }
     }

@@ -117,11 +117,15 @@ class KeySourceLayersTest {
   }
 
   @Test
-  void aRoutineRefreshAfterASuccessIsNotLimited() {
+  void aRoutineRefreshRightAfterASuccessSharesItAndOnePastTheIntervalFetches() {
     RateLimitedRefetch limited = new RateLimitedRefetch(below, clock, MIN_INTERVAL);
     limited.keys(Refetch.EXPIRED);
     below.succeed(keys, clock.instant());
 
+    // a caller that found the cache empty a moment before the result was stored in it
+    limited.keys(Refetch.EXPIRED);
+    assertThat(below.calls()).isEqualTo(1);
+    clock.advance(MIN_INTERVAL);
     limited.keys(Refetch.EXPIRED);
     assertThat(below.calls()).isEqualTo(2);
   }
