@@ -1,5 +1,6 @@
 package dev.vertexproxy.proxy.admission;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 
@@ -16,6 +17,14 @@ public interface AdmissionStep {
   String name();
 
   CompletionStage<Verdict> decide(Admission admission);
+
+  /**
+   * The answer of a step that decided synchronously; proceeding shares one completed stage, so a request that passes
+   * the synchronous steps allocates none.
+   */
+  static CompletableFuture<Verdict> decided(Verdict verdict) {
+    return verdict.proceeds() ? Verdict.PROCEEDING : CompletableFuture.completedFuture(verdict);
+  }
 
   /** A step from a name and a function: for small steps and tests. */
   static AdmissionStep of(String name, Function<Admission, CompletionStage<Verdict>> decide) {

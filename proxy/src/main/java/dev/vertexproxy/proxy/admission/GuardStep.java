@@ -7,7 +7,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BooleanSupplier;
 
@@ -17,8 +16,6 @@ import java.util.function.BooleanSupplier;
  * {@code audit.on_failure: reject}). Before {@link RouteStep}; synchronous.
  */
 public final class GuardStep implements AdmissionStep {
-  private static final CompletableFuture<Verdict> PROCEED = CompletableFuture.completedFuture(Verdict.proceed());
-
   private final long maxBodyBytes;
   private final BooleanSupplier auditRefusesRequests;
 
@@ -38,8 +35,7 @@ public final class GuardStep implements AdmissionStep {
 
   @Override
   public CompletionStage<Verdict> decide(Admission admission) {
-    Verdict v = check(admission.head());
-    return v.proceeds() ? PROCEED : CompletableFuture.completedFuture(v);
+    return AdmissionStep.decided(check(admission.head()));
   }
 
   Verdict check(RequestHead head) {
@@ -78,9 +74,5 @@ public final class GuardStep implements AdmissionStep {
           "The request body is larger than this proxy accepts (" + maxBodyBytes + " bytes).");
     }
     return Verdict.proceed();
-  }
-
-  static CompletableFuture<Verdict> proceed() {
-    return PROCEED;
   }
 }

@@ -5,7 +5,6 @@ import dev.vertexproxy.proxy.identity.TokenVerifier;
 import dev.vertexproxy.proxy.reason.Reason;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
@@ -39,11 +38,11 @@ public final class IdentityStep implements AdmissionStep {
       header = headers.get(HttpHeaderNames.AUTHORIZATION);
     }
     if (header == null) {
-      return CompletableFuture.completedFuture(Verdict.refuse(Reason.TOKEN_MISSING,
+      return AdmissionStep.decided(Verdict.refuse(Reason.TOKEN_MISSING,
           "Request is missing an OIDC bearer token (Authorization: Bearer <token>)."));
     }
     if (header.length() < 8 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      return CompletableFuture.completedFuture(Verdict.refuse(Reason.TOKEN_MALFORMED,
+      return AdmissionStep.decided(Verdict.refuse(Reason.TOKEN_MALFORMED,
           "The Authorization header must use the Bearer scheme."));
     }
     String token = header.substring(7).trim();

@@ -3,7 +3,6 @@ package dev.vertexproxy.proxy.admission;
 import dev.vertexproxy.policy.Decision;
 import dev.vertexproxy.policy.Policy;
 import dev.vertexproxy.proxy.reason.Reason;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 
@@ -29,8 +28,6 @@ public final class PolicyStep implements AdmissionStep {
     Policy p = policy.get();
     Decision d = p.decide(admission.caller(), admission.route());
     admission.decision(d, p.version());
-    return d.allowed()
-        ? GuardStep.proceed()
-        : CompletableFuture.completedFuture(Verdict.refuse(Reason.of(d.reason()), d.message()));
+    return AdmissionStep.decided(d.allowed() ? Verdict.proceed() : Verdict.refuse(Reason.of(d.reason()), d.message()));
   }
 }

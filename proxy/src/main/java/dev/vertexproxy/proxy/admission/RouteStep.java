@@ -5,7 +5,6 @@ import dev.vertexproxy.policy.route.RouteException;
 import dev.vertexproxy.policy.route.Router;
 import dev.vertexproxy.proxy.reason.Reason;
 import dev.vertexproxy.proxy.upstream.UpstreamHosts;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -32,25 +31,22 @@ public final class RouteStep implements AdmissionStep {
       Route r = router.route(head.method(), head.uri());
       admission.route(r);
       if (!UpstreamHosts.validLocation(r.location())) {
-        return done(Verdict.refuse(Reason.LOCATION_INVALID, "The location in the path is not a valid Vertex AI location."));
+        return AdmissionStep.decided(Verdict.refuse(Reason.LOCATION_INVALID,
+            "The location in the path is not a valid Vertex AI location."));
       }
-      return GuardStep.proceed();
+      return AdmissionStep.decided(Verdict.proceed());
     } catch (RouteException e) {
       admission.queryRefused(true);
       if (Router.ROUTE_NOT_FOUND.equals(e.reason())) {
-        return done(Verdict.refuse(Reason.ROUTE_NOT_FOUND, "No Vertex AI method matches " + head.method() + " "
+        return AdmissionStep.decided(Verdict.refuse(Reason.ROUTE_NOT_FOUND, "No Vertex AI method matches " + head.method() + " "
             + Router.loggableTarget(pathOf(head.uri())) + "."));
       }
-      return done(Verdict.refuse(Reason.of(e.reason()), e.getMessage()));
+      return AdmissionStep.decided(Verdict.refuse(Reason.of(e.reason()), e.getMessage()));
     }
   }
 
   private static String pathOf(String uri) {
     int q = uri.indexOf('?');
     return q < 0 ? uri : uri.substring(0, q);
-  }
-
-  private static CompletableFuture<Verdict> done(Verdict v) {
-    return CompletableFuture.completedFuture(v);
   }
 }

@@ -2,6 +2,7 @@ package dev.vertexproxy.proxy.admission;
 
 import dev.vertexproxy.proxy.reason.Reason;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * What an {@link AdmissionStep} decided: go on to the next step, or refuse with a reason and a message for the caller
@@ -9,6 +10,8 @@ import java.util.Objects;
  */
 public final class Verdict {
   private static final Verdict CONTINUE = new Verdict(null, null);
+  /** {@link #proceed()} as a completed stage, shared by every synchronous step ({@link AdmissionStep#decided}). */
+  static final CompletableFuture<Verdict> PROCEEDING = CompletableFuture.completedFuture(CONTINUE);
 
   private final Reason reason;
   private final String message;

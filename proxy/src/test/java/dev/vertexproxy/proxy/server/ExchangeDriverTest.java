@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.api.client.http.javanet.NetHttpTransport;
 import dev.vertexproxy.policy.Policy;
+import dev.vertexproxy.policy.PolicyException;
 import dev.vertexproxy.policy.Caller;
 import dev.vertexproxy.proxy.admission.AdmissionStep;
 import dev.vertexproxy.proxy.admission.Verdict;
@@ -76,6 +77,19 @@ class ExchangeDriverTest {
   private GoogleTokenProvider tokens;
   private ProxyContext px;
 
+  /** One allow rule: any gitlab caller may call generateContent as sa@p. */
+  private static Policy geminiPolicy() throws PolicyException {
+    return Policy.parse("""
+        version: 1
+        rules:
+          - name: gemini
+            effect: allow
+            identity: { issuer: gitlab }
+            methods: [publishers.models.generateContent]
+            service_account: sa@p.iam.gserviceaccount.com
+        """, "policy.yaml", MethodCatalog.bundled(), Set.of("gitlab"));
+  }
+
   @BeforeEach
   void setUp() throws Exception {
     Clock clock = Clock.systemUTC();
@@ -88,15 +102,7 @@ class ExchangeDriverTest {
         + "workloadIdentityPools/p/providers/q\",\"subject_token_type\":\"urn:ietf:params:oauth:token-type:jwt\","
         + "\"token_url\":\"https://127.0.0.1:1/v1/token\",\"credential_source\":{\"file\":\"/nonexistent\"}}");
     tokens = GoogleTokenProvider.create(CredentialsConfig.impersonate(source), NetHttpTransport::new, clock, Runnable::run);
-    Policy policy = Policy.parse("""
-        version: 1
-        rules:
-          - name: gemini
-            effect: allow
-            identity: { issuer: gitlab }
-            methods: [publishers.models.generateContent]
-            service_account: sa@p.iam.gserviceaccount.com
-        """, "policy.yaml", MethodCatalog.bundled(), Set.of("gitlab"));
+    Policy policy = geminiPolicy();
     ProxyConfig.Limits limits = new ProxyConfig.Limits(1024, 2048, 4096, Duration.ofSeconds(60), Duration.ofSeconds(30),
         Duration.ofSeconds(1), 100);
     ProxyMetrics metrics = new ProxyMetrics();
@@ -222,15 +228,7 @@ class ExchangeDriverTest {
    */
   @Test
   void anAdmittedRequestIsRelayedAndItsAnswerStreamsBackWithOneAllowedRecord() throws Exception {
-    Policy policy = Policy.parse("""
-        version: 1
-        rules:
-          - name: gemini
-            effect: allow
-            identity: { issuer: gitlab }
-            methods: [publishers.models.generateContent]
-            service_account: sa@p.iam.gserviceaccount.com
-        """, "policy.yaml", MethodCatalog.bundled(), Set.of("gitlab"));
+    Policy policy = geminiPolicy();
     AdmissionChain chain = new AdmissionChain(List.of(
         new GuardStep(px.limits().maxBodyBytes(), () -> false),
         new RouteStep(new Router(MethodCatalog.bundled())),
