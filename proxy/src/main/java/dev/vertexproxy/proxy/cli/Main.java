@@ -84,8 +84,9 @@ public final class Main implements Runnable {
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      String v = Main.class.getPackage().getImplementationVersion();
-      return new String[] {"vertex-proxy " + (v == null ? "(development build)" : v)};
+      BuildInfo build = BuildInfo.current();
+      return new String[] {"vertex-proxy " + build.describe(),
+          "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")"};
     }
   }
 }
