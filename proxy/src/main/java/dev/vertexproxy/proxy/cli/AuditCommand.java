@@ -128,6 +128,10 @@ public final class AuditCommand implements Callable<Integer> {
     @CommandLine.Mixin
     Window window;
 
+    @Option(names = "--request-id", paramLabel = "ID",
+        description = "request_id is ID (the x-vertex-proxy-request-id header and error.details of every refusal).")
+    String requestId;
+
     @Option(names = "--subject", paramLabel = "GLOB", description = "caller.subject matches GLOB (* and ?).")
     String subject;
 
@@ -172,6 +176,7 @@ public final class AuditCommand implements Callable<Integer> {
         return ExitCode.USAGE;
       }
       Predicate<ObjectNode> filter = window::contains;
+      filter = filter.and(text(null, "request_id", exact(requestId)));
       filter = filter.and(text("caller", "subject", glob(subject)));
       filter = filter.and(text("caller", "issuer", exact(issuer)));
       filter = filter.and(text(null, "decision", exact(decision == null ? null : decision.name().toLowerCase())));

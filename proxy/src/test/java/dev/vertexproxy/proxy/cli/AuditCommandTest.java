@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -139,6 +141,16 @@ class AuditCommandTest {
         .lines()).hasSize(3).first().asString().contains("\"seq\":3,");
     assertThat(run("query", dir.toString(), "--since", "2026-05-01", "--limit", "2").lines()).hasSize(2);
     assertThat(run("query", dir.toString(), "--since", "1h").lines()).isEmpty(); // the trail is from 2026-05-01
+  }
+
+  @Test
+  void queryFindsTheOneRecordOfARequestId() {
+    String fifth = run("query", dir.toString()).lines().get(4);
+    Matcher id = Pattern.compile("\"request_id\":\"([^\"]+)\"").matcher(fifth);
+    assertThat(id.find()).as(fifth).isTrue();
+
+    assertThat(run("query", dir.toString(), "--request-id", id.group(1)).lines()).containsExactly(fifth);
+    assertThat(run("query", dir.toString(), "--request-id", id.group(1).substring(1)).lines()).isEmpty(); // exact
   }
 
   @Test
