@@ -124,7 +124,7 @@ public final class ConfigLoader {
 
   private static ProxyConfig.Admin admin(YamlMap n) {
     if (n == null) {
-      return new ProxyConfig.Admin(new InetSocketAddress("127.0.0.1", 9090));
+      return new ProxyConfig.Admin(InetSocketAddress.createUnresolved("127.0.0.1", 9090)); // as n.address gives it
     }
     boolean enabled = n.bool("enabled", true);
     InetSocketAddress address = n.address("address", "127.0.0.1:9090");
