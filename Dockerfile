@@ -16,9 +16,9 @@
 # ---- build: the shaded jar, with the test suite skipped (CI runs it; ../shared is not needed without tests) ----
 FROM maven:3.9.9-eclipse-temurin-17@sha256:<digest> AS build
 WORKDIR /src
-# Dependencies: the ~/.m2 cache mount keeps every downloaded artifact across builds (BuildKit), so a source edit
-# downloads nothing. (A poms-first `dependency:go-offline` layer does not work for this reactor: it tries to resolve
-# the sibling modules, which are never installed.)
+# Dependencies: a BuildKit cache mount keeps ~/.m2 across builds, so a source edit downloads nothing. Not a
+# `dependency:go-offline` layer: that misses what Maven resolves only when a plugin runs, and a layer is thrown away
+# on every pom edit, while the cache survives it.
 COPY pom.xml ./
 COPY policy/pom.xml policy/
 COPY emulators/pom.xml emulators/

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * The image as the Dockerfile defines it, checked without a Docker engine: a multi-stage build on pinned bases, a
  * runtime stage that holds the jar and the example configuration and nothing else, a numeric non-root user, exec-form
  * entrypoint and health check, and ports, volumes and paths that agree with the configuration the image ships.
- * {@code EntrypointTest} runs what this file declares.
+ * {@link EntrypointTest} runs what this file declares.
  */
 class DockerfileTest {
   static final Pattern PINNED = Pattern.compile(

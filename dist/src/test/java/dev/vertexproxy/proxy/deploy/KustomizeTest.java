@@ -119,6 +119,8 @@ class KustomizeTest {
     assertThat(projected(config.listen().tls().cert().toString())).isEqualTo("secret vertex-proxy-tls/tls.crt");
     assertThat(projected(config.listen().tls().key().toString())).isEqualTo("secret vertex-proxy-tls/tls.key");
     assertThat(mountFor(configPath).get("readOnly")).isEqualTo(true);
+    // the TLS key among them: readable by the runtime user's group (fsGroup), by nobody else
+    assertThat(at(volume((String) mountFor(configPath).get("name")), "projected.defaultMode")).isEqualTo(0440);
   }
 
   @Test
