@@ -16,7 +16,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Least-privilege, keyless, audited access to Google Vertex AI.",
-    subcommands = {ServeCommand.class, PolicyCommand.class, AuditCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {ServeCommand.class, PolicyCommand.class, AuditCommand.class, HealthcheckCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;

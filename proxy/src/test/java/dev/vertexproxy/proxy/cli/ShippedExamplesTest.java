@@ -42,7 +42,23 @@ class ShippedExamplesTest {
     }
     // the schemas are kept identical to the loaders' keys by ConfigSchemaTest and ExamplePolicyTest
     assertThat(files).containsExactlyInAnyOrder("proxy.yaml", "policy.yaml", "gitlab-ci.example.yml",
-        "schema/proxy.schema.json", "schema/policy.schema.json");
+        "schema/proxy.schema.json", "schema/policy.schema.json",
+        // the Kubernetes manifests: rendered and checked against each other by dist's KustomizeTest; their proxy.yaml
+        // and policy.yaml also pass the checks below
+        "k8s/kustomization.yaml", "k8s/namespace.yaml", "k8s/serviceaccount.yaml", "k8s/statefulset.yaml",
+        "k8s/service.yaml", "k8s/service-headless.yaml", "k8s/poddisruptionbudget.yaml",
+        "k8s/horizontalpodautoscaler.yaml", "k8s/networkpolicy.yaml", "k8s/servicemonitor.yaml", "k8s/proxy.yaml",
+        "k8s/policy.yaml");
+  }
+
+  @Test
+  void theKubernetesConfigurationAndPolicyPassTheChecksDocsDeploymentShows() {
+    Path k8sProxy = CONFIG_DIR.resolve("k8s/proxy.yaml");
+    assertThat(run("serve", "--config", k8sProxy.toString(), "--check")).as(err.toString()).isZero();
+    assertThat(out.toString()).contains("configuration and policy are valid");
+    assertThat(run("policy", "check", CONFIG_DIR.resolve("k8s/policy.yaml").toString(), "--issuers", k8sProxy.toString()))
+        .as(err.toString()).isZero();
+    assertThat(err.toString()).isEmpty();
   }
 
   @Test
