@@ -15,6 +15,9 @@
 
 # ---- build: the shaded jar, with the test suite skipped (CI runs it; ../shared is not needed without tests) ----
 FROM maven:3.9.9-eclipse-temurin-17@sha256:<digest> AS build
+# The commit `vertex-proxy --version` names: the context has no .git, so pass it in
+# (docker build --build-arg REVISION=$(git rev-parse --short=12 HEAD) .)
+ARG REVISION=unknown
 WORKDIR /src
 # Dependencies: a BuildKit cache mount keeps ~/.m2 across builds, so a source edit downloads nothing. Not a
 # `dependency:go-offline` layer: that misses what Maven resolves only when a plugin runs, and a layer is thrown away
@@ -33,7 +36,7 @@ COPY dist/src/ dist/src/
 # dist compiles (and style-checks) the documented Java SDK example with its tests, so it is part of the build
 COPY examples/java/ examples/java/
 RUN --mount=type=cache,target=/root/.m2 \
-    mvn -B -DskipTests -pl dist -am package \
+    mvn -B -DskipTests -Dgit.commit.id.abbrev="${REVISION}" -pl dist -am package \
     && cp dist/target/vertex-proxy.jar /vertex-proxy.jar
 
 # ---- runtime: a JRE, the jar, the example configuration; nothing else ----
@@ -52,6 +55,7 @@ RUN install -d -o 65532 -g 65532 -m 0750 /var/lib/vertex-proxy
 COPY --from=build /vertex-proxy.jar /opt/vertex-proxy/vertex-proxy.jar
 # Example configuration (listens on 8443 with TLS from /etc/vertex-proxy/tls/, admin on 127.0.0.1:9090): mount your own.
 COPY config/proxy.yaml config/policy.yaml /etc/vertex-proxy/
+COPY LICENSE /opt/vertex-proxy/
 
 USER 65532:65532
 # a working directory nobody writes: the proxy writes only to the audit volume and /tmp

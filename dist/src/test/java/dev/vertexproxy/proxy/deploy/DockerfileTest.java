@@ -88,7 +88,7 @@ class DockerfileTest {
   }
 
   @Test
-  void theRuntimeStageCopiesOnlyTheJarAndTheExampleConfiguration() {
+  void theRuntimeStageCopiesOnlyTheJarTheExampleConfigurationAndTheLicence() {
     List<String> copies = new ArrayList<>();
     for (Instruction c : runtime.all("COPY")) {
       List<String> w = c.words();
@@ -101,7 +101,8 @@ class DockerfileTest {
     assertThat(copies).containsExactlyInAnyOrder(
         "build:/vertex-proxy.jar -> " + JAR,
         "context:config/proxy.yaml -> /etc/vertex-proxy/",
-        "context:config/policy.yaml -> /etc/vertex-proxy/");
+        "context:config/policy.yaml -> /etc/vertex-proxy/",
+        "context:LICENSE -> /opt/vertex-proxy/");
     // what the build stage hands over is the shaded jar the reactor builds
     assertThat(dockerfile.stage("build").all("RUN"))
         .anySatisfy(r -> assertThat(r.rest()).contains("cp dist/target/vertex-proxy.jar /vertex-proxy.jar"));
