@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -224,6 +225,66 @@ class MetricsEndToEndTest {
               assertThat(value).as("label of %s", s).doesNotContain(secret);
             }
           }
+        }
+      }
+    } finally {
+      stack.dev.close();
+    }
+    assertThat(AuditVerifier.verify(stack.auditDir()).ok()).isTrue();
+  }
+
+  /**
+   * What a caller controls — the HTTP method, the path, the query, the headers, the token's claims — never becomes a
+   * label value: however hostile the requests, the label values stay inside their closed sets and the exposition
+   * still parses.
+   */
+  @Test
+  void nothingACallerSendsBecomesALabel() throws Exception {
+    DevStack stack = DevStack.start(tmp, null);
+    try {
+      stack.awaitReady();
+      String admin = (String) stack.dev.info().get("admin_url");
+      String evil = "EVIL\\\"} 1\n# TYPE x counter\nx_total{a=\"";
+      String jwt = stack.mint(Map.of("sub", evil, "user_login", evil));
+      String model = "/v1/projects/dev-project/locations/us-central1/publishers/google/models/gemini-2.0-flash";
+      List<String> raw = List.of(
+          "PURGE " + model + ":generateContent HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+          "POST " + model + ":EVIL%22%7D HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+          "POST /v1/projects/EVIL\"}/locations/us-central1/publishers/google/models/m:generateContent HTTP/1.1\r\n"
+              + "Host: x\r\nContent-Length: 0\r\n\r\n",
+          "POST " + model + ":generateContent?EVIL=%22%7D HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",
+          "POST " + model + ":generateContent HTTP/1.1\r\nHost: x\r\nX-Method: EVIL\r\nUser-Agent: EVIL\"}\r\n"
+              + "Authorization: Bearer EVIL\"}\r\nContent-Length: 0\r\n\r\n",
+          "POST /v1/projects/dev-project/locations/EVIL/publishers/google/models/m:generateContent HTTP/1.1\r\n"
+              + "Host: x\r\nAuthorization: Bearer " + jwt + "\r\nContent-Length: 2\r\n\r\n{}",
+          "POST " + model + ":generateContent HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + jwt
+              + "\r\nContent-Type: application/json\r\nContent-Length: " + DevStack.BODY.length() + "\r\n\r\n"
+              + DevStack.BODY);
+      List<String> ids = new ArrayList<>();
+      for (String request : raw) {
+        try (RawCaller caller = new RawCaller(stack.proxyUrl())) {
+          RawCaller.Response r = caller.send(request).read(Duration.ofSeconds(10));
+          assertThat(r).as(request).isNotNull();
+          ids.add(r.requestId());
+        }
+      }
+      assertThat(stack.awaitAudit(ids)).hasSize(raw.size());
+
+      PrometheusText m = scrape(stack, admin);
+      assertThat(m.sum("vertex_proxy_requests_total")).isEqualTo(raw.size());
+      List<String> reasons = Arrays.stream(Reason.values()).map(Reason::code).toList();
+      for (Sample s : m.family("vertex_proxy_requests_total").samples()) {
+        assertThat(s.label("method")).matches("none|[a-z][A-Za-z0-9]*(\\.[a-z][A-Za-z0-9]*)+");
+        assertThat(s.label("decision")).isIn("allow", "deny", "none");
+        assertThat(s.label("outcome")).isIn("allowed", "refused", "unavailable", "failed");
+        assertThat(s.label("reason")).isIn(reasons);
+        assertThat(s.label("status")).matches("[1-5][0-9][0-9]");
+      }
+      assertThat(m.families()).doesNotContainKey("x");
+      for (Sample s : m.samples()) {
+        assertThat(s.name()).doesNotStartWith("x_");
+        for (String value : s.labels().values()) {
+          assertThat(value).as("label of %s", s).doesNotContain("EVIL").doesNotContain(jwt);
         }
       }
     } finally {
