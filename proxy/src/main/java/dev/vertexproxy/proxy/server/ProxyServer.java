@@ -223,6 +223,14 @@ public final class ProxyServer implements AutoCloseable {
 
   private static String reload(ProxyConfig config, AtomicReference<Policy> inForce, ProxyMetrics metrics)
       throws PolicyException {
+    // one reload at a time, so the version the metric shows is the one in force however reloads interleave
+    synchronized (inForce) {
+      return reloadNow(config, inForce, metrics);
+    }
+  }
+
+  private static String reloadNow(ProxyConfig config, AtomicReference<Policy> inForce, ProxyMetrics metrics)
+      throws PolicyException {
     try {
       Policy next = loadPolicy(config);
       Policy previous = inForce.getAndSet(next);
