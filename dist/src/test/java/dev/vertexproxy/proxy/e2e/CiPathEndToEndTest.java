@@ -297,7 +297,7 @@ class CiPathEndToEndTest {
     assertThat(ready.statusCode()).isEqualTo(200);
     String metrics = adminGet(admin + "/metrics").body();
     assertThat(metrics)
-        .contains("vertex_proxy_requests_seconds_count{decision=\"allow\",method=\"publishers.models.generateContent\","
+        .contains("vertex_proxy_requests_total{decision=\"allow\",method=\"publishers.models.generateContent\","
             + "outcome=\"allowed\",reason=\"allowed\",status=\"200\"}")
         .contains("reason=\"token-missing\",status=\"401\"")
         .contains("vertex_proxy_exchanges_in_flight")

@@ -1,73 +1,431 @@
 package dev.vertexproxy.proxy.admin;
 
+import dev.vertexproxy.proxy.audit.AuditException;
+import dev.vertexproxy.proxy.audit.AuditLog;
+import dev.vertexproxy.proxy.credentials.GoogleTokenEvents;
+import dev.vertexproxy.proxy.identity.KeyFetchEvents;
+import dev.vertexproxy.proxy.reason.Outcome;
+import dev.vertexproxy.proxy.reason.Reason;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.prometheus.metrics.core.metrics.Info;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetric;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocatorMetric;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
 
 /**
- * The one place that defines every metric name and its tags. Tags come from a small closed set ({@code method} — a
- * catalog method name or {@code none}, {@code decision}, {@code outcome}, {@code reason}, {@code status}); never a
- * subject, token or resource id. Thread-safe.
+ * The one place that defines every metric: its name, its tags and its HELP text. Components never see a registry;
+ * they report through the small interfaces they were built with ({@link GoogleTokenEvents}, {@link KeyFetchEvents},
+ * {@link AuditLog.Events}) or are read by gauges here, so state is never duplicated.
+ *
+ * <p>Tags come from closed sets only ({@link #TAG_KEYS}): {@code method} (a catalog method name, or {@code none} before
+ * routing), {@code decision}, {@code outcome}, {@code reason} (the {@link Reason} catalog), {@code status}, the
+ * configured issuer <em>name</em>, and small fixed vocabularies. Never a subject, token, project or resource id.
+ *
+ * <p>Cost: the per-exchange meters are looked up in maps keyed by small records and created once per distinct key, so
+ * the hot path is a map lookup and an add; histograms have explicit, modest bucket sets (the {@code method} tag
+ * multiplies series, so only the total and upstream time-to-first-byte histograms carry it). Thread-safe.
  */
-public final class ProxyMetrics {
+public final class ProxyMetrics implements AutoCloseable {
+  /** Every tag key a meter may carry: ours, and those of Micrometer's JVM and process binders. */
+  public static final Set<String> TAG_KEYS = Set.of(
+      // ours
+      "method", "decision", "outcome", "reason", "status", "issuer", "result", "kind", "version", "allocator", "memory",
+      // Micrometer's JVM binders: memory pool, GC and thread-state names chosen by the JVM, not by any caller
+      "area", "id", "action", "cause", "gc", "state");
+
+  /** Total exchange time: up to the 300 s response timeout and a little past it (a stream that ran to the end). */
+  private static final Duration[] TOTAL_BUCKETS = seconds(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+      60, 120, 300);
+  /** Vertex's time to its response head: the model's think time, up to the response timeout. */
+  private static final Duration[] TTFB_BUCKETS = TOTAL_BUCKETS;
+  /** Admission: sub-millisecond when everything is cached, seconds when a JWKS or a Google token must be fetched. */
+  private static final Duration[] ADMISSION_BUCKETS = seconds(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+      0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5);
+  /** Audit write and fsync: microseconds to the seconds of a struggling disk. */
+  private static final Duration[] DISK_BUCKETS = seconds(0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+      0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5);
+  private static final double[] BATCH_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096};
+
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final AtomicLong inFlight = new AtomicLong();
+  private final AtomicLong streams = new AtomicLong();
   private final AtomicLong connections = new AtomicLong();
+  private final JvmGcMetrics gc = new JvmGcMetrics();
 
+  private record RequestKey(String method, String decision, Outcome outcome, Reason reason, int status) {
+  }
+
+  private record LatencyKey(String method, Outcome outcome) {
+  }
+
+  private final Map<RequestKey, Counter> requests = new ConcurrentHashMap<>();
+  private final Map<LatencyKey, Timer> totals = new ConcurrentHashMap<>();
+  private final Map<String, Timer> firstBytes = new ConcurrentHashMap<>();
+  private final Map<Reason, Counter> byReason = new EnumMap<>(Reason.class);
+  private final Map<String, Timer> admissions = Map.of(
+      "allow", admissionTimer("allow"), "deny", admissionTimer("deny"));
+  private final Counter upstreamConnectFailures;
+  private final Counter tokenHits;
+  private final Counter tokenMisses;
+  private final Counter tokenFetched;
+  private final Counter tokenFetchFailed;
+  private final Map<String, Counter[]> jwks = new ConcurrentHashMap<>();
+  private final Counter auditWritten;
+  private final Map<AuditException.Kind, Counter> auditFailures = new EnumMap<>(AuditException.Kind.class);
+  private final DistributionSummary auditBatch;
+  private final Timer auditWrite;
+  private final Timer auditSync;
+  private final Map<String, Counter> reloads;
+  /**
+   * A Prometheus info metric, registered beside Micrometer's meters: Micrometer's naming drops an {@code _info}
+   * suffix, and this one should read {@code vertex_proxy_policy_info{version="sha256:…"} 1}.
+   */
+  private final Info policyInfo = Info.builder().name("vertex_proxy_policy")
+      .help("The policy in force: always 1, its content hash in the version label").labelNames("version")
+      .register(registry.getPrometheusRegistry());
+
+  /** Metrics without issuers (tests that build parts of the proxy). */
   public ProxyMetrics() {
+    this(List.of());
+  }
+
+  /**
+   * Registers every meter whose tag values are known now at zero, so a counter exists (and reads 0) from start-up:
+   * one per reason, per issuer name and fetch outcome, per audit failure kind, per reload result, and the requests
+   * that end before routing knows a method.
+   *
+   * @param issuerNames the configured issuers' names (a closed set: the {@code issuer} tag of JWKS fetches)
+   */
+  public ProxyMetrics(Collection<String> issuerNames) {
     Gauge.builder("vertex_proxy_exchanges_in_flight", inFlight, AtomicLong::get)
-        .description("Exchanges currently being served").register(registry);
+        .description("Exchanges being served: from the request head until the exchange is recorded").register(registry);
+    Gauge.builder("vertex_proxy_streams_in_flight", streams, AtomicLong::get)
+        .description("Server-sent event streams from Vertex being relayed to callers right now").register(registry);
     Gauge.builder("vertex_proxy_connections_open", connections, AtomicLong::get)
         .description("Open caller connections").register(registry);
+    for (Reason r : Reason.values()) {
+      byReason.put(r, Counter.builder("vertex_proxy_exchanges")
+          .description("Exchanges that ended, by reason (every reason of the closed catalog, from start-up)")
+          .tag("reason", r.code()).register(registry));
+      if (endsBeforeRouting(r)) {
+        request(null, "deny", Outcome.of(r, false), r, r.httpStatus());
+      }
+    }
+    upstreamConnectFailures = Counter.builder("vertex_proxy_upstream_connect_failures")
+        .description("Connections to Vertex that could not be opened (connect or TLS handshake failed)").register(registry);
+    tokenHits = Counter.builder("vertex_proxy_google_token_cache_hits")
+        .description("Google token requests answered from the cache (or joined to a fetch under way)").register(registry);
+    tokenMisses = Counter.builder("vertex_proxy_google_token_cache_misses")
+        .description("Google token requests that found no usable cached token and started a fetch").register(registry);
+    tokenFetched = tokenFetches("success");
+    tokenFetchFailed = tokenFetches("failure");
+    for (String issuer : issuerNames) {
+      jwksCounters(issuer);
+    }
+    auditWritten = Counter.builder("vertex_proxy_audit_records_written")
+        .description("Audit records written to the trail (and synced as audit.durability says)").register(registry);
+    for (AuditException.Kind k : AuditException.Kind.values()) {
+      auditFailures.put(k, Counter.builder("vertex_proxy_audit_failures")
+          .description("Audit records that could not be written, by kind: queue-full, closed, write-failed")
+          .tag("kind", k.name().toLowerCase(Locale.ROOT).replace('_', '-')).register(registry));
+    }
+    auditBatch = DistributionSummary.builder("vertex_proxy_audit_batch_records")
+        .description("Records per audit write batch (one write and at most one fsync each)")
+        .serviceLevelObjectives(BATCH_BUCKETS).register(registry);
+    auditWrite = Timer.builder("vertex_proxy_audit_write")
+        .description("Time to write one audit batch to the file, before any fsync")
+        .serviceLevelObjectives(DISK_BUCKETS).register(registry);
+    auditSync = Timer.builder("vertex_proxy_audit_fsync")
+        .description("Time of the fsync after an audit batch (absent with audit.durability: none)")
+        .serviceLevelObjectives(DISK_BUCKETS).register(registry);
+    reloads = Map.of("reloaded", reloadCounter("reloaded"), "unchanged", reloadCounter("unchanged"),
+        "refused", reloadCounter("refused"));
+    new JvmMemoryMetrics().bindTo(registry);
+    gc.bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    new FileDescriptorMetrics().bindTo(registry);
+    nettyAllocator();
   }
 
-  /** One finished exchange; {@code reason} and {@code outcome} come from the closed reason catalog. */
-  public void exchange(String method, String decision, String reason, String outcome, int status, Duration duration) {
-    Timer.builder("vertex_proxy_requests")
-        .description("Exchanges by Vertex method, decision, outcome, reason and status")
-        .tag("method", method == null ? "none" : method)
-        .tag("decision", decision == null ? "none" : decision)
-        .tag("outcome", outcome == null ? "none" : outcome)
-        .tag("reason", reason == null ? "none" : reason)
-        .tag("status", Integer.toString(status))
-        .register(registry)
-        .record(duration);
+  /** Guard and route refusals: routing has not named a method yet, so these series are known at start-up. */
+  private static boolean endsBeforeRouting(Reason r) {
+    return switch (r) {
+      case REQUEST_MALFORMED, URI_TOO_LONG, HEADERS_TOO_LARGE, BODY_TOO_LARGE, EXPECTATION_UNSUPPORTED,
+          TRANSFER_ENCODING_UNSUPPORTED, CONNECTION_HEADER_INVALID, METHOD_OVERRIDE_NOT_ALLOWED, AUDIT_UNAVAILABLE,
+          ROUTE_NOT_FOUND, PATH_NOT_CANONICAL, QUERY_NOT_ALLOWED, LOCATION_INVALID -> true;
+      default -> false;
+    };
   }
 
-  public void googleTokenFetch(String outcome) {
-    Counter.builder("vertex_proxy_google_token_fetches").tag("outcome", outcome).register(registry).increment();
+  // ---- exchanges ---------------------------------------------------------------------------------------------
+
+  /**
+   * One finished exchange. {@code admissionNanos} is head-to-verdict ({@code -1}: it ended before admission decided),
+   * {@code firstByteNanos} head-to-Vertex's-response-head ({@code -1}: never relayed, or no answer came).
+   */
+  public void exchange(String method, String decision, Reason reason, Outcome outcome, int status, long totalNanos,
+      long admissionNanos, long firstByteNanos) {
+    String m = method == null ? "none" : method;
+    request(m, decision, outcome, reason, status).increment();
+    byReason.get(reason).increment();
+    totals.computeIfAbsent(new LatencyKey(m, outcome), k -> Timer.builder("vertex_proxy_request_duration")
+        .description("Exchange time from the request head until it was recorded, by method and outcome")
+        .tag("method", k.method()).tag("outcome", k.outcome().code())
+        .serviceLevelObjectives(TOTAL_BUCKETS).register(registry)).record(totalNanos, TimeUnit.NANOSECONDS);
+    if (admissionNanos >= 0 && decision != null) {
+      Timer t = admissions.get(decision);
+      if (t != null) {
+        t.record(admissionNanos, TimeUnit.NANOSECONDS);
+      }
+    }
+    if (firstByteNanos >= 0) {
+      firstBytes.computeIfAbsent(m, k -> Timer.builder("vertex_proxy_upstream_first_byte")
+          .description("Time from the request head until Vertex's response head arrived, by method")
+          .tag("method", k).serviceLevelObjectives(TTFB_BUCKETS).register(registry))
+          .record(firstByteNanos, TimeUnit.NANOSECONDS);
+    }
   }
 
-  /** A connection to Vertex could not be opened (or its TLS handshake failed). */
-  public void upstreamConnectFailure() {
-    Counter.builder("vertex_proxy_upstream_connect_failures").register(registry).increment();
+  private Counter request(String method, String decision, Outcome outcome, Reason reason, int status) {
+    return requests.computeIfAbsent(new RequestKey(method == null ? "none" : method, decision, outcome, reason, status),
+        k -> Counter.builder("vertex_proxy_requests")
+            .description("Exchanges by Vertex method, decision, outcome, reason and status (a method's series appear"
+                + " with its first exchange)")
+            .tag("method", k.method()).tag("decision", k.decision() == null ? "none" : k.decision())
+            .tag("outcome", k.outcome().code()).tag("reason", k.reason().code())
+            .tag("status", Integer.toString(k.status())).register(registry));
   }
 
-  /** Connections to Vertex opened so far, read from the pool itself (reuse of a pooled connection does not count). */
-  public <T> void upstreamConnectionsOpened(T pool, ToDoubleFunction<T> opened) {
-    FunctionCounter.builder("vertex_proxy_upstream_connections_opened", pool, opened)
-        .description("Connections to Vertex opened (pooled reuse does not count)").register(registry);
+  private Timer admissionTimer(String decision) {
+    return Timer.builder("vertex_proxy_admission_duration")
+        .description("Time from the request head until admission decided (route, token, policy, Google token)")
+        .tag("decision", decision).serviceLevelObjectives(ADMISSION_BUCKETS).register(registry);
   }
 
-  public void auditWrite(String outcome) {
-    Counter.builder("vertex_proxy_audit_records").tag("outcome", outcome).register(registry).increment();
-  }
-
+  /** Exchanges in flight; the server also waits on it to drain. */
   public AtomicLong inFlight() {
     return inFlight;
+  }
+
+  /** Server-sent event streams being relayed. */
+  public AtomicLong streams() {
+    return streams;
   }
 
   public AtomicLong connections() {
     return connections;
   }
 
+  // ---- upstream ----------------------------------------------------------------------------------------------
+
+  /** A connection to Vertex could not be opened (or its TLS handshake failed). */
+  public void upstreamConnectFailure() {
+    upstreamConnectFailures.increment();
+  }
+
+  /** Connections to Vertex opened and pooled connections reused, read from the pool itself. */
+  public <T> void upstreamConnections(T pool, ToDoubleFunction<T> opened, ToDoubleFunction<T> reused) {
+    FunctionCounter.builder("vertex_proxy_upstream_connections_opened", pool, opened)
+        .description("Connections to Vertex opened (pooled reuse does not count)").register(registry);
+    FunctionCounter.builder("vertex_proxy_upstream_connections_reused", pool, reused)
+        .description("Exchanges that were given an idle pooled connection to Vertex instead of a new one")
+        .register(registry);
+  }
+
+  // ---- Google tokens -----------------------------------------------------------------------------------------
+
+  private Counter tokenFetches(String outcome) {
+    return Counter.builder("vertex_proxy_google_token_fetches")
+        .description("Requests to Google for an access token (first fetches and background refreshes), by outcome")
+        .tag("outcome", outcome).register(registry);
+  }
+
+  /** What the Google token stack reports to. */
+  public GoogleTokenEvents googleTokens() {
+    return new GoogleTokenEvents() {
+      @Override
+      public void cacheHit() {
+        tokenHits.increment();
+      }
+
+      @Override
+      public void cacheMiss() {
+        tokenMisses.increment();
+      }
+
+      @Override
+      public void fetched(boolean ok) {
+        (ok ? tokenFetched : tokenFetchFailed).increment();
+      }
+    };
+  }
+
+  /**
+   * Seconds until the cached Google token that expires first does, read from the cache at scrape time ({@code NaN}
+   * while none is cached). An alert below {@code credentials.refresh_before} means refreshes are failing.
+   */
+  public void googleTokenExpiry(Supplier<Instant> earliestExpiry, Clock clock) {
+    Gauge.builder("vertex_proxy_google_token_earliest_expiry", () -> {
+      Instant at = earliestExpiry.get();
+      return at == null ? Double.NaN : Duration.between(clock.instant(), at).toMillis() / 1000.0;
+    }).baseUnit("seconds").description("Seconds until the cached Google token that expires first does (NaN: none cached)")
+        .register(registry);
+  }
+
+  // ---- identity ----------------------------------------------------------------------------------------------
+
+  private Counter[] jwksCounters(String issuer) {
+    return jwks.computeIfAbsent(issuer, i -> new Counter[] {
+        Counter.builder("vertex_proxy_jwks_fetches")
+            .description("Discovery and JWKS fetches per configured issuer name, by outcome")
+            .tag("issuer", i).tag("outcome", "success").register(registry),
+        Counter.builder("vertex_proxy_jwks_fetches")
+            .description("Discovery and JWKS fetches per configured issuer name, by outcome")
+            .tag("issuer", i).tag("outcome", "failure").register(registry)});
+  }
+
+  /** What the issuers' key sources report to. */
+  public KeyFetchEvents jwksFetches() {
+    return (issuer, ok) -> jwksCounters(issuer)[ok ? 0 : 1].increment();
+  }
+
+  // ---- audit -------------------------------------------------------------------------------------------------
+
+  /** What the audit log reports to. */
+  public AuditLog.Events audit() {
+    return new AuditLog.Events() {
+      @Override
+      public void batchWritten(int records, long writeNanos, long syncNanos) {
+        auditWritten.increment(records);
+        auditBatch.record(records);
+        auditWrite.record(writeNanos, TimeUnit.NANOSECONDS);
+        if (syncNanos >= 0) {
+          auditSync.record(syncNanos, TimeUnit.NANOSECONDS);
+        }
+      }
+
+      @Override
+      public void failed(AuditException.Kind kind) {
+        auditFailures.get(kind).increment();
+      }
+    };
+  }
+
+  /** The audit queue's depth, read at scrape time. */
+  public void auditQueue(AuditLog log) {
+    Gauge.builder("vertex_proxy_audit_queue_depth", log, AuditLog::queueDepth)
+        .description("Audit records waiting for the writer thread (appends fail fast once the queue is full)")
+        .register(registry);
+  }
+
+  // ---- policy ------------------------------------------------------------------------------------------------
+
+  private Counter reloadCounter(String result) {
+    return Counter.builder("vertex_proxy_policy_reloads")
+        .description("Policy reloads asked for on the admin listener, by result: reloaded, unchanged, refused")
+        .tag("result", result).register(registry);
+  }
+
+  /** The policy in force is now {@code version} (a content hash, {@code sha256:…}): the info gauge moves to it. */
+  public void policyInForce(String version) {
+    policyInfo.setLabelValues(version);
+  }
+
+  /** A reload ended: {@code reloaded} (a new version is in force), {@code unchanged} or {@code refused}. */
+  public void policyReload(String result) {
+    Counter c = reloads.get(result);
+    if (c == null) {
+      throw new IllegalArgumentException("reload result: " + result + " (expected: one of " + reloads.keySet() + ")");
+    }
+    c.increment();
+  }
+
+  // ---- Netty ---------------------------------------------------------------------------------------------------
+
+  private void nettyAllocator() {
+    if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider p) {
+      allocatorMemory("default", p.metric());
+    }
+    PooledByteBufAllocatorMetric pooled = PooledByteBufAllocator.DEFAULT.metric();
+    if (ByteBufAllocator.DEFAULT != PooledByteBufAllocator.DEFAULT) {
+      allocatorMemory("pooled", pooled);
+    }
+    Gauge.builder("netty_pooled_allocator_arenas", pooled, PooledByteBufAllocatorMetric::numHeapArenas).tag("memory", "heap")
+        .description("Arenas of Netty's pooled allocator").register(registry);
+    Gauge.builder("netty_pooled_allocator_arenas", pooled, PooledByteBufAllocatorMetric::numDirectArenas)
+        .tag("memory", "direct").description("Arenas of Netty's pooled allocator").register(registry);
+    Gauge.builder("netty_pooled_allocator_thread_local_caches", pooled, PooledByteBufAllocatorMetric::numThreadLocalCaches)
+        .description("Thread-local caches of Netty's pooled allocator").register(registry);
+  }
+
+  private void allocatorMemory(String allocator, ByteBufAllocatorMetric metric) {
+    Gauge.builder("netty_allocator_used_memory", metric, ByteBufAllocatorMetric::usedHeapMemory).baseUnit("bytes")
+        .tags(Tags.of("allocator", allocator, "memory", "heap"))
+        .description("Memory held by a Netty buffer allocator (default: the one the proxy's channels use)")
+        .register(registry);
+    Gauge.builder("netty_allocator_used_memory", metric, ByteBufAllocatorMetric::usedDirectMemory).baseUnit("bytes")
+        .tags(Tags.of("allocator", allocator, "memory", "direct"))
+        .description("Memory held by a Netty buffer allocator (default: the one the proxy's channels use)")
+        .register(registry);
+  }
+
+  // ---- exposition ----------------------------------------------------------------------------------------------
+
+  /** Every meter registered so far (for the tests that check names, tags and HELP texts). */
+  public List<Meter> meters() {
+    return registry.getMeters();
+  }
+
+  /** The Prometheus text exposition of every meter. */
   public String scrape() {
     return registry.scrape();
+  }
+
+  /** Unhooks the GC listener. */
+  @Override
+  public void close() {
+    gc.close();
+  }
+
+  private static Duration[] seconds(double... values) {
+    Duration[] out = new Duration[values.length];
+    for (int i = 0; i < values.length; i++) {
+      out[i] = Duration.ofNanos(Math.round(values[i] * 1e9));
+    }
+    return out;
   }
 }

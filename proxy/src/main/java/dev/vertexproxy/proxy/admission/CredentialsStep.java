@@ -1,6 +1,5 @@
 package dev.vertexproxy.proxy.admission;
 
-import dev.vertexproxy.proxy.admin.ProxyMetrics;
 import dev.vertexproxy.proxy.credentials.GoogleTokenProvider;
 import dev.vertexproxy.proxy.credentials.TokenRequest;
 import dev.vertexproxy.proxy.reason.Reason;
@@ -17,11 +16,10 @@ public final class CredentialsStep implements AdmissionStep {
   private static final Logger log = LoggerFactory.getLogger(CredentialsStep.class);
 
   private final GoogleTokenProvider tokens;
-  private final ProxyMetrics metrics;
 
-  public CredentialsStep(GoogleTokenProvider tokens, ProxyMetrics metrics) {
+  /** Fetches, hits and misses are counted by the token stack itself ({@code GoogleTokenEvents}), not here. */
+  public CredentialsStep(GoogleTokenProvider tokens) {
     this.tokens = tokens;
-    this.metrics = metrics;
   }
 
   @Override
@@ -40,7 +38,6 @@ public final class CredentialsStep implements AdmissionStep {
         admission.googleToken(token);
         return Verdict.proceed();
       }
-      metrics.googleTokenFetch("failure");
       log.warn("no Google token for {}: {}", serviceAccount, IdentityStep.unwrap(err).getMessage());
       return Verdict.refuse(Reason.GOOGLE_TOKEN_UNAVAILABLE,
           "The proxy could not obtain Google credentials for this request; try again later.");

@@ -55,6 +55,27 @@ public final class AuditLog implements AutoCloseable {
     FileChannel open(Path file) throws IOException;
   }
 
+  /**
+   * What the writer reports for metrics. {@link #batchWritten} is called on the writer thread after each batch reached
+   * the file, {@link #failed} on whichever thread failed a record; implementations must be cheap and never block.
+   */
+  public interface Events {
+    /** Reports nothing. */
+    Events NONE = new Events() {
+    };
+
+    /**
+     * A batch of {@code records} is in the chain: its write took {@code writeNanos}, its fsync {@code syncNanos}
+     * ({@code -1} when {@code durability: none} skips it).
+     */
+    default void batchWritten(int records, long writeNanos, long syncNanos) {
+    }
+
+    /** One record was not written, for this reason. */
+    default void failed(AuditException.Kind kind) {
+    }
+  }
+
   /** Where an appended record landed in the chain. */
   public record AuditReceipt(long seq, String hash) {
   }
@@ -68,6 +89,7 @@ public final class AuditLog implements AutoCloseable {
   private final Clock clock;
   private final long maxFileBytes;
   private final FileOpener opener;
+  private final Events events;
   private final BlockingQueue<Pending> queue;
   private final ReadWriteLock closeLock = new ReentrantReadWriteLock();
   private final LongAdder appended = new LongAdder();
@@ -85,8 +107,9 @@ public final class AuditLog implements AutoCloseable {
   private long fileBytes;
 
   private AuditLog(AuditConfig config, DirectoryLock lock, Clock clock, long maxFileBytes, int queueCapacity,
-      FileOpener opener, long lastSeq, String lastHash) {
+      FileOpener opener, Events events, long lastSeq, String lastHash) {
     this.dir = config.dir();
+    this.events = events;
     this.lock = lock;
     this.durability = config.durability() == null ? Durability.GROUP_COMMIT : config.durability();
     this.clock = clock;
@@ -118,11 +141,22 @@ public final class AuditLog implements AutoCloseable {
    */
   public static AuditLog open(AuditConfig config, Clock clock, long maxFileBytes, int queueCapacity)
       throws IOException {
-    return open(config, clock, maxFileBytes, queueCapacity, AuditFiles::openOwnerOnly);
+    return open(config, clock, maxFileBytes, queueCapacity, AuditFiles::openOwnerOnly, Events.NONE);
+  }
+
+  /** As {@link #open(AuditConfig, Clock)}, reporting batches and failures to {@code events}. */
+  public static AuditLog open(AuditConfig config, Clock clock, Events events) throws IOException {
+    return open(config, clock, DEFAULT_MAX_FILE_BYTES, DEFAULT_QUEUE_CAPACITY, AuditFiles::openOwnerOnly, events);
   }
 
   static AuditLog open(AuditConfig config, Clock clock, long maxFileBytes, int queueCapacity, FileOpener opener)
       throws IOException {
+    return open(config, clock, maxFileBytes, queueCapacity, opener, Events.NONE);
+  }
+
+  static AuditLog open(AuditConfig config, Clock clock, long maxFileBytes, int queueCapacity, FileOpener opener,
+      Events events) throws IOException {
+    Objects.requireNonNull(events, "events");
     Objects.requireNonNull(config.dir(), "audit.dir");
     Objects.requireNonNull(clock, "clock");
     if (maxFileBytes < 1) {
@@ -139,7 +173,8 @@ public final class AuditLog implements AutoCloseable {
       ObjectNode last = AuditFiles.lastRecord(config.dir());
       long lastSeq = last == null ? 0 : last.path("seq").asLong();
       String lastHash = last == null ? AuditRecords.GENESIS_HASH : last.path("hash").asText();
-      AuditLog log = new AuditLog(config, lock, clock, maxFileBytes, queueCapacity, opener, lastSeq, lastHash);
+      AuditLog log = new AuditLog(config, lock, clock, maxFileBytes, queueCapacity, opener, events, lastSeq,
+          lastHash);
       log.openNewFile(); // fail at startup, not on the first request, if the directory is not writable
       log.writer.start();
       return log;
@@ -178,6 +213,11 @@ public final class AuditLog implements AutoCloseable {
   /** Records written (and synced as configured) since open. */
   public long appended() {
     return appended.sum();
+  }
+
+  /** Records queued for the writer right now (the queue is bounded: {@link #append} fails fast once it is full). */
+  public int queueDepth() {
+    return queue.size();
   }
 
   /** Appends that failed since open: queue full, closed or write failed. */
@@ -279,6 +319,8 @@ public final class AuditLog implements AutoCloseable {
       return;
     }
     long batchStart = -1;
+    long writeNanos = 0;
+    long syncNanos = -1;
     try {
       if (file != null && fileBytes >= maxFileBytes) {
         closeFile();
@@ -288,11 +330,15 @@ public final class AuditLog implements AutoCloseable {
       }
       batchStart = fileBytes;
       ByteBuffer buffer = ByteBuffer.wrap(bytes.toByteArray());
+      long writeStart = System.nanoTime();
       while (buffer.hasRemaining()) {
         file.write(buffer);
       }
+      writeNanos = System.nanoTime() - writeStart;
       if (durability != Durability.NONE) {
+        long syncStart = System.nanoTime();
         file.force(false);
+        syncNanos = System.nanoTime() - syncStart;
       }
       fileBytes += buffer.capacity();
     } catch (IOException | RuntimeException e) {
@@ -308,6 +354,7 @@ public final class AuditLog implements AutoCloseable {
     lastSeq = seq;
     lastHash = prevHash;
     appended.add(written.size());
+    events.batchWritten(written.size(), writeNanos, syncNanos);
     if (!healthy) {
       LOG.info("audit writes to {} succeed again (seq {})", filePath.getFileName(), seq);
       healthy = true;
@@ -319,6 +366,7 @@ public final class AuditLog implements AutoCloseable {
 
   private void fail(CompletableFuture<AuditReceipt> future, AuditException cause) {
     failed.increment();
+    events.failed(cause.kind());
     future.completeExceptionally(cause);
   }
 

@@ -97,6 +97,14 @@ public final class GoogleTokenProvider implements AutoCloseable {
     return cache.tokenFor(needsCaller ? request : request.withoutCaller());
   }
 
+  /**
+   * When the cached token that expires first does, or {@code null} when none is cached; for the metric that warns
+   * before the cache runs dry. Reads the cache, costs one pass over its entries.
+   */
+  public Instant earliestExpiry() {
+    return cache.earliestExpiry();
+  }
+
   /** Forgets every cached token; later calls fail. Does not shut down the injected executor. */
   @Override
   public void close() {
@@ -119,6 +127,7 @@ public final class GoogleTokenProvider implements AutoCloseable {
     private Duration backOffInitial = Duration.ofSeconds(1);
     private Duration backOffMax = Duration.ofMinutes(1);
     private long maximumSize = 10_000;
+    private GoogleTokenEvents events = GoogleTokenEvents.NONE;
 
     private Builder() {
     }
@@ -178,6 +187,12 @@ public final class GoogleTokenProvider implements AutoCloseable {
       return this;
     }
 
+    /** Where cache hits and misses and every request to Google are reported (default: nowhere). */
+    public Builder events(GoogleTokenEvents events) {
+      this.events = Objects.requireNonNull(events, "events");
+      return this;
+    }
+
     /**
      * Checks every setting, then builds the layers (loading the source credentials for impersonation, which fetches
      * nothing).
@@ -197,8 +212,11 @@ public final class GoogleTokenProvider implements AutoCloseable {
       GoogleTokenSource.Fetching fetching = source != null ? source
           : new ImpersonatingTokenSource(SourceCredentials.load(config, impersonationTransport), config,
               impersonationTransport, executor);
-      FailureBackoff backOff = new FailureBackoff(fetching, clock, backOffInitial, backOffMax);
-      return new GoogleTokenProvider(new RefreshAheadCache(backOff, clock, executor, refreshBefore, maximumSize),
+      GoogleTokenEvents reportTo = events;
+      // Counted right above the fetching source, so a back-off answering "still failing" is not counted as a fetch.
+      GoogleTokenSource counted = request -> fetching.tokenFor(request).whenComplete((t, e) -> reportTo.fetched(e == null));
+      FailureBackoff backOff = new FailureBackoff(counted, clock, backOffInitial, backOffMax);
+      return new GoogleTokenProvider(new RefreshAheadCache(backOff, clock, executor, refreshBefore, maximumSize, events),
           fetching.needsCaller());
     }
 

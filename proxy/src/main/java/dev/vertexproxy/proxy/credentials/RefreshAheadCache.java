@@ -51,6 +51,7 @@ final class RefreshAheadCache implements GoogleTokenSource, AutoCloseable {
   private final Duration expiryMargin;
   private final Duration retryPause;
   private final AsyncLoadingCache<TokenRequest.Key, Held> cache;
+  private final GoogleTokenEvents events;
 
   /**
    * A cached token, when its refresh is due, and the request to refresh it with — or the failure of a load. A failed
@@ -69,7 +70,13 @@ final class RefreshAheadCache implements GoogleTokenSource, AutoCloseable {
 
   RefreshAheadCache(GoogleTokenSource source, Clock clock, Executor executor, Duration refreshBefore,
       long maximumSize) {
+    this(source, clock, executor, refreshBefore, maximumSize, GoogleTokenEvents.NONE);
+  }
+
+  RefreshAheadCache(GoogleTokenSource source, Clock clock, Executor executor, Duration refreshBefore,
+      long maximumSize, GoogleTokenEvents events) {
     this.source = source;
+    this.events = events;
     this.clock = clock;
     this.refreshBefore = refreshBefore;
     this.expiryMargin = min(refreshBefore.dividedBy(2), MAX_EXPIRY_MARGIN);
@@ -128,11 +135,31 @@ final class RefreshAheadCache implements GoogleTokenSource, AutoCloseable {
       // failure can still be handed it; a failure answers only the callers that were waiting for it, the next
       // caller fetches anew.
       cache.asMap().remove(key, held);
-      held = cache.get(key, (k, unused) -> load(request));
+      held = cache.get(key, (k, unused) -> {
+        loading[0] = true;
+        return load(request);
+      });
+    }
+    if (loading[0]) {
+      events.cacheMiss();
+    } else {
+      events.cacheHit();
     }
     // A new future, so that a caller cancelling or completing it cannot touch the shared cached one.
     return held.thenCompose(h -> h.failure == null
         ? CompletableFuture.completedFuture(h.token) : CompletableFuture.failedFuture(h.failure));
+  }
+
+  /** When the cached token that expires first does; {@code null} when none is cached (loads and failures skipped). */
+  Instant earliestExpiry() {
+    Instant earliest = null;
+    for (CompletableFuture<Held> f : cache.asMap().values()) {
+      Held h = f.isDone() && !f.isCompletedExceptionally() ? f.join() : null;
+      if (h != null && h.token != null && (earliest == null || h.token.expiresAt().isBefore(earliest))) {
+        earliest = h.token.expiresAt();
+      }
+    }
+    return earliest;
   }
 
   /** Forgets every cached token. Does not shut down the injected executor. */

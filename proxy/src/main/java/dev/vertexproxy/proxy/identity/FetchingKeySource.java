@@ -24,9 +24,12 @@ final class FetchingKeySource implements KeySetSource {
   private final Supplier<JWKSet> blockingFetch;
   private final Executor executor;
   private final Clock clock;
+  private final KeyFetchEvents events;
 
-  FetchingKeySource(String issuerName, Supplier<JWKSet> blockingFetch, Executor executor, Clock clock) {
+  FetchingKeySource(String issuerName, Supplier<JWKSet> blockingFetch, Executor executor, Clock clock,
+      KeyFetchEvents events) {
     this.issuerName = issuerName;
+    this.events = events;
     this.blockingFetch = blockingFetch;
     this.executor = executor;
     this.clock = clock;
@@ -54,6 +57,7 @@ final class FetchingKeySource implements KeySetSource {
       fail(fetch, unavailable(e));
       return;
     }
+    events.fetched(issuerName, true);
     fetch.complete(new FetchedKeys(keys, clock.instant()));
   }
 
@@ -66,6 +70,7 @@ final class FetchingKeySource implements KeySetSource {
     Throwable cause = failure.getCause();
     log.warn("issuer '{}': {} ({})", issuerName, failure.getMessage(),
         cause == null ? "no detail" : cause.getClass().getSimpleName() + ": " + cause.getMessage());
+    events.fetched(issuerName, false);
     fetch.completeExceptionally(failure);
   }
 }

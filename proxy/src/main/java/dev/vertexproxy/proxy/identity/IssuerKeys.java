@@ -105,6 +105,7 @@ final class IssuerKeys {
     private Duration cacheTtl;
     private Duration refetchMinInterval;
     private Duration outageTolerance;
+    private KeyFetchEvents events = KeyFetchEvents.NONE;
 
     private Builder(String issuerName) {
       this.issuerName = Objects.requireNonNull(issuerName, "issuerName");
@@ -146,6 +147,12 @@ final class IssuerKeys {
       return this;
     }
 
+    /** Where every fetch that went out is reported (default: nowhere). */
+    Builder events(KeyFetchEvents events) {
+      this.events = Objects.requireNonNull(events, "events");
+      return this;
+    }
+
     IssuerKeys build() {
       List<String> problems = new ArrayList<>();
       String at = "issuer '" + issuerName + "' keys: ";
@@ -174,7 +181,7 @@ final class IssuerKeys {
         throw new IllegalArgumentException(String.join("\n", problems));
       }
       Duration tolerance = outageTolerance != null ? outageTolerance : cacheTtl;
-      KeySetSource fetching = new FetchingKeySource(issuerName, blockingFetch, executor, clock);
+      KeySetSource fetching = new FetchingKeySource(issuerName, blockingFetch, executor, clock, events);
       KeySetSource limited = new RateLimitedRefetch(fetching, clock, refetchMinInterval);
       KeySetSource tolerant = new OutageTolerantKeySource(limited, clock, cacheTtl.plus(tolerance));
       return new IssuerKeys(tolerant, clock, cacheTtl);

@@ -95,13 +95,14 @@ public final class TokenVerifier {
       DefaultJWTProcessor<KeySetContext> processor) {
   }
 
-  private TokenVerifier(IdentityConfig config, Clock clock, Executor blockingExecutor, ResourceRetriever http) {
+  private TokenVerifier(IdentityConfig config, Clock clock, Executor blockingExecutor, ResourceRetriever http,
+      KeyFetchEvents events) {
     this.maxTokenBytes = config.maxTokenBytes();
     this.skew = config.clockSkew();
     this.clock = clock;
     Map<String, IssuerVerifier> byIss = new LinkedHashMap<>();
     for (IssuerConfig issuer : config.issuers()) {
-      byIss.put(issuer.issuer().toString(), issuerVerifier(issuer, config, clock, blockingExecutor, http));
+      byIss.put(issuer.issuer().toString(), issuerVerifier(issuer, config, clock, blockingExecutor, http, events));
     }
     this.issuersByIss = Collections.unmodifiableMap(byIss);
     this.issuers = List.copyOf(byIss.values());
@@ -120,9 +121,14 @@ public final class TokenVerifier {
    * @throws IllegalArgumentException if the configuration cannot be used safely
    */
   public static TokenVerifier create(IdentityConfig config, Clock clock, Executor blockingExecutor) {
+    return create(config, clock, blockingExecutor, KeyFetchEvents.NONE);
+  }
+
+  /** As {@link #create(IdentityConfig, Clock, Executor)}, reporting every key fetch that goes out to {@code events}. */
+  public static TokenVerifier create(IdentityConfig config, Clock clock, Executor blockingExecutor, KeyFetchEvents events) {
     validate(config);
     return new TokenVerifier(config, clock, blockingExecutor,
-        new DefaultResourceRetriever(HTTP_TIMEOUT_MILLIS, HTTP_TIMEOUT_MILLIS, MAX_JWKS_BYTES));
+        new DefaultResourceRetriever(HTTP_TIMEOUT_MILLIS, HTTP_TIMEOUT_MILLIS, MAX_JWKS_BYTES), events);
   }
 
   /**
@@ -301,14 +307,14 @@ public final class TokenVerifier {
   }
 
   private static IssuerVerifier issuerVerifier(IssuerConfig issuer, IdentityConfig config, Clock clock,
-      Executor executor, ResourceRetriever http) {
+      Executor executor, ResourceRetriever http, KeyFetchEvents events) {
     Set<JWSAlgorithm> algorithms = new LinkedHashSet<>();
     for (String name : issuer.algorithms()) {
       algorithms.add(JWSAlgorithm.parse(name));
     }
     JwksFetcher fetcher = new JwksFetcher(issuer, http);
     IssuerKeys keys = IssuerKeys.builder(issuer.name()).fetch(fetcher::fetch).executor(executor).clock(clock)
-        .cacheTtl(config.jwksCacheTtl()).refetchMinInterval(config.jwksRefreshMinInterval()).build();
+        .cacheTtl(config.jwksCacheTtl()).refetchMinInterval(config.jwksRefreshMinInterval()).events(events).build();
     DefaultJWTProcessor<KeySetContext> processor = new DefaultJWTProcessor<>();
     processor.setJWSKeySelector(new JWSVerificationKeySelector<KeySetContext>(algorithms,
         (selector, context) -> selector.select(context.keys())));

@@ -64,6 +64,11 @@ final class Exchange {
   long bytesOut;
   long discarded;
   boolean requestComplete;
+  /** {@link System#nanoTime} when admission decided, and when Vertex's response head arrived; 0 until then. */
+  long admittedNanos;
+  long firstByteNanos;
+  /** Vertex answers with server-sent events: counted as a stream in flight until the exchange is recorded. */
+  boolean streaming;
   UpstreamRelay relay;
   /** Closes the connection if the refused body has not been read in full by then. */
   ScheduledFuture<?> discardDeadline;

@@ -148,6 +148,7 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
     if (ex.phase != Phase.ADMITTING) {
       return; // ended meanwhile: the caller went away while a step was deciding
     }
+    ex.admittedNanos = System.nanoTime();
     if (!verdict.proceeds()) {
       refuse(ex, verdict.reason(), verdict.message());
       return;
@@ -162,7 +163,8 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
       ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
     }
     ex.relay = UpstreamRelay.open(px.connections(), ctx.channel().eventLoop(), origin, upstream, ex.requestId,
-        ctx.channel(), px.responseTimeout(), new RelayEvents(this, ex, px.draining()::get), px.metrics()::upstreamConnectFailure);
+        ctx.channel(), px.responseTimeout(), new RelayEvents(this, ex, px.draining()::get, px.metrics().streams()),
+        px.metrics()::upstreamConnectFailure);
     boolean anyHeld = !ex.held.isEmpty();
     HttpContent c;
     while ((c = ex.held.poll()) != null) {

@@ -1,6 +1,5 @@
 package dev.vertexproxy.proxy.server;
 
-import java.time.Duration;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -18,16 +17,19 @@ final class ExchangeRecord {
 
   static void write(ProxyContext px, Exchange ex) {
     px.metrics().inFlight().decrementAndGet();
+    if (ex.streaming) {
+      px.metrics().streams().decrementAndGet();
+    }
     long nanos = System.nanoTime() - ex.startNanos;
     String method = ex.admission.route() == null ? null : ex.admission.route().method().name();
-    px.metrics().exchange(method, ex.decision(), ex.reason.code(), ex.outcome().code(), ex.status, Duration.ofNanos(nanos));
+    px.metrics().exchange(method, ex.decision(), ex.reason, ex.outcome(), ex.status, nanos,
+        ex.admittedNanos == 0 ? -1 : ex.admittedNanos - ex.startNanos,
+        ex.firstByteNanos == 0 ? -1 : ex.firstByteNanos - ex.startNanos);
+    // the audit log counts written and failed records itself (AuditLog.Events)
     px.audit().append(ex.toAuditEvent(TimeUnit.NANOSECONDS.toMillis(nanos))).whenComplete((receipt, err) -> {
       if (err != null) {
-        px.metrics().auditWrite("failure");
         Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
         log.error("request {}: audit record could not be written: {}", ex.requestId, cause.getMessage());
-      } else {
-        px.metrics().auditWrite("success");
       }
     });
     // The audit trail is the access log; this line is for debugging only, since a synchronous console write on the

@@ -105,24 +105,28 @@ public final class ProxyServer implements AutoCloseable {
     ThreadPoolExecutor blocking = new ThreadPoolExecutor(4, 32, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(10_000),
         new DefaultThreadFactory("vp-blocking", true));
     blocking.allowCoreThreadTimeOut(true);
-    ProxyMetrics metrics = new ProxyMetrics();
+    ProxyMetrics metrics = new ProxyMetrics(config.identity().issuerNames());
+    metrics.policyInForce(policy.version());
     AuditLog audit = null;
     TokenVerifier verifier = null;
     GoogleTokenProvider tokens = null;
     try {
-      audit = AuditLog.open(config.audit(), clock);
-      verifier = TokenVerifier.create(config.identity(), clock, blocking);
-      tokens = GoogleTokenProvider.create(config.credentials(), googleTransport, clock, blocking);
+      audit = AuditLog.open(config.audit(), clock, metrics.audit());
+      metrics.auditQueue(audit);
+      verifier = TokenVerifier.create(config.identity(), clock, blocking, metrics.jwksFetches());
+      tokens = GoogleTokenProvider.builder().config(config.credentials()).impersonation(googleTransport).clock(clock)
+          .executor(blocking).events(metrics.googleTokens()).build();
+      metrics.googleTokenExpiry(tokens::earliestExpiry, clock);
       UpstreamConnections connections = new UpstreamConnections(clientType, config.upstream().connectTimeout(),
           config.upstream().caFile(), config.upstream().maxIdlePerHost(), blocking);
-      metrics.upstreamConnectionsOpened(connections, UpstreamConnections::opened);
+      metrics.upstreamConnections(connections, UpstreamConnections::opened, UpstreamConnections::reused);
       AtomicBoolean identityReady = new AtomicBoolean();
       AtomicBoolean draining = new AtomicBoolean();
       AuditLog a = audit;
       BooleanSupplier ready = () -> !draining.get() && a.healthy() && identityReady.get();
       AtomicReference<Policy> policyInForce = new AtomicReference<>(policy);
       ProxyContext px = new ProxyContext(
-          RequestFlow.admission(config, new Router(catalog), policyInForce, verifier, tokens, audit, metrics), audit,
+          RequestFlow.admission(config, new Router(catalog), policyInForce, verifier, tokens, audit), audit,
           metrics, clock, config.limits(), new UpstreamHosts(config.upstream().urlTemplate()), connections,
           config.upstream().responseTimeout(), draining, ready);
       Parts parts = new Parts(policyInForce, verifier, tokens, connections);
@@ -148,7 +152,7 @@ public final class ProxyServer implements AutoCloseable {
       if (config.admin().address() != null) {
         try {
           admin = AdminServer.start(resolve(config.admin().address()), boss, workers, serverType, metrics, ready,
-              () -> reload(config, parts.policy()), blocking);
+              () -> reload(config, parts.policy(), metrics), blocking);
         } catch (Exception e) {
           if (e instanceof InterruptedException) {
             Thread.currentThread().interrupt();
@@ -171,6 +175,7 @@ public final class ProxyServer implements AutoCloseable {
       if (audit != null) {
         audit.close();
       }
+      metrics.close();
       workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
       boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
       blocking.shutdownNow();
@@ -213,17 +218,29 @@ public final class ProxyServer implements AutoCloseable {
    * when it did not (the exception says why). Exchanges already past the policy step keep their decision.
    */
   public String reloadPolicy() throws PolicyException {
-    return reload(config, parts.policy());
+    return reload(config, parts.policy(), px.metrics());
   }
 
-  private static String reload(ProxyConfig config, AtomicReference<Policy> inForce) throws PolicyException {
+  private static String reload(ProxyConfig config, AtomicReference<Policy> inForce, ProxyMetrics metrics)
+      throws PolicyException {
+    // one reload at a time, so the version the metric shows is the one in force however reloads interleave
+    synchronized (inForce) {
+      return reloadNow(config, inForce, metrics);
+    }
+  }
+
+  private static String reloadNow(ProxyConfig config, AtomicReference<Policy> inForce, ProxyMetrics metrics)
+      throws PolicyException {
     try {
       Policy next = loadPolicy(config);
       Policy previous = inForce.getAndSet(next);
       log.info("policy reloaded: {} -> {} ({} rules)", previous.version(), next.version(), next.rules().size());
+      metrics.policyInForce(next.version());
+      metrics.policyReload(previous.version().equals(next.version()) ? "unchanged" : "reloaded");
       return next.version();
     } catch (PolicyException e) {
       log.warn("policy reload refused, {} stays in force:\n{}", inForce.get().version(), e.getMessage());
+      metrics.policyReload("refused");
       throw e;
     }
   }
@@ -269,6 +286,7 @@ public final class ProxyServer implements AutoCloseable {
     parts.tokens().close();
     parts.verifier().close();
     px.audit().close();
+    px.metrics().close();
     workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     blocking.shutdownNow();

@@ -5,6 +5,7 @@ import dev.vertexproxy.proxy.upstream.UpstreamRelay;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponse;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -15,9 +16,11 @@ final class RelayEvents implements UpstreamRelay.Events {
   private final ExchangeDriver driver;
   private final Exchange ex;
   private final BooleanSupplier draining;
+  private final AtomicLong streams;
 
-  RelayEvents(ExchangeDriver driver, Exchange ex, BooleanSupplier draining) {
+  RelayEvents(ExchangeDriver driver, Exchange ex, BooleanSupplier draining, AtomicLong streams) {
     this.driver = driver;
+    this.streams = streams;
     this.ex = ex;
     this.draining = draining;
   }
@@ -30,6 +33,14 @@ final class RelayEvents implements UpstreamRelay.Events {
     }
     ex.status = head.status().code();
     ex.phase = Exchange.Phase.RESPONDING;
+    if (ex.firstByteNanos == 0) {
+      ex.firstByteNanos = System.nanoTime();
+    }
+    String type = head.headers().get(HttpHeaderNames.CONTENT_TYPE);
+    if (!ex.streaming && type != null && type.regionMatches(true, 0, "text/event-stream", 0, 17)) {
+      ex.streaming = true;
+      streams.incrementAndGet();
+    }
   }
 
   @Override

@@ -2,7 +2,6 @@ package dev.vertexproxy.proxy.server;
 
 import dev.vertexproxy.policy.Policy;
 import dev.vertexproxy.policy.route.Router;
-import dev.vertexproxy.proxy.admin.ProxyMetrics;
 import dev.vertexproxy.proxy.admission.AdmissionChain;
 import dev.vertexproxy.proxy.admission.CredentialsStep;
 import dev.vertexproxy.proxy.admission.GuardStep;
@@ -34,13 +33,13 @@ final class RequestFlow {
   }
 
   static AdmissionChain admission(ProxyConfig config, Router router, AtomicReference<Policy> policy, TokenVerifier verifier,
-      GoogleTokenProvider tokens, AuditLog audit, ProxyMetrics metrics) {
+      GoogleTokenProvider tokens, AuditLog audit) {
     boolean refuseWhenAuditDown = config.audit().onFailure() == AuditConfig.OnFailure.REJECT;
     return new AdmissionChain(List.of(
         new GuardStep(config.limits().maxBodyBytes(), () -> refuseWhenAuditDown && !audit.healthy()),
         new RouteStep(router),
         new IdentityStep(verifier),
         new PolicyStep(policy::get),
-        new CredentialsStep(tokens, metrics)));
+        new CredentialsStep(tokens)));
   }
 }

@@ -70,6 +70,7 @@ public final class UpstreamConnections implements LeaseSource, AutoCloseable {
   /** Where host names are resolved: name lookups can block, so never on an event loop. */
   private final Executor resolver;
   private final LongAdder opened = new LongAdder();
+  private final LongAdder reused = new LongAdder();
 
   public UpstreamConnections(Class<? extends Channel> channelType, Duration connectTimeout, Path caFile, int maxIdlePerOrigin,
       Executor resolver) throws IOException {
@@ -102,6 +103,7 @@ public final class UpstreamConnections implements LeaseSource, AutoCloseable {
     while ((ch = pool.pollLast()) != null) {
       Long idleSince = ch.attr(IDLE_SINCE).get();
       if (ch.isActive() && idleSince != null && System.nanoTime() - idleSince < MAX_IDLE_NANOS) {
+        reused.increment();
         return promise.setSuccess(ch);
       }
       ch.close();
@@ -215,6 +217,11 @@ public final class UpstreamConnections implements LeaseSource, AutoCloseable {
   /** How many connections to Vertex were opened so far (pooled reuse does not count). */
   public long opened() {
     return opened.sum();
+  }
+
+  /** How many exchanges were given an idle pooled connection instead of a new one. */
+  public long reused() {
+    return reused.sum();
   }
 
   /** Returns a connection whose last exchange ended cleanly; it is closed instead when the pool is full. */

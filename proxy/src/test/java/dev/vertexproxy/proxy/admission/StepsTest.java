@@ -153,15 +153,19 @@ class StepsTest {
         + "workloadIdentityPools/p/providers/q\",\"subject_token_type\":\"urn:ietf:params:oauth:token-type:jwt\","
         + "\"token_url\":\"https://127.0.0.1:1/v1/token\",\"credential_source\":{\"file\":\"/nonexistent\"}}");
     ProxyMetrics metrics = new ProxyMetrics();
-    try (GoogleTokenProvider tokens = GoogleTokenProvider.create(CredentialsConfig.impersonate(source), NetHttpTransport::new,
-        Clock.systemUTC(), Runnable::run)) {
+    try (metrics; GoogleTokenProvider tokens = GoogleTokenProvider.builder().config(CredentialsConfig.impersonate(source))
+        .impersonation(NetHttpTransport::new).clock(Clock.systemUTC()).executor(Runnable::run)
+        .events(metrics.googleTokens()).build()) {
       Admission a = post(GEMINI, new DefaultHttpHeaders(), 0);
       a.decision(new Decision(true, "gemini", "allowed", "sa@p.iam.gserviceaccount.com", "allowed"), "v1");
-      Verdict v = await(new CredentialsStep(tokens, metrics), a);
+      Verdict v = await(new CredentialsStep(tokens), a);
       assertThat(v.reason()).isEqualTo(Reason.GOOGLE_TOKEN_UNAVAILABLE);
       assertThat(v.reason().kind()).isEqualTo(Reason.Kind.UNAVAILABLE);
       assertThat(a.googleToken()).isNull();
-      assertThat(metrics.scrape()).contains("vertex_proxy_google_token_fetches_total{outcome=\"failure\"} 1.0");
+      assertThat(metrics.scrape()).contains("vertex_proxy_google_token_fetches_total{outcome=\"failure\"} 1.0")
+          .contains("vertex_proxy_google_token_fetches_total{outcome=\"success\"} 0.0")
+          .contains("vertex_proxy_google_token_cache_misses_total 1.0")
+          .contains("vertex_proxy_google_token_cache_hits_total 0.0");
     }
   }
 }

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -256,6 +257,45 @@ class AuditLogTest {
       assertThat(queued1.join().seq()).isEqualTo(2);
     }
     assertThat(AuditVerifier.verify(dir()).records()).isEqualTo(3);
+  }
+
+  /** Counts what the log reports through {@link AuditLog.Events}. */
+  private static final class CountingEvents implements AuditLog.Events {
+    final List<String> seen = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void batchWritten(int records, long writeNanos, long syncNanos) {
+      seen.add("batch " + records + (writeNanos >= 0 ? " written" : " ?") + (syncNanos >= 0 ? " synced" : " unsynced"));
+    }
+
+    @Override
+    public void failed(AuditException.Kind kind) {
+      seen.add("failed " + kind);
+    }
+  }
+
+  @Test
+  void batchesAndFailuresAreReportedAsTheyHappen() throws Exception {
+    ControlledChannel.Control control = new ControlledChannel.Control();
+    CountingEvents events = new CountingEvents();
+    try (AuditLog log = AuditLog.open(config(dir(), Durability.GROUP_COMMIT), CLOCK, 1 << 20, 100, control.opener(),
+        events)) {
+      log.append(allowed(0)).get(10, TimeUnit.SECONDS);
+      control.failWrites = true;
+      CompletableFuture<AuditReceipt> lost = log.append(allowed(1));
+      assertThatThrownBy(() -> lost.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(AuditException.class);
+      control.failWrites = false;
+      log.append(allowed(2)).get(10, TimeUnit.SECONDS);
+      assertThat(log.queueDepth()).isZero();
+    }
+    assertThat(events.seen).containsExactly("batch 1 written synced", "failed WRITE_FAILED", "batch 1 written synced");
+
+    CountingEvents unsynced = new CountingEvents();
+    try (AuditLog log = AuditLog.open(config(tmp.resolve("none"), Durability.NONE), CLOCK, 1 << 20, 100,
+        AuditFiles::openOwnerOnly, unsynced)) {
+      log.append(allowed(0)).get(10, TimeUnit.SECONDS);
+    }
+    assertThat(unsynced.seen).containsExactly("batch 1 written unsynced");
   }
 
   @Test

@@ -9,7 +9,7 @@ import java.time.ZoneOffset;
 import java.util.Map;
 
 /** Realistic audit events and configs for the audit tests. */
-final class TestEvents {
+public final class TestEvents {
   static final Instant T0 = Instant.parse("2026-05-01T12:00:00.123Z");
   static final Clock CLOCK = Clock.fixed(T0, ZoneOffset.UTC);
 
@@ -20,7 +20,7 @@ final class TestEvents {
     return new AuditConfig(dir, durability, AuditConfig.OnFailure.REJECT);
   }
 
-  static AuditEvent allowed(int n) {
+  public static AuditEvent allowed(int n) {
     return event(n, "project_path:acme/ml/forecasting:ref_type:branch:ref:main",
         Map.of("project_path", "acme/ml/forecasting", "ref_protected", "true", "namespace_path", "acme/ml"),
         "endpoints.predict", "allow", "forecasting-ci-predicts", "allowed", 200);

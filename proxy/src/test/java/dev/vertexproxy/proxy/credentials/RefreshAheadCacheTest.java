@@ -44,6 +44,39 @@ class RefreshAheadCacheTest {
   }
 
   @Test
+  void hitsMissesAndTheEarliestExpiryAreWhatTheCacheHolds() {
+    int[] hits = new int[1];
+    int[] misses = new int[1];
+    RefreshAheadCache counted = new RefreshAheadCache(source, clock, Runnable::run, Duration.ofMinutes(5), 100,
+        new GoogleTokenEvents() {
+          @Override
+          public void cacheHit() {
+            hits[0]++;
+          }
+
+          @Override
+          public void cacheMiss() {
+            misses[0]++;
+          }
+        });
+    assertThat(counted.earliestExpiry()).as("nothing cached").isNull();
+    counted.tokenFor(REQUEST);
+    counted.tokenFor(REQUEST); // joins the fetch under way
+    assertThat(counted.earliestExpiry()).as("a load under way holds no token yet").isNull();
+    source.fail(new GoogleTokenUnavailableException(TRAINER, 503, "injected", null));
+    counted.tokenFor(REQUEST); // a failure is not kept: a miss
+    GoogleToken token = source.succeed(clock.instant().plus(LIFETIME));
+    counted.tokenFor(REQUEST);
+    counted.tokenFor(REQUEST);
+    counted.tokenFor(TokenRequest.impersonating("other@acme-ml-prod.iam.gserviceaccount.com"));
+    source.succeed(clock.instant().plus(LIFETIME.multipliedBy(2)));
+
+    assertThat(misses[0]).isEqualTo(3);
+    assertThat(hits[0]).isEqualTo(3);
+    assertThat(counted.earliestExpiry()).isEqualTo(token.expiresAt());
+  }
+
+  @Test
   void keysAreSeparate() {
     cache.tokenFor(REQUEST);
     cache.tokenFor(TokenRequest.impersonating("other@acme-ml-prod.iam.gserviceaccount.com"));

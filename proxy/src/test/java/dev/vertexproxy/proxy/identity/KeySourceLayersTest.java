@@ -16,7 +16,9 @@ import io.netty.channel.DefaultEventLoop;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -57,7 +59,7 @@ class KeySourceLayersTest {
     FetchingKeySource fetching = new FetchingKeySource("gitlab", () -> {
       fetches.incrementAndGet();
       return keys;
-    }, queued::add, clock);
+    }, queued::add, clock, KeyFetchEvents.NONE);
 
     CompletableFuture<FetchedKeys> answer = fetching.keys(Refetch.EXPIRED);
     assertThat(fetches).as("nothing fetched on the calling thread").hasValue(0);
@@ -69,20 +71,26 @@ class KeySourceLayersTest {
 
   @Test
   void fetchFailuresBecomeIdentityExceptionsKeepingTheFetchersReason() {
+    List<String> reported = new ArrayList<>();
+    KeyFetchEvents events = (issuer, ok) -> reported.add(issuer + (ok ? ":ok" : ":failed"));
     FetchingKeySource discovery = new FetchingKeySource("gitlab", () -> {
       throw new IdentityException(Reason.ISSUER_UNAVAILABLE, "discovery down");
-    }, Runnable::run, clock);
+    }, Runnable::run, clock, events);
     FetchingKeySource broken = new FetchingKeySource("gitlab", () -> {
       throw new IllegalStateException("bug");
-    }, Runnable::run, clock);
+    }, Runnable::run, clock, events);
     Executor refusing = r -> {
       throw new RejectedExecutionException("full");
     };
-    FetchingKeySource rejected = new FetchingKeySource("gitlab", () -> keys, refusing, clock);
+    FetchingKeySource rejected = new FetchingKeySource("gitlab", () -> keys, refusing, clock, events);
+    FetchingKeySource working = new FetchingKeySource("gitlab", () -> keys, Runnable::run, clock, events);
 
     assertThat(failureOf(discovery.keys(Refetch.EXPIRED)).kind()).isEqualTo(Reason.ISSUER_UNAVAILABLE);
     assertThat(failureOf(broken.keys(Refetch.EXPIRED)).kind()).isEqualTo(Reason.JWKS_UNAVAILABLE);
     assertThat(failureOf(rejected.keys(Refetch.EXPIRED)).kind()).isEqualTo(Reason.JWKS_UNAVAILABLE);
+    assertThat(working.keys(Refetch.EXPIRED)).isCompleted();
+    assertThat(reported).as("every fetch that ended is reported once, by issuer name")
+        .containsExactly("gitlab:failed", "gitlab:failed", "gitlab:failed", "gitlab:ok");
   }
 
   // ---- rate-limited refetch ----

@@ -108,7 +108,7 @@ class ExchangeDriverTest {
     ProxyMetrics metrics = new ProxyMetrics();
     AdmissionChain chain = new AdmissionChain(List.of(new GuardStep(limits.maxBodyBytes(), () -> !audit.healthy()),
         new RouteStep(new Router(MethodCatalog.bundled())), new IdentityStep(verifier), new PolicyStep(() -> policy),
-        new CredentialsStep(tokens, metrics)));
+        new CredentialsStep(tokens)));
     px = new ProxyContext(chain, audit, metrics, clock, limits, new UpstreamHosts("https://{location}-aiplatform.googleapis.com"),
         new UpstreamConnections(NioSocketChannel.class, Duration.ofSeconds(1), null, 0, Runnable::run), Duration.ofSeconds(5),
         new AtomicBoolean(), () -> true);
