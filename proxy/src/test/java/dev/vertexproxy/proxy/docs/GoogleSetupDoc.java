@@ -1,0 +1,82 @@
+package dev.vertexproxy.proxy.docs;
+
+import dev.vertexproxy.proxy.testing.Examples;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The shell in docs/google-setup.md: its {@code bash} blocks, with {@code \} continuations joined, split into the
+ * variable assignments (the guide's sample values, set once at the top) and the commands.
+ */
+final class GoogleSetupDoc {
+  static final String GUIDE = "docs/google-setup.md";
+
+  /** One logical shell line and the guide line it starts on. */
+  record Line(int number, String text) {
+    boolean isGcloud() {
+      return text.startsWith("gcloud ");
+    }
+
+    boolean isAssignment() {
+      return text.matches("[A-Z_]+=.*");
+    }
+  }
+
+  private GoogleSetupDoc() {}
+
+  static List<Line> lines() throws IOException {
+    return lines(Files.readAllLines(Examples.repoRoot().resolve(GUIDE)));
+  }
+
+  static List<Line> lines(List<String> doc) {
+    List<Line> out = new ArrayList<>();
+    boolean inBash = false;
+    StringBuilder pending = null;
+    int start = 0;
+    for (int i = 0; i < doc.size(); i++) {
+      String line = doc.get(i);
+      if (!inBash) {
+        inBash = line.equals("```bash");
+        continue;
+      }
+      if (line.equals("```")) {
+        inBash = false;
+        continue;
+      }
+      if (pending == null) {
+        pending = new StringBuilder();
+        start = i + 1;
+      } else {
+        line = line.strip();
+      }
+      if (line.endsWith("\\")) {
+        pending.append(line, 0, line.length() - 1).append(' ');
+        continue;
+      }
+      pending.append(line);
+      String text = pending.toString().strip();
+      pending = null;
+      if (!text.isEmpty()) {
+        out.add(new Line(start, text));
+      }
+    }
+    return out;
+  }
+
+  /** The blocks' assignments as one shell prologue. */
+  static String assignments(List<Line> lines) {
+    StringBuilder sb = new StringBuilder();
+    for (Line l : lines) {
+      if (l.isAssignment()) {
+        sb.append(l.text()).append('\n');
+      }
+    }
+    return sb.toString();
+  }
+
+  static List<Line> gcloud(List<Line> lines) {
+    return lines.stream().filter(Line::isGcloud).toList();
+  }
+}
