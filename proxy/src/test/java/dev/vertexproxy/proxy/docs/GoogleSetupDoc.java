@@ -7,8 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The shell in docs/google-setup.md: its {@code bash} blocks, with {@code \} continuations joined, split into the
- * variable assignments (the guide's sample values, set once at the top) and the commands.
+ * The shell in docs/google-setup.md: its {@code bash} blocks, with {@code \} continuations and single-quoted strings
+ * spanning lines joined, split into the variable assignments (the guide's sample values, set once at the top) and the
+ * commands.
  */
 final class GoogleSetupDoc {
   static final String GUIDE = "docs/google-setup.md";
@@ -56,6 +57,10 @@ final class GoogleSetupDoc {
         continue;
       }
       pending.append(line);
+      if (singleQuoteOpen(pending)) {
+        pending.append('\n');
+        continue;
+      }
       String text = pending.toString().strip();
       pending = null;
       if (!text.isEmpty()) {
@@ -63,6 +68,25 @@ final class GoogleSetupDoc {
       }
     }
     return out;
+  }
+
+  /** Whether a single-quoted string is still open at the end of {@code text} (outside double quotes and comments). */
+  static boolean singleQuoteOpen(CharSequence text) {
+    boolean single = false;
+    boolean dbl = false;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '\\' && !single) {
+        i++;
+      } else if (c == '\'' && !dbl) {
+        single = !single;
+      } else if (c == '"' && !single) {
+        dbl = !dbl;
+      } else if (c == '#' && !single && !dbl && (i == 0 || Character.isWhitespace(text.charAt(i - 1)))) {
+        return false; // a comment runs to the end of the line, apostrophes and all
+      }
+    }
+    return single;
   }
 
   /** The blocks' assignments as one shell prologue. */

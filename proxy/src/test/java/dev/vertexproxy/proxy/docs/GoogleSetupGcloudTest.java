@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vertexproxy.proxy.cli.Main;
 import dev.vertexproxy.proxy.docs.GoogleSetupDoc.Line;
 import dev.vertexproxy.proxy.testing.Examples;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -62,11 +63,13 @@ class GoogleSetupGcloudTest {
   /** Runs each line with the guide's assignments in front, in {@code dir} with a fresh gcloud config, a few at once. */
   List<Outcome> run(List<Line> lines, String prologue) throws Exception {
     Path config = Files.createDirectories(dir.resolve("gcloud-config"));
-    // The files the commands read, as the guide's steps would have left them.
-    Files.writeString(dir.resolve("policy-audit.json"), """
-        {"etag": "BwYAAAAAAAA=", "bindings": [], "auditConfigs": [{"service": "aiplatform.googleapis.com",
-         "auditLogConfigs": [{"logType": "DATA_READ"}, {"logType": "DATA_WRITE"}]}]}
-        """);
+    if (!Files.exists(dir.resolve("policy-audit.json"))) {
+      // What the guide's jq step leaves for set-iam-policy to read (see auditConfigFromTheGuidesJqStep).
+      Files.writeString(dir.resolve("policy-audit.json"), """
+          {"etag": "BwYAAAAAAAA=", "bindings": [], "auditConfigs": [{"service": "aiplatform.googleapis.com",
+           "auditLogConfigs": [{"logType": "DATA_READ"}, {"logType": "DATA_WRITE"}]}]}
+          """);
+    }
     Map<String, String> env = Map.of(
         "CLOUDSDK_CONFIG", config.toString(),
         "CLOUDSDK_CORE_DISABLE_PROMPTS", "1",
@@ -102,6 +105,7 @@ class GoogleSetupGcloudTest {
     List<Line> lines = GoogleSetupDoc.lines();
     List<Line> gcloud = GoogleSetupDoc.gcloud(lines);
     assertThat(gcloud).as("gcloud commands in the guide").hasSizeGreaterThan(15);
+    jqStep(lines);
     long started = System.nanoTime();
     List<Outcome> outcomes = run(gcloud, GoogleSetupDoc.assignments(lines));
     System.out.printf("GoogleSetupGcloudTest: %d gcloud commands, %d at a time, in %d ms%n", gcloud.size(), PARALLEL,
@@ -116,6 +120,36 @@ class GoogleSetupGcloudTest {
         .isEqualTo("/var/run/secrets/vertex-proxy/google/token");
     assertThat(credentials.get("service_account_impersonation_url").asText())
         .endsWith("/serviceAccounts/vertex-proxy@acme-ml-prod.iam.gserviceaccount.com:generateAccessToken");
+  }
+
+  /**
+   * Where jq is installed, runs the guide's own jq step on a project policy that already has bindings and another
+   * service's audit config, and checks what set-iam-policy will get: both kept, Vertex AI's Data Access logs added.
+   */
+  private void jqStep(List<Line> lines) throws Exception {
+    List<Line> jq = lines.stream().filter(l -> l.text().startsWith("jq ")).toList();
+    assertThat(jq).as("the guide's jq step").hasSize(1);
+    Examples.Result version;
+    try {
+      version = Examples.run(dir, Map.of(), Duration.ofSeconds(30), "jq", "--version");
+    } catch (IOException e) {
+      return; // not installed: run() writes what the step would have written
+    }
+    assertThat(version.exitCode()).isZero();
+    Files.writeString(dir.resolve("policy.json"), """
+        {"etag": "BwYAAAAAAAA=", "version": 1,
+         "bindings": [{"role": "roles/owner", "members": ["user:admin@example.com"]}],
+         "auditConfigs": [{"service": "storage.googleapis.com", "auditLogConfigs": [{"logType": "DATA_READ"}]},
+                          {"service": "aiplatform.googleapis.com", "auditLogConfigs": [{"logType": "ADMIN_READ"}]}]}
+        """);
+    Examples.Result r = Examples.run(dir, Map.of(), Duration.ofSeconds(30), "bash", "-c", jq.get(0).text());
+    assertThat(r.exitCode()).as(r.describe("-")).isZero();
+    JsonNode policy = new ObjectMapper().readTree(dir.resolve("policy-audit.json").toFile());
+    assertThat(policy.get("etag").asText()).isEqualTo("BwYAAAAAAAA=");
+    assertThat(policy.get("bindings").toString()).contains("user:admin@example.com");
+    assertThat(policy.get("auditConfigs").toString()).isEqualTo("[{\"service\":\"storage.googleapis.com\","
+        + "\"auditLogConfigs\":[{\"logType\":\"DATA_READ\"}]},{\"service\":\"aiplatform.googleapis.com\","
+        + "\"auditLogConfigs\":[{\"logType\":\"DATA_READ\"},{\"logType\":\"DATA_WRITE\"}]}]");
   }
 
   @Test

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -332,10 +333,8 @@ class GoogleSetupTerraformTest {
     String onPath = Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
         .map(d -> new File(d, "terraform")).filter(File::canExecute).map(File::getPath).findFirst()
         .orElse(terraform.canExecute() ? terraform.getPath() : null);
-    if (onPath == null) {
-      Examples.requireTool("terraform", "check that config/terraform is terraform fmt'ed");
-      return;
-    }
+    // terraform is not a build requirement: where it is installed, it has the last word on the layout.
+    Assumptions.assumeTrue(onPath != null, "terraform is not installed: config/terraform's layout is not checked");
     Process p = new ProcessBuilder(onPath, "fmt", "-check", "-recursive", "-diff")
         .directory(Examples.repoRoot().resolve("config/terraform").toFile()).redirectErrorStream(true).start();
     String said = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
