@@ -17,6 +17,8 @@ resource "google_iam_workload_identity_pool" "proxy" {
   workload_identity_pool_id = var.workload_identity_pool_id
   display_name              = "vertex-proxy"
   description               = "The vertex-proxy's Kubernetes ServiceAccount, from a cluster outside Google Cloud."
+
+  depends_on = [google_project_service.required]
 }
 
 resource "google_iam_workload_identity_pool_provider" "cluster" {

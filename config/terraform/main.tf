@@ -6,11 +6,12 @@ locals {
     "sts.googleapis.com",            # token exchange for workload identity federation
   ]
 
-  # "projects/-/": IAM infers the project from the email, so accounts in other projects work too.
-  rule_sa_resource = {
-    for email in keys(var.rule_service_accounts) :
-    email => var.create_rule_service_accounts ? google_service_account.rule[email].name : "projects/-/serviceAccounts/${email}"
-  }
+  # The accounts this module creates by their resource name (so the bindings wait for them); the others as
+  # "projects/-/...": IAM infers the project from the email, so accounts in other projects work too.
+  rule_sa_resource = merge(
+    { for email in keys(var.rule_service_accounts) : email => "projects/-/serviceAccounts/${email}" },
+    { for email, sa in google_service_account.rule : email => sa.name },
+  )
 }
 
 resource "google_project_service" "required" {
@@ -28,6 +29,8 @@ resource "google_service_account" "proxy" {
   account_id   = var.proxy_service_account_id
   display_name = "vertex-proxy"
   description  = "The vertex-proxy's own identity: impersonates the service accounts its policy's rules name."
+
+  depends_on = [google_project_service.required]
 }
 
 resource "google_service_account" "rule" {
@@ -35,7 +38,7 @@ resource "google_service_account" "rule" {
 
   project      = var.project_id
   account_id   = split("@", each.key)[0]
-  display_name = "vertex-proxy rules: ${join(", ", each.value.rules)}"
+  display_name = substr("vertex-proxy rules: ${join(", ", each.value.rules)}", 0, 100) # the API's limit
 
   lifecycle {
     precondition {
@@ -53,6 +56,8 @@ resource "google_project_iam_custom_role" "gemini_only" {
   title       = "Gemini only"
   description = "Prompt requests to Vertex AI models (generateContent, streamGenerateContent, countTokens) and nothing else."
   permissions = ["aiplatform.endpoints.predict"]
+
+  depends_on = [google_project_service.required]
 }
 
 # What each rule's service account may do in Vertex AI. The policy narrows it further (methods, locations, models).
@@ -60,7 +65,7 @@ resource "google_project_iam_member" "rule_vertex" {
   for_each = var.create_rule_service_accounts ? var.rule_service_accounts : {}
 
   project = var.project_id
-  role    = var.gemini_only_role ? google_project_iam_custom_role.gemini_only[0].id : "roles/aiplatform.user"
+  role    = var.gemini_only_role ? one(google_project_iam_custom_role.gemini_only[*].id) : "roles/aiplatform.user"
   member  = "serviceAccount:${google_service_account.rule[each.key].email}"
 }
 

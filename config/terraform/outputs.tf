@@ -15,16 +15,16 @@ output "kubernetes_service_account_annotation" {
 
 output "workload_identity_provider" {
   description = "federation = external: the provider's full name, the audience of the projected token."
-  value       = var.federation == "external" ? google_iam_workload_identity_pool_provider.cluster[0].name : null
+  value       = one(google_iam_workload_identity_pool_provider.cluster[*].name)
 }
 
 output "create_cred_config_command" {
   description = "federation = external: writes the external_account file proxy.yaml's credentials.source_credentials names."
-  value = var.federation == "external" ? join(" ", [
+  value = length(google_iam_workload_identity_pool_provider.cluster) == 0 ? null : join(" ", [
     "gcloud iam workload-identity-pools create-cred-config",
-    google_iam_workload_identity_pool_provider.cluster[0].name,
+    one(google_iam_workload_identity_pool_provider.cluster[*].name),
     "--service-account=${google_service_account.proxy.email}",
     "--credential-source-file=/var/run/secrets/vertex-proxy/google/token",
     "--output-file=external-account.json",
-  ]) : null
+  ])
 }

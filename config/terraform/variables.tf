@@ -39,9 +39,9 @@ variable "rule_service_accounts" {
   validation {
     condition = alltrue([
       for email in keys(var.rule_service_accounts) :
-      can(regex("^[a-z0-9][a-z0-9-]{0,62}@[a-z0-9][a-z0-9.-]{0,126}\\.iam\\.gserviceaccount\\.com$", email))
+      can(regex("^([a-z0-9][a-z0-9-]{0,62}@[a-z0-9][a-z0-9.-]{0,126}\\.iam|[0-9]{1,20}-compute@developer)\\.gserviceaccount\\.com$", email))
     ])
-    error_message = "Every key of rule_service_accounts must be a service account email (NAME@PROJECT.iam.gserviceaccount.com)."
+    error_message = "Every key of rule_service_accounts must be a service account email, as the policy names it."
   }
 }
 

@@ -82,6 +82,7 @@ final class PolicyIamCommand extends PolicyCommand.PolicyFileCommand {
     if (rulesByAccount.isEmpty()) {
       err().println(shown() + ": no allow rules, so the proxy acts as no service account and needs no binding");
     }
+    warnings(rulesByAccount);
     PrintWriter out = out();
     switch (format) {
       case gcloud -> printGcloud(out, policy, rulesByAccount);
@@ -90,6 +91,25 @@ final class PolicyIamCommand extends PolicyCommand.PolicyFileCommand {
     }
     out.flush();
     return PolicyCommand.OK;
+  }
+
+  /**
+   * Accounts that defeat the one-account-per-rule design: the proxy's own (its callers would get whatever it holds,
+   * and it would need to mint tokens for itself) and a project's default compute account (which usually holds Editor).
+   * The bindings are still printed: the policy is valid, the choice is the operator's.
+   */
+  private void warnings(Map<String, List<String>> rulesByAccount) {
+    for (Map.Entry<String, List<String>> e : rulesByAccount.entrySet()) {
+      boolean one = e.getValue().size() == 1;
+      String who = (one ? "rule " : "rules ") + String.join(", ", e.getValue()) + (one ? " acts as " : " act as ");
+      String fix = "; create a service account for " + (one ? "it" : "them") + " (docs/google-setup.md, step 3)";
+      if (e.getKey().equals(proxyServiceAccount)) {
+        err().println("warning: " + who + "the proxy's own service account" + fix);
+      } else if (e.getKey().endsWith("-compute@developer.gserviceaccount.com")) {
+        err().println("warning: " + who + e.getKey() + ", a project's default compute account, which usually holds"
+            + " roles/editor" + fix);
+      }
+    }
   }
 
   /** The policy's path for a comment line: a control character in it could end the comment and start a command. */

@@ -155,6 +155,21 @@ class PolicyIamCommandTest {
   }
 
   @Test
+  void rulesActingAsTheProxyItselfOrADefaultComputeAccountAreWarnedAbout() throws Exception {
+    Path file = policy(POLICY
+        .replace("trainer@acme-ml-prod.iam.gserviceaccount.com", "123456789012-compute@developer.gserviceaccount.com")
+        .replace("gemini-caller@acme-ml-prod.iam.gserviceaccount.com", PROXY));
+    assertThat(run("policy", "iam", file.toString(), "--proxy-service-account", PROXY)).isZero();
+    assertThat(err.toString()).isEqualTo(
+        "warning: rule ci-trains acts as 123456789012-compute@developer.gserviceaccount.com, a project's default"
+            + " compute account, which usually holds roles/editor; create a service account for it"
+            + " (docs/google-setup.md, step 3)\n"
+            + "warning: rules ci-gemini, docs-bot-gemini act as the proxy's own service account; create a service"
+            + " account for them (docs/google-setup.md, step 3)\n");
+    assertThat(out.toString()).contains("add-iam-policy-binding " + PROXY + " \\");
+  }
+
+  @Test
   void aPolicyWithNoAllowRulesSaysSoAndGrantsNothing() throws Exception {
     Path file = policy(POLICY.substring(0, POLICY.indexOf("  - name: ci-gemini"))
         + POLICY.substring(POLICY.indexOf("  - name: no-forks"), POLICY.indexOf("  - name: docs-bot-gemini")));
