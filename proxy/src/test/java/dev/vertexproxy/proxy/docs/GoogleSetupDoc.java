@@ -35,6 +35,7 @@ final class GoogleSetupDoc {
     List<Line> out = new ArrayList<>();
     boolean inBash = false;
     StringBuilder pending = null;
+    boolean inQuote = false;
     int start = 0;
     for (int i = 0; i < doc.size(); i++) {
       String line = doc.get(i);
@@ -49,15 +50,17 @@ final class GoogleSetupDoc {
       if (pending == null) {
         pending = new StringBuilder();
         start = i + 1;
-      } else {
-        line = line.strip();
+      } else if (!inQuote) {
+        line = line.strip(); // the indentation of a continued line is layout; inside a quoted string it is content
       }
-      if (line.endsWith("\\")) {
-        pending.append(line, 0, line.length() - 1).append(' ');
+      if (line.endsWith("\\") && !singleQuoteOpen(pending + line)) {
+        pending.append(line.substring(0, line.length() - 1).stripTrailing()).append(' ');
+        inQuote = false;
         continue;
       }
       pending.append(line);
-      if (singleQuoteOpen(pending)) {
+      inQuote = singleQuoteOpen(pending);
+      if (inQuote) {
         pending.append('\n');
         continue;
       }
