@@ -40,7 +40,7 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code vertex-proxy policy check|explain|test|lint}: works on a policy file alone, without the proxy's config, so it
+ * {@code vertex-proxy policy check|explain|test|lint|iam}: works on a policy file alone, without the proxy's config, so it
  * runs in a merge-request pipeline ({@code --issuers} may name the proxy.yaml to check issuers as {@code serve}
  * does). Exit codes: 0 valid / allowed / all cases pass / no warnings; 1 problems /
  * denied / a case failed / warnings; 2 the input could not be used (invalid policy or test file, bad arguments).
@@ -48,9 +48,9 @@ import picocli.CommandLine.Spec;
  * <p>Each invocation builds its own objects; not shared between threads.
  */
 @Command(name = "policy", mixinStandardHelpOptions = true,
-    description = "Validate, explain, test and lint a policy file.",
+    description = "Validate, explain, test and lint a policy file; print the IAM bindings it needs.",
     subcommands = {PolicyCommand.Check.class, PolicyCommand.Explain.class, PolicyCommand.Test.class,
-        PolicyCommand.Lint.class})
+        PolicyCommand.Lint.class, PolicyIamCommand.class})
 public final class PolicyCommand implements Callable<Integer> {
   static final int OK = 0;
   static final int NEGATIVE = 1;
