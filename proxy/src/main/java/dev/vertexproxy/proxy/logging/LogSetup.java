@@ -1,0 +1,65 @@
+package dev.vertexproxy.proxy.logging;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.Appender;
+import ch.qos.logback.core.ConsoleAppender;
+import dev.vertexproxy.proxy.config.ProxyConfig;
+import java.util.Locale;
+import org.slf4j.ILoggerFactory;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Applies proxy.yaml's {@code logging} section to Logback when {@code serve} (or dev mode) starts: the console appender
+ * is replaced by one with the configured format and trace project, the root level is set, and the access logger
+ * ({@link #ACCESS_LOGGER}) is switched on or off. Until then {@code logback.xml}'s defaults hold (INFO, format auto,
+ * access log off). Other appenders on the root logger are left alone. Idempotent; call from one thread at start-up.
+ */
+public final class LogSetup {
+  /** The logger of the access log, one line per exchange; off unless {@code logging.access_log} is true. */
+  public static final String ACCESS_LOGGER = "vertex_proxy.access";
+  static final String CONSOLE = "console";
+
+  private LogSetup() {
+  }
+
+  /** Whether stderr is a terminal, as far as Java 17 can tell: a console exists only when both ends are one. */
+  static boolean onTerminal() {
+    return System.console() != null;
+  }
+
+  /**
+   * Reconfigures Logback from {@code logging}; does nothing when another SLF4J backend is bound (embedding).
+   *
+   * @return whether Logback was configured
+   */
+  public static boolean apply(ProxyConfig.Logging logging) {
+    ILoggerFactory factory = LoggerFactory.getILoggerFactory();
+    if (!(factory instanceof LoggerContext context)) {
+      return false;
+    }
+    Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
+    LogLineEncoder encoder = new LogLineEncoder();
+    encoder.setContext(context);
+    encoder.setFormat(logging.format().name().toLowerCase(Locale.ROOT));
+    encoder.setTraceProject(logging.traceProject());
+    encoder.start();
+    ConsoleAppender<ILoggingEvent> console = new ConsoleAppender<>();
+    console.setContext(context);
+    console.setName(CONSOLE);
+    console.setTarget("System.err");
+    console.setEncoder(encoder);
+    console.start();
+    Appender<ILoggingEvent> old = root.getAppender(CONSOLE);
+    root.addAppender(console);
+    if (old != null && old != console) {
+      root.detachAppender(old);
+      old.stop();
+    }
+    root.setLevel(Level.toLevel(logging.level().name(), Level.INFO));
+    context.getLogger(ACCESS_LOGGER).setLevel(logging.accessLog() ? Level.INFO : Level.OFF);
+    return true;
+  }
+}
