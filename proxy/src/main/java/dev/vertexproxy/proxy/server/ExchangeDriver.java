@@ -165,11 +165,7 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
         new Admission(RequestHead.of(req)), req.headers().get(HttpHeaderNames.USER_AGENT), keepAlive);
     current = ex;
     px.metrics().inFlight().incrementAndGet();
-    ex.log.run(() -> {
-      px.admission().admit(ex.admission, ctx.executor(), verdict -> {
-        ex.log.run(() -> admitted(ex, verdict));
-      });
-    });
+    ex.log.run(() -> px.admission().admit(ex.admission, ctx.executor(), verdict -> ex.log.run(() -> admitted(ex, verdict))));
   }
 
   /** The log context of {@code ex}, or one that changes nothing between exchanges. */
@@ -314,9 +310,7 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
     if (keepOpen && !ex.requestComplete) {
       armDiscardDeadline(ex, head.declaredBodyBytes() - ex.bytesIn);
     }
-    ctx.writeAndFlush(res).addListener(f -> {
-      ex.log.run(() -> refusalWritten(ex, keepOpen, f.isSuccess()));
-    });
+    ctx.writeAndFlush(res).addListener(f -> ex.log.run(() -> refusalWritten(ex, keepOpen, f.isSuccess())));
   }
 
   private void refusalWritten(Exchange ex, boolean keepOpen, boolean written) {
