@@ -113,7 +113,7 @@ public final class ConfigLoader {
     return new ProxyConfig(listen, admin, limits, upstream, identity, policy, credentials, audit, logging);
   }
 
-  private ProxyConfig.Listen listen(YamlMap n, YamlMap top, Path base, YamlReader reader) {
+  private static ProxyConfig.Listen listen(YamlMap n, YamlMap top, Path base, YamlReader reader) {
     if (n == null) {
       if (!top.has("listen")) {
         top.problem("listen", "required (e.g. listen: { address: 0.0.0.0:8443, tls: { cert: tls.crt, key: tls.key } })");

@@ -39,6 +39,9 @@ public final class LogLineEncoder extends EncoderBase<ILoggingEvent> {
   private static final DateTimeFormatter TIMESTAMP =
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSX", Locale.ROOT).withZone(ZoneOffset.UTC);
   private static final byte[] NOTHING = new byte[0];
+  /** The fields a key-value pair may not set: they are the encoder's. */
+  private static final List<String> RESERVED = List.of("timestamp", "severity", "logger", "thread", "message",
+      "request_id", "logging.googleapis.com/trace", "exception");
 
   private boolean json = true;
   private String traceProject;
@@ -134,9 +137,6 @@ public final class LogLineEncoder extends EncoderBase<ILoggingEvent> {
     out.write('\n');
     return out.toByteArray();
   }
-
-  private static final List<String> RESERVED = List.of("timestamp", "severity", "logger", "thread", "message",
-      "request_id", "logging.googleapis.com/trace", "exception");
 
   private byte[] textLine(ILoggingEvent e) {
     StringBuilder b = new StringBuilder(160);
