@@ -200,6 +200,37 @@ class LogsBehindABalancerEndToEndTest {
     assertThat(byId.get(idB)).allSatisfy(e -> assertThat(e.has("logging.googleapis.com/trace")).isFalse());
   }
 
+  @Test
+  void startReloadAndDrainAreLoggedAtInfo() throws Exception {
+    captureLogs(null);
+    start("listen: { trusted_proxies: [10.0.0.0/8] }\n");
+    String version = stack.dev.proxy().policyVersion();
+    Path policy = Path.of((String) stack.dev.info().get("policy_file"));
+    Files.writeString(policy, Files.readString(policy) + "\n# edited\n");
+    String next = stack.dev.proxy().reloadPolicy();
+    Files.writeString(policy, "version: 1\nrules: [ { name: broken } ]\n");
+    try {
+      stack.dev.proxy().reloadPolicy();
+    } catch (Exception refused) {
+      // expected: the broken policy stays out, and says why in the log
+    }
+    stack.dev.proxy().close();
+    List<JsonNode> proxyLines = new ArrayList<>();
+    for (String line : lines) {
+      JsonNode e = DevStack.JSON.readTree(line);
+      if (e.get("logger").asText().endsWith(".ProxyServer")) {
+        proxyLines.add(e);
+      }
+    }
+    assertThat(proxyLines).extracting(e -> e.get("severity").asText() + " " + e.get("message").asText())
+        .anySatisfy(m -> assertThat(m).startsWith("INFO vertex-proxy ").contains(" started: listening on ", "issuers [gitlab]",
+            "policy " + version, "trusted proxies: [10.0.0.0/8]"))
+        .anySatisfy(m -> assertThat(m).startsWith("INFO policy reloaded: " + version + " -> " + next))
+        .anySatisfy(m -> assertThat(m).startsWith("WARNING policy reload refused, " + next + " stays in force"))
+        .anySatisfy(m -> assertThat(m).startsWith("INFO draining: no new connections, 0 exchanges in flight"))
+        .anySatisfy(m -> assertThat(m).startsWith("INFO drained: every exchange finished"));
+  }
+
   private HttpResponse<String> callQuietly(String token, String... headers) {
     try {
       return call(token, headers);
