@@ -8,6 +8,8 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
 import ch.qos.logback.core.ConsoleAppender;
 import dev.vertexproxy.proxy.config.ProxyConfig;
+import java.io.Console;
+import java.lang.reflect.Method;
 import java.util.Locale;
 import org.slf4j.ILoggerFactory;
 import org.slf4j.LoggerFactory;
@@ -33,9 +35,23 @@ public final class LogSetup {
   private LogSetup() {
   }
 
-  /** Whether stderr is a terminal, as far as Java 17 can tell: a console exists only when both ends are one. */
+  /**
+   * Whether the JVM runs on a terminal. Up to Java 21 a console exists only then; from Java 22 {@link System#console}
+   * also returns one when the streams are redirected (a container), and only {@code Console.isTerminal()} tells.
+   */
   static boolean onTerminal() {
-    return System.console() != null;
+    Console console = System.console();
+    if (console == null) {
+      return false;
+    }
+    try {
+      Method isTerminal = Console.class.getMethod("isTerminal");
+      return Boolean.TRUE.equals(isTerminal.invoke(console));
+    } catch (NoSuchMethodException beforeJava22) {
+      return true;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return false; // cannot tell: JSON, the format for machines, is the safe side
+    }
   }
 
   /**
