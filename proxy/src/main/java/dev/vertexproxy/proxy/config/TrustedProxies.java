@@ -157,6 +157,11 @@ public final class TrustedProxies {
     return blocks.isEmpty();
   }
 
+  /** Whether a block is a whole address family ({@code 0.0.0.0/0}, {@code ::/0}): then any peer can name any client. */
+  public boolean trustsAnyPeer() {
+    return blocks.stream().anyMatch(b -> b.prefix() == 0);
+  }
+
   /** The blocks as {@code [10.0.0.0/8, 2001:db8:0:0:0:0:0:0/32]}, for the start-up log. */
   @Override
   public String toString() {

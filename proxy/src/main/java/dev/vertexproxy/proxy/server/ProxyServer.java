@@ -159,6 +159,10 @@ public final class ProxyServer implements AutoCloseable {
           version(), listener.localAddress(), tls == null ? "plain HTTP" : "TLS",
           admin == null ? "off" : admin.address(), config.identity().issuerNames(), policy.version(), policy.rules().size(),
           config.listen().trustedProxies().isEmpty() ? "none" : config.listen().trustedProxies());
+      if (config.listen().trustedProxies().trustsAnyPeer()) {
+        log.warn("listen.trusted_proxies contains a /0 block: any peer that can reach {} chooses the source_ip of its"
+            + " requests; list only the load balancer's addresses unless nothing else can connect", listener.localAddress());
+      }
       return server;
     } catch (IOException | RuntimeException e) {
       if (tls != null) {

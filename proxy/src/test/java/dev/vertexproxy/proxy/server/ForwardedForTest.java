@@ -162,6 +162,8 @@ class ForwardedForTest {
     assertThat(TrustedProxies.problem("10.0.0.1/8")).contains("10.0.0.0/8");
     assertThat(TrustedProxies.problem("10.0.0/8")).isNotNull();
     assertThatThrownBy(() -> TrustedProxies.of(List.of("10.0.0.0/8", "nope"))).isInstanceOf(IllegalArgumentException.class);
+    assertThat(TrustedProxies.of(List.of("10.0.0.0/8", "::/0")).trustsAnyPeer()).isTrue();
+    assertThat(LB.trustsAnyPeer()).isFalse();
     TrustedProxies t = TrustedProxies.of(List.of("10.0.0.0/9"));
     assertThat(t.contains(TrustedProxies.literal("10.127.255.255"))).isTrue();
     assertThat(t.contains(TrustedProxies.literal("10.128.0.0"))).isFalse();
