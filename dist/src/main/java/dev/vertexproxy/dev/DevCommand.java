@@ -1,5 +1,6 @@
 package dev.vertexproxy.dev;
 
+import dev.vertexproxy.proxy.logging.LogSetup;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -37,6 +38,7 @@ final class DevCommand implements Callable<Integer> {
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       dev.close();
+      LogSetup.flush(); // the drain's last lines, before the JVM exits
       stopped.countDown();
     }, "vertex-proxy-dev-shutdown"));
     stopped.await();

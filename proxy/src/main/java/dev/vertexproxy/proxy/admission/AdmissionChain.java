@@ -1,5 +1,6 @@
 package dev.vertexproxy.proxy.admission;
 
+import dev.vertexproxy.proxy.logging.RequestLog;
 import dev.vertexproxy.proxy.reason.Reason;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -56,13 +57,16 @@ public final class AdmissionChain {
       }
       if (!stage.isDone()) {
         int next = i + 1;
+        RequestLog.Context logContext = RequestLog.current();
         stage.whenCompleteAsync((v, err) -> {
-          Verdict verdict = err != null || v == null ? broken(step, err) : v;
-          if (verdict.proceeds()) {
-            run(admission, next, loop, then);
-          } else {
-            then.accept(verdict);
-          }
+          logContext.run(() -> {
+            Verdict verdict = err != null || v == null ? broken(step, err) : v;
+            if (verdict.proceeds()) {
+              run(admission, next, loop, then);
+            } else {
+              then.accept(verdict);
+            }
+          });
         }, loop);
         return;
       }

@@ -2,6 +2,7 @@ package dev.vertexproxy.proxy.admission;
 
 import dev.vertexproxy.proxy.credentials.GoogleTokenProvider;
 import dev.vertexproxy.proxy.credentials.TokenRequest;
+import dev.vertexproxy.proxy.logging.RequestLog;
 import dev.vertexproxy.proxy.reason.Reason;
 import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
@@ -33,12 +34,15 @@ public final class CredentialsStep implements AdmissionStep {
     // The verified caller goes along for modes that act as the caller; impersonation drops it before any layer sees it.
     TokenRequest request = admission.caller() == null ? TokenRequest.impersonating(serviceAccount)
         : TokenRequest.forCaller(serviceAccount, admission.caller(), admission.callerToken());
+    RequestLog.Context logContext = RequestLog.current();
     return tokens.tokenFor(request).handle((token, err) -> {
       if (err == null) {
         admission.googleToken(token);
         return Verdict.proceed();
       }
-      log.warn("no Google token for {}: {}", serviceAccount, IdentityStep.unwrap(err).getMessage());
+      logContext.run(() -> {
+        log.warn("no Google token for {}: {}", serviceAccount, IdentityStep.unwrap(err).getMessage());
+      });
       return Verdict.refuse(Reason.GOOGLE_TOKEN_UNAVAILABLE,
           "The proxy could not obtain Google credentials for this request; try again later.");
     });

@@ -2,6 +2,7 @@ package dev.vertexproxy.proxy.admission;
 
 import dev.vertexproxy.proxy.identity.IdentityException;
 import dev.vertexproxy.proxy.identity.TokenVerifier;
+import dev.vertexproxy.proxy.logging.RequestLog;
 import dev.vertexproxy.proxy.reason.Reason;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -46,6 +47,7 @@ public final class IdentityStep implements AdmissionStep {
           "The Authorization header must use the Bearer scheme."));
     }
     String token = header.substring(7).trim();
+    RequestLog.Context logContext = RequestLog.current();
     return verifier.verify(token).handle((caller, err) -> {
       if (err == null) {
         admission.caller(caller, token);
@@ -55,7 +57,9 @@ public final class IdentityStep implements AdmissionStep {
       if (cause instanceof IdentityException ie) {
         return Verdict.refuse(Reason.of(ie.reason()), ie.getMessage());
       }
-      log.warn("identity verification failed unexpectedly: {}", cause.toString());
+      logContext.run(() -> {
+        log.warn("identity verification failed unexpectedly: {}", cause.toString());
+      });
       return Verdict.refuse(Reason.IDENTITY_UNAVAILABLE, "The caller's identity could not be verified right now.");
     });
   }

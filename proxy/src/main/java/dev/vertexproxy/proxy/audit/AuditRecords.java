@@ -94,6 +94,7 @@ final class AuditRecords {
       }
     }
     putText(record, "source_ip", event.sourceIp());
+    putText(record, "peer_ip", event.peerIp());
     putText(record, "http_method", event.httpMethod());
     putText(record, "path", event.path());
     putText(record, "query", redactQuery(event.query()));

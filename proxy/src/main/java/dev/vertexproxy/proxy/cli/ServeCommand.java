@@ -3,6 +3,7 @@ package dev.vertexproxy.proxy.cli;
 import com.google.api.client.http.javanet.NetHttpTransport;
 import dev.vertexproxy.proxy.config.ConfigLoader;
 import dev.vertexproxy.proxy.config.ProxyConfig;
+import dev.vertexproxy.proxy.logging.LogSetup;
 import dev.vertexproxy.proxy.server.ProxyServer;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -38,6 +39,7 @@ final class ServeCommand implements Callable<Integer> {
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.close();
+      LogSetup.flush(); // the drain's last lines, before the JVM exits
       stopped.countDown();
     }, "vertex-proxy-shutdown"));
     stopped.await();

@@ -20,7 +20,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
+import org.yaml.snakeyaml.nodes.MappingNode;
 import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
 
 /**
  * Reads proxy.yaml into a {@link ProxyConfig}: snake_case keys, {@code ${ENV}} and {@code ${ENV:-default}}
@@ -43,9 +47,10 @@ public final class ConfigLoader {
    * must document, in the same order (ConfigSchemaTest compares them).
    */
   public static final DeclaredKeys KEYS = DeclaredKeys.builder()
-      .mapping("", "listen", "admin", "limits", "upstream", "identity", "policy", "credentials", "audit")
-      .mapping("listen", "address", "tls")
-      .mapping("listen.tls", "cert", "key")
+      .mapping("", "listen", "admin", "limits", "upstream", "identity", "policy", "credentials", "audit",
+          "logging")
+      .mapping("listen", "address", "tls", "trusted_proxies", "forwarded_header")
+      .mapping("listen.tls", "cert", "key", "reload_interval")
       .mapping("admin", "enabled", "address")
       .mapping("limits", "max_initial_line_bytes", "max_header_bytes", "max_body_bytes", "idle_timeout",
           "request_header_timeout", "drain_timeout", "max_connections")
@@ -59,6 +64,7 @@ public final class ConfigLoader {
           "refresh_before")
       .mapping("credentials.sts", "audience")
       .mapping("audit", "dir", "durability", "on_failure")
+      .mapping("logging", "format", "level", "access_log", "trace_project")
       .build();
 
   private static final Duration NO_LIMIT = ChronoUnit.FOREVER.getDuration();
@@ -92,7 +98,7 @@ public final class ConfigLoader {
     if (top == null) {
       throw new ConfigException(reader.problems());
     }
-    ProxyConfig.Listen listen = listen(top.map("listen"), top, baseDir);
+    ProxyConfig.Listen listen = listen(top.map("listen"), top, baseDir, reader);
     ProxyConfig.Admin admin = admin(top.map("admin"));
     ProxyConfig.Limits limits = limits(top.map("limits"));
     ProxyConfig.Upstream upstream = upstream(top.map("upstream"), baseDir);
@@ -100,13 +106,14 @@ public final class ConfigLoader {
     ProxyConfig.PolicySource policy = policy(top.map("policy"), top, baseDir);
     CredentialsConfig credentials = credentials(top.map("credentials"), baseDir, reader);
     AuditConfig audit = audit(top.map("audit"), top, baseDir);
+    ProxyConfig.Logging logging = logging(top.map("logging"));
     if (!reader.problems().isEmpty()) {
       throw new ConfigException(reader.problems());
     }
-    return new ProxyConfig(listen, admin, limits, upstream, identity, policy, credentials, audit);
+    return new ProxyConfig(listen, admin, limits, upstream, identity, policy, credentials, audit, logging);
   }
 
-  private static ProxyConfig.Listen listen(YamlMap n, YamlMap top, Path base) {
+  private static ProxyConfig.Listen listen(YamlMap n, YamlMap top, Path base, YamlReader reader) {
     if (n == null) {
       if (!top.has("listen")) {
         top.problem("listen", "required (e.g. listen: { address: 0.0.0.0:8443, tls: { cert: tls.crt, key: tls.key } })");
@@ -117,9 +124,83 @@ public final class ConfigLoader {
     ProxyConfig.Tls tls = null;
     YamlMap t = n.map("tls");
     if (t != null) {
-      tls = new ProxyConfig.Tls(t.requiredPath("cert", base), t.requiredPath("key", base));
+      tls = new ProxyConfig.Tls(t.requiredPath("cert", base), t.requiredPath("key", base),
+          t.duration("reload_interval", ProxyConfig.Tls.DEFAULT_RELOAD_INTERVAL));
     }
-    return new ProxyConfig.Listen(address, tls);
+    return new ProxyConfig.Listen(address, tls, trustedProxies(n, reader), forwardedHeader(n));
+  }
+
+  /** Each entry a literal address or CIDR block, each bad one reported at its own line. */
+  private static TrustedProxies trustedProxies(YamlMap n, YamlReader reader) {
+    List<String> entries = n.strings("trusted_proxies");
+    if (entries == null) {
+      return TrustedProxies.none();
+    }
+    List<Node> items = listItems(n, "trusted_proxies");
+    boolean ok = true;
+    for (int i = 0; i < entries.size(); i++) {
+      String problem = TrustedProxies.problem(entries.get(i));
+      if (problem != null) {
+        ok = false;
+        Node at = i < items.size() ? items.get(i) : n.node();
+        reader.problem(at, YamlReader.join(n.path(), "trusted_proxies") + "[" + i + "]",
+            '"' + entries.get(i) + '"', problem);
+      }
+    }
+    return ok ? TrustedProxies.of(entries) : TrustedProxies.none();
+  }
+
+  /** The item nodes of a sequence value, for line numbers; empty when the value is a single scalar. */
+  private static List<Node> listItems(YamlMap n, String key) {
+    if (n.node() instanceof MappingNode m) {
+      for (NodeTuple t : m.getValue()) {
+        if (t.getKeyNode() instanceof ScalarNode k && k.getValue().equals(key)
+            && t.getValueNode() instanceof SequenceNode seq) {
+          return seq.getValue();
+        }
+      }
+    }
+    return List.of();
+  }
+
+  private static ProxyConfig.ForwardedHeader forwardedHeader(YamlMap n) {
+    String v = n.string("forwarded_header", "x-forwarded-for");
+    return switch (v) {
+      case "x-forwarded-for" -> ProxyConfig.ForwardedHeader.X_FORWARDED_FOR;
+      case "forwarded" -> ProxyConfig.ForwardedHeader.FORWARDED;
+      default -> {
+        n.report("forwarded_header", v, "x-forwarded-for or forwarded (the header your load balancer writes)");
+        yield ProxyConfig.ForwardedHeader.X_FORWARDED_FOR;
+      }
+    };
+  }
+
+  /**
+   * {@code logging}: the defaults give a container (no terminal) JSON and a terminal text. The trace project falls back
+   * to {@code GOOGLE_CLOUD_PROJECT}, as Google's own client libraries do.
+   */
+  private ProxyConfig.Logging logging(YamlMap n) {
+    ProxyConfig.Logging d = ProxyConfig.Logging.defaults();
+    String envProject = env.apply("GOOGLE_CLOUD_PROJECT");
+    String project = envProject == null || envProject.isBlank() ? null : envProject.trim();
+    if (n == null) {
+      return new ProxyConfig.Logging(d.format(), d.level(), d.accessLog(), validProject(project) ? project : null);
+    }
+    String configured = n.string("trace_project", null);
+    if (configured != null && !validProject(configured)) {
+      n.report("trace_project", configured, "a Google Cloud project id, e.g. acme-ml-prod");
+      configured = null;
+    }
+    return new ProxyConfig.Logging(
+        n.enumValue("format", ProxyConfig.LogFormat.class, d.format()),
+        n.enumValue("level", ProxyConfig.LogLevel.class, d.level()),
+        n.bool("access_log", d.accessLog()),
+        configured != null ? configured : validProject(project) ? project : null);
+  }
+
+  /** Project ids (and the older domain-scoped {@code example.com:project} form); nothing that could break a field. */
+  private static boolean validProject(String p) {
+    return p != null && p.matches("([a-z0-9.-]{1,63}:)?[a-z][a-z0-9-]{4,61}[a-z0-9]");
   }
 
   private static ProxyConfig.Admin admin(YamlMap n) {

@@ -16,14 +16,62 @@ public record ProxyConfig(
     IdentityConfig identity,
     PolicySource policy,
     CredentialsConfig credentials,
-    AuditConfig audit) {
+    AuditConfig audit,
+    Logging logging) {
 
-  /** {@code listen}: where callers connect; TLS when {@code tls} is set. */
-  public record Listen(InetSocketAddress address, Tls tls) {
+  /**
+   * {@code listen}: where callers connect; TLS when {@code tls} is set.
+   *
+   * @param trustedProxies  {@code trusted_proxies}: peers whose forwarded header names the client (empty: nobody's)
+   * @param forwardedHeader {@code forwarded_header}: which header those peers write
+   */
+  public record Listen(InetSocketAddress address, Tls tls, TrustedProxies trustedProxies, ForwardedHeader forwardedHeader) {
+    public Listen(InetSocketAddress address, Tls tls) {
+      this(address, tls, TrustedProxies.none(), ForwardedHeader.X_FORWARDED_FOR);
+    }
   }
 
-  /** {@code listen.tls}: PEM certificate chain and PKCS#8 (or PKCS#1) private key. */
-  public record Tls(Path cert, Path key) {
+  /** {@code listen.forwarded_header}: {@code x-forwarded-for} (the default) or RFC 7239 {@code forwarded}. */
+  public enum ForwardedHeader {
+    X_FORWARDED_FOR, FORWARDED
+  }
+
+  /**
+   * {@code logging}: the proxy's own log (not the audit trail).
+   *
+   * @param format       {@code format}: json, text, or auto (text on a terminal, JSON otherwise, e.g. in a container)
+   * @param level        {@code level}: the least severe level written
+   * @param accessLog    {@code access_log}: one line per exchange on the {@code vertex_proxy.access} logger
+   * @param traceProject the project of {@code logging.googleapis.com/trace} ({@code trace_project}, else the
+   *                     {@code GOOGLE_CLOUD_PROJECT} environment variable); {@code null}: no trace field
+   */
+  public record Logging(LogFormat format, LogLevel level, boolean accessLog, String traceProject) {
+    public static Logging defaults() {
+      return new Logging(LogFormat.AUTO, LogLevel.INFO, false, null);
+    }
+  }
+
+  /** {@code logging.format}. */
+  public enum LogFormat {
+    JSON, TEXT, AUTO
+  }
+
+  /** {@code logging.level}. */
+  public enum LogLevel {
+    TRACE, DEBUG, INFO, WARN, ERROR
+  }
+
+  /**
+   * {@code listen.tls}: PEM certificate chain and PKCS#8 (or PKCS#1) private key, re-read when their content changes.
+   *
+   * @param reloadInterval {@code reload_interval}: how often the files are checked; zero: never
+   */
+  public record Tls(Path cert, Path key, Duration reloadInterval) {
+    public static final Duration DEFAULT_RELOAD_INTERVAL = Duration.ofSeconds(10);
+
+    public Tls(Path cert, Path key) {
+      this(cert, key, DEFAULT_RELOAD_INTERVAL);
+    }
   }
 
   /** {@code admin}: /metrics, /healthz, /readyz; {@code null} address disables it. */

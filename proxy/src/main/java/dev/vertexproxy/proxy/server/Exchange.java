@@ -6,6 +6,7 @@ import dev.vertexproxy.policy.route.Route;
 import dev.vertexproxy.policy.route.Router;
 import dev.vertexproxy.proxy.admission.Admission;
 import dev.vertexproxy.proxy.audit.AuditEvent;
+import dev.vertexproxy.proxy.logging.RequestLog;
 import dev.vertexproxy.proxy.reason.Outcome;
 import dev.vertexproxy.proxy.reason.Reason;
 import dev.vertexproxy.proxy.upstream.UpstreamRelay;
@@ -44,11 +45,15 @@ final class Exchange {
   final long startNanos;
   final Instant startTime;
   final String sourceIp;
+  /** The TCP peer, when it is not {@link #sourceIp} (a trusted proxy named the client); else {@code null}. */
+  final String peerIp;
   final String path;
   /** Query string as received (truncated); parameter names only once routing refused it. */
   private final String query;
   final String userAgent;
   final Admission admission;
+  /** What log lines about this exchange carry: its id and the caller's trace id; entered around its work. */
+  final RequestLog.Context log;
   boolean keepAlive;
 
   Phase phase = Phase.ADMITTING;
@@ -74,13 +79,16 @@ final class Exchange {
   ScheduledFuture<?> discardDeadline;
   final ArrayDeque<HttpContent> held = new ArrayDeque<>();
 
-  Exchange(String requestId, long startNanos, Instant startTime, String sourceIp, Admission admission, String userAgent,
-      boolean keepAlive) {
+  Exchange(String requestId, long startNanos, Instant startTime, String sourceIp, String peerIp, Admission admission,
+      String userAgent, boolean keepAlive) {
     this.requestId = requestId;
     this.startNanos = startNanos;
     this.startTime = startTime;
     this.sourceIp = sourceIp;
+    this.peerIp = peerIp == null || peerIp.equals(sourceIp) ? null : peerIp;
     this.admission = admission;
+    this.log = RequestLog.of(requestId, RequestLog.traceId(admission.head().headers().get("traceparent"),
+        admission.head().headers().get("X-Cloud-Trace-Context")));
     String uri = admission.head().uri();
     int q = uri.indexOf('?');
     this.path = truncate(q < 0 ? uri : uri.substring(0, q), 2048);
@@ -151,7 +159,7 @@ final class Exchange {
         route == null ? null : route.location(),
         decision(), d == null ? null : d.rule(), reason.code(),
         admission.googleToken() == null ? null : admission.googleToken().principal(),
-        status, durationMs, bytesIn, bytesOut, admission.policyVersion(), userAgent, outcome().code());
+        status, durationMs, bytesIn, bytesOut, admission.policyVersion(), userAgent, outcome().code(), peerIp);
   }
 
   /** The parameter names of a request target's query (never values), as the router's loggable form has them. */

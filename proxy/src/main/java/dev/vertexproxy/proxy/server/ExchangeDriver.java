@@ -3,6 +3,8 @@ package dev.vertexproxy.proxy.server;
 import dev.vertexproxy.proxy.admission.Admission;
 import dev.vertexproxy.proxy.admission.RequestHead;
 import dev.vertexproxy.proxy.admission.Verdict;
+import dev.vertexproxy.proxy.config.ProxyConfig;
+import dev.vertexproxy.proxy.logging.RequestLog;
 import dev.vertexproxy.proxy.reason.Reason;
 import dev.vertexproxy.proxy.server.Exchange.Phase;
 import dev.vertexproxy.proxy.upstream.Origin;
@@ -22,6 +24,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
@@ -39,10 +42,15 @@ import org.slf4j.LoggerFactory;
  * <p>{@code AUTO_READ} is off: the caller's body is read only as fast as Vertex takes it (and not at all until the
  * request is admitted — chunks that arrived with the head are held, bounded by one read), and Vertex's response only as
  * fast as the caller takes it. A refusal ends the exchange; there is no fall-through.
+ *
+ * <p>Every entry into this class that works on an exchange — a Netty callback, the admission verdict, a write listener,
+ * a timer — runs inside that exchange's {@link RequestLog} context, so every log line about it carries its request id
+ * and none carries another's: the context is entered per callback and the MDC restored on the way out.
  */
 final class ExchangeDriver extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(ExchangeDriver.class);
   private final ProxyContext px;
+  private final ProxyConfig.Listen listen;
   private ChannelHandlerContext ctx;
   private Exchange current;
   private final HeaderTimer headerTimer = new HeaderTimer();
@@ -50,7 +58,13 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
   private boolean dispatching;
 
   ExchangeDriver(ProxyContext px) {
+    this(px, new ProxyConfig.Listen(null, null));
+  }
+
+  /** With {@code listen}'s trusted proxies deciding whose forwarded header names the client ({@link ForwardedFor}). */
+  ExchangeDriver(ProxyContext px, ProxyConfig.Listen listen) {
     this.px = px;
+    this.listen = listen;
   }
 
   @Override
@@ -66,6 +80,12 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
     px.metrics().connections().decrementAndGet();
     cancelHeaderTimer();
     Exchange ex = current;
+    scoped(ex).run(() -> closed(ex));
+    releaseStash();
+    ctx.fireChannelInactive();
+  }
+
+  private void closed(Exchange ex) {
     if (ex != null) {
       ex.cancelDiscardDeadline();
       if (!ex.recorded) {
@@ -80,8 +100,6 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
       }
       ex.closeRelay();
     }
-    releaseStash();
-    ctx.fireChannelInactive();
   }
 
   /**
@@ -102,14 +120,17 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
     try {
       Object msg;
       while ((current == null || !current.requestComplete) && (msg = stash.poll()) != null) {
-        if (msg instanceof HttpRequest req) {
-          onRequestHead(req);
-        }
-        if (msg instanceof HttpContent content) {
-          onRequestContent(content);
-        } else if (!(msg instanceof HttpRequest)) {
-          ReferenceCountUtil.release(msg);
-        }
+        Object m = msg;
+        scoped(current).run(() -> {
+          if (m instanceof HttpRequest req) {
+            onRequestHead(req);
+          }
+          if (m instanceof HttpContent content) {
+            onRequestContent(content);
+          } else if (!(m instanceof HttpRequest)) {
+            ReferenceCountUtil.release(m);
+          }
+        });
       }
     } finally {
       dispatching = false;
@@ -134,14 +155,22 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
       }
       return;
     }
-    String sourceIp = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : null;
+    InetAddress peer = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
+    String peerIp = peer == null ? null : peer.getHostAddress();
+    String sourceIp = peer == null ? null
+        : ForwardedFor.sourceIp(peer, req.headers(), listen.trustedProxies(), listen.forwardedHeader());
     // after a decoding failure the codec discards the rest of the connection's bytes: answer, then close
     boolean keepAlive = HttpUtil.isKeepAlive(req) && !px.draining().get() && req.decoderResult().isSuccess();
-    Exchange ex = new Exchange(Exchange.newRequestId(), System.nanoTime(), px.clock().instant(), sourceIp,
+    Exchange ex = new Exchange(Exchange.newRequestId(), System.nanoTime(), px.clock().instant(), sourceIp, peerIp,
         new Admission(RequestHead.of(req)), req.headers().get(HttpHeaderNames.USER_AGENT), keepAlive);
     current = ex;
     px.metrics().inFlight().incrementAndGet();
-    px.admission().admit(ex.admission, ctx.executor(), verdict -> admitted(ex, verdict));
+    ex.log.run(() -> px.admission().admit(ex.admission, ctx.executor(), verdict -> ex.log.run(() -> admitted(ex, verdict))));
+  }
+
+  /** The log context of {@code ex}, or one that changes nothing between exchanges. */
+  private static RequestLog.Context scoped(Exchange ex) {
+    return ex == null ? RequestLog.none() : ex.log;
   }
 
   private void admitted(Exchange ex, Verdict verdict) {
@@ -283,15 +312,17 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
     if (keepOpen && !ex.requestComplete) {
       armDiscardDeadline(ex, head.declaredBodyBytes() - ex.bytesIn);
     }
-    ctx.writeAndFlush(res).addListener(f -> {
-      end(ex);
-      if (keepOpen && f.isSuccess() && !ex.requestComplete) {
-        ex.phase = Phase.DISCARDING;
-        ctx.read();
-      } else {
-        nextRequestOrClose(keepOpen && f.isSuccess());
-      }
-    });
+    ctx.writeAndFlush(res).addListener(f -> ex.log.run(() -> refusalWritten(ex, keepOpen, f.isSuccess())));
+  }
+
+  private void refusalWritten(Exchange ex, boolean keepOpen, boolean written) {
+    end(ex);
+    if (keepOpen && written && !ex.requestComplete) {
+      ex.phase = Phase.DISCARDING;
+      ctx.read();
+    } else {
+      nextRequestOrClose(keepOpen && written);
+    }
   }
 
   /** The refused body must be read by its deadline ({@link RefusedBody#deadlineMillis}), or the connection closes. */
@@ -299,7 +330,9 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
     long ms = RefusedBody.deadlineMillis(owed);
     ex.discardDeadline = ctx.executor().schedule(() -> {
       if (current == ex && !ex.requestComplete) {
-        log.debug("request {}: refused body not read within {} ms; closing", ex.requestId, ms);
+        ex.log.run(() -> {
+          log.debug("refused body not read within {} ms; closing", ms);
+        });
         ctx.close();
       }
     }, ms, TimeUnit.MILLISECONDS);
@@ -357,6 +390,10 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    scoped(current).run(() -> onUserEvent(ctx, evt));
+  }
+
+  private void onUserEvent(ChannelHandlerContext ctx, Object evt) {
     if (evt instanceof IdleStateEvent && (current == null || current.recorded)) {
       ctx.close();
       return;
@@ -372,14 +409,16 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     Exchange ex = current;
-    if (ex != null && !ex.recorded) {
-      abort(ex, Reason.CONNECTION_ERROR);
-    } else {
-      ctx.close();
-    }
-    if (!(cause instanceof IOException)) {
-      log.warn("caller connection error: {}", cause.toString());
-    }
+    scoped(ex).run(() -> {
+      if (ex != null && !ex.recorded) {
+        abort(ex, Reason.CONNECTION_ERROR);
+      } else {
+        ctx.close();
+      }
+      if (!(cause instanceof IOException)) {
+        log.warn("caller connection error: {}", cause.toString());
+      }
+    });
   }
 
   /** Between exchanges, a caller has {@code limits.request_header_timeout} to send the next request head. */

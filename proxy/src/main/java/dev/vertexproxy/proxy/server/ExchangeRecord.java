@@ -1,16 +1,24 @@
 package dev.vertexproxy.proxy.server;
 
+import dev.vertexproxy.proxy.logging.LogSetup;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What an ended exchange leaves behind: one metric and one audit record, both from its reason and outcome. Called once
- * per exchange, on its event loop; the audit write itself happens on the audit log's writer thread.
+ * What an ended exchange leaves behind: one metric, one audit record, and — when {@code logging.access_log} is on — one
+ * access-log line, all from its reason and outcome. Called once per exchange, on its event loop; the audit write itself
+ * happens on the audit log's writer thread.
+ *
+ * <p>The access log is an operator's view, not evidence: a line per exchange on {@link LogSetup#ACCESS_LOGGER} with what
+ * a dashboard needs (id, addresses, method, path without query, Vertex method, status, outcome, reason, duration,
+ * bytes), no caller identity or claims, not chained, and lost if the process dies before the console write. The audit
+ * trail stays the record of who did what.
  */
 final class ExchangeRecord {
   private static final Logger log = LoggerFactory.getLogger(ExchangeRecord.class);
+  private static final Logger access = LoggerFactory.getLogger(LogSetup.ACCESS_LOGGER);
 
   private ExchangeRecord() {
   }
@@ -29,15 +37,26 @@ final class ExchangeRecord {
     px.audit().append(ex.toAuditEvent(TimeUnit.NANOSECONDS.toMillis(nanos))).whenComplete((receipt, err) -> {
       if (err != null) {
         Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
-        log.error("request {}: audit record could not be written: {}", ex.requestId, cause.getMessage());
+        ex.log.run(() -> {
+          log.error("request {}: audit record could not be written: {}", ex.requestId, cause.getMessage());
+        });
       }
     });
-    // The audit trail is the access log; this line is for debugging only, since a synchronous console write on the
-    // event loop for every exchange would cost more than the rest of the exchange.
-    if (log.isDebugEnabled()) {
-      log.debug("{} {} {} {} method={} decision={} outcome={} reason={} status={} ms={}", ex.requestId, ex.sourceIp,
-          ex.admission.head().method(), ex.path, method, ex.decision(), ex.outcome().code(), ex.reason, ex.status,
-          TimeUnit.NANOSECONDS.toMillis(nanos));
+    if (access.isInfoEnabled()) {
+      access.atInfo().setMessage("{} {} {}")
+          .addArgument(ex.admission.head().method()).addArgument(ex.path).addArgument(ex.status)
+          .addKeyValue("source_ip", ex.sourceIp)
+          .addKeyValue("peer_ip", ex.peerIp)
+          .addKeyValue("http_method", ex.admission.head().method())
+          .addKeyValue("path", ex.path)
+          .addKeyValue("method", method)
+          .addKeyValue("status", ex.status)
+          .addKeyValue("outcome", ex.outcome().code())
+          .addKeyValue("reason", ex.reason.code())
+          .addKeyValue("duration_ms", TimeUnit.NANOSECONDS.toMillis(nanos))
+          .addKeyValue("bytes_in", ex.bytesIn)
+          .addKeyValue("bytes_out", ex.bytesOut)
+          .log();
     }
   }
 }

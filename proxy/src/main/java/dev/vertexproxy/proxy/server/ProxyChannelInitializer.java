@@ -1,5 +1,6 @@
 package dev.vertexproxy.proxy.server;
 
+import dev.vertexproxy.proxy.config.ProxyConfig;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
@@ -8,6 +9,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The caller pipeline, top-down in the order a request meets it:
@@ -16,13 +18,15 @@ import java.util.concurrent.TimeUnit;
  */
 final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
   private final ProxyContext px;
-  private final SslContext tls;
+  private final Supplier<SslContext> tls;
   private final ChannelGroup channels;
+  private final ProxyConfig.Listen listen;
 
-  ProxyChannelInitializer(ProxyContext px, SslContext tls, ChannelGroup channels) {
+  ProxyChannelInitializer(ProxyContext px, Supplier<SslContext> tls, ChannelGroup channels, ProxyConfig.Listen listen) {
     this.px = px;
     this.tls = tls;
     this.channels = channels;
+    this.listen = listen;
   }
 
   @Override
@@ -36,12 +40,12 @@ final class ProxyChannelInitializer extends ChannelInitializer<SocketChannel> {
     addTls(p, ch);
     addTimeouts(p);
     addHttp1(p);
-    p.addLast("exchange", new ExchangeDriver(px));
+    p.addLast("exchange", new ExchangeDriver(px, listen));
   }
 
   private void addTls(ChannelPipeline p, SocketChannel ch) {
     if (tls != null) {
-      p.addLast("tls", tls.newHandler(ch.alloc()));
+      p.addLast("tls", tls.get().newHandler(ch.alloc())); // the current certificate: it may have been reloaded
     }
   }
 

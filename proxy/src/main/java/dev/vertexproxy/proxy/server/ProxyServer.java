@@ -11,6 +11,7 @@ import dev.vertexproxy.proxy.audit.AuditLog;
 import dev.vertexproxy.proxy.config.ProxyConfig;
 import dev.vertexproxy.proxy.credentials.GoogleTokenProvider;
 import dev.vertexproxy.proxy.identity.TokenVerifier;
+import dev.vertexproxy.proxy.logging.LogSetup;
 import dev.vertexproxy.proxy.upstream.UpstreamConnections;
 import dev.vertexproxy.proxy.upstream.UpstreamHosts;
 import io.netty.bootstrap.ServerBootstrap;
@@ -30,8 +31,6 @@ import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
@@ -69,7 +68,7 @@ public final class ProxyServer implements AutoCloseable {
 
   /** What the server itself keeps of the long-lived parts: the policy in force (reload), and what it closes. */
   private record Parts(AtomicReference<Policy> policy, TokenVerifier verifier, GoogleTokenProvider tokens,
-      UpstreamConnections connections) {
+      UpstreamConnections connections, TlsReloader tls) {
   }
 
   private ProxyServer(ProxyConfig config, ProxyContext px, Parts parts, EventLoopGroup boss, EventLoopGroup workers,
@@ -91,11 +90,8 @@ public final class ProxyServer implements AutoCloseable {
       throws IOException, PolicyException, InterruptedException {
     MethodCatalog catalog = MethodCatalog.bundled();
     Policy policy = loadPolicy(config);
-    SslContext tls = null;
-    if (config.listen().tls() != null) {
-      tls = SslContextBuilder.forServer(config.listen().tls().cert().toFile(), config.listen().tls().key().toFile())
-          .protocols("TLSv1.3", "TLSv1.2").build();
-    }
+    LogSetup.apply(config.logging());
+    TlsReloader tls = config.listen().tls() == null ? null : TlsReloader.load(config.listen().tls());
     boolean epoll = Epoll.isAvailable();
     IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     Class<? extends ServerSocketChannel> serverType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -129,7 +125,7 @@ public final class ProxyServer implements AutoCloseable {
           RequestFlow.admission(config, new Router(catalog), policyInForce, verifier, tokens, audit), audit,
           metrics, clock, config.limits(), new UpstreamHosts(config.upstream().urlTemplate()), connections,
           config.upstream().responseTimeout(), draining, ready);
-      Parts parts = new Parts(policyInForce, verifier, tokens, connections);
+      Parts parts = new Parts(policyInForce, verifier, tokens, connections, tls == null ? null : tls.start());
       ChannelGroup channels = new DefaultChannelGroup("callers", GlobalEventExecutor.INSTANCE);
       InetSocketAddress bind = resolve(config.listen().address());
       Channel listener;
@@ -140,7 +136,7 @@ public final class ProxyServer implements AutoCloseable {
             .option(ChannelOption.SO_BACKLOG, 1024)
             .childOption(ChannelOption.AUTO_READ, false)
             .childOption(ChannelOption.TCP_NODELAY, true)
-            .childHandler(new ProxyChannelInitializer(px, tls, channels))
+            .childHandler(new ProxyChannelInitializer(px, tls, channels, config.listen()))
             .bind(bind).sync().channel();
       } catch (Exception e) {
         if (e instanceof InterruptedException) {
@@ -163,9 +159,19 @@ public final class ProxyServer implements AutoCloseable {
       }
       ProxyServer server = new ProxyServer(config, px, parts, boss, workers, blocking, channels, identityReady, listener, admin);
       server.warmUpIdentity(0);
-      log.info("vertex-proxy listening on {}{}", listener.localAddress(), tls == null ? " (plain HTTP)" : " (TLS)");
+      log.info("vertex-proxy {} started: listening on {} ({}), admin {}, issuers {}, policy {} ({} rules), trusted proxies: {}",
+          version(), listener.localAddress(), tls == null ? "plain HTTP" : "TLS",
+          admin == null ? "off" : admin.address(), config.identity().issuerNames(), policy.version(), policy.rules().size(),
+          config.listen().trustedProxies().isEmpty() ? "none" : config.listen().trustedProxies());
+      if (config.listen().trustedProxies().trustsAnyPeer()) {
+        log.warn("listen.trusted_proxies contains a /0 block: any peer that can reach {} chooses the source_ip of its"
+            + " requests; list only the load balancer's addresses unless nothing else can connect", listener.localAddress());
+      }
       return server;
     } catch (IOException | RuntimeException e) {
+      if (tls != null) {
+        tls.close();
+      }
       if (tokens != null) {
         tokens.close();
       }
@@ -199,6 +205,11 @@ public final class ProxyServer implements AutoCloseable {
         workers.next().schedule(() -> warmUpIdentity(attempt + 1), delay, TimeUnit.SECONDS);
       }
     });
+  }
+
+  private static String version() {
+    String v = ProxyServer.class.getPackage().getImplementationVersion();
+    return v == null ? "(development build)" : v;
   }
 
   private static InetSocketAddress resolve(InetSocketAddress a) {
@@ -269,7 +280,10 @@ public final class ProxyServer implements AutoCloseable {
     }
     px.draining().set(true);
     listener.close().syncUninterruptibly();
-    long deadline = System.nanoTime() + px.limits().drainTimeout().toNanos();
+    long started = System.nanoTime();
+    long deadline = started + px.limits().drainTimeout().toNanos();
+    log.info("draining: no new connections, {} exchanges in flight, waiting up to {}s", px.metrics().inFlight().get(),
+        px.limits().drainTimeout().toSeconds());
     while (px.metrics().inFlight().get() > 0 && System.nanoTime() < deadline) {
       try {
         Thread.sleep(20);
@@ -278,11 +292,20 @@ public final class ProxyServer implements AutoCloseable {
         break;
       }
     }
+    long left = px.metrics().inFlight().get();
+    if (left > 0) {
+      log.warn("drain deadline reached: closing {} exchanges still in flight", left);
+    } else {
+      log.info("drained: every exchange finished within {} ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+    }
     channels.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
     if (admin != null) {
       admin.close();
     }
     parts.connections().close();
+    if (parts.tls() != null) {
+      parts.tls().close();
+    }
     parts.tokens().close();
     parts.verifier().close();
     px.audit().close();
@@ -290,5 +313,6 @@ public final class ProxyServer implements AutoCloseable {
     workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     blocking.shutdownNow();
+    log.info("vertex-proxy stopped");
   }
 }

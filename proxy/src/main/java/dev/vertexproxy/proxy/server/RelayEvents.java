@@ -10,7 +10,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * What the {@link UpstreamRelay} reports about one exchange, turned into the driver's terms: the caller-facing headers
- * of Vertex's answer, reading the caller's next chunk, the end, a failure. On the connection's event loop.
+ * of Vertex's answer, reading the caller's next chunk, the end, a failure. On the connection's event loop, each inside
+ * the exchange's log scope (the relay calls from its own listeners and handlers, where none is entered).
  */
 final class RelayEvents implements UpstreamRelay.Events {
   private final ExchangeDriver driver;
@@ -27,6 +28,10 @@ final class RelayEvents implements UpstreamRelay.Events {
 
   @Override
   public void responseStarted(HttpResponse head) {
+    ex.log.run(() -> started(head));
+  }
+
+  private void started(HttpResponse head) {
     head.headers().set(ErrorResponses.REQUEST_ID_HEADER, ex.requestId);
     if (!ex.keepAlive || draining.getAsBoolean()) {
       head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
@@ -45,16 +50,16 @@ final class RelayEvents implements UpstreamRelay.Events {
 
   @Override
   public void requestBodyWritten() {
-    driver.requestBodyWritten(ex);
+    ex.log.run(() -> driver.requestBodyWritten(ex));
   }
 
   @Override
   public void responseCompleted() {
-    driver.completed(ex);
+    ex.log.run(() -> driver.completed(ex));
   }
 
   @Override
   public void failed(Reason reason, String message) {
-    driver.refuse(ex, reason, message);
+    ex.log.run(() -> driver.refuse(ex, reason, message));
   }
 }

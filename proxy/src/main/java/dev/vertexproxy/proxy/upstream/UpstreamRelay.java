@@ -1,5 +1,6 @@
 package dev.vertexproxy.proxy.upstream;
 
+import dev.vertexproxy.proxy.logging.RequestLog;
 import dev.vertexproxy.proxy.reason.Reason;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -62,6 +63,8 @@ public final class UpstreamRelay {
   private final Duration responseTimeout;
   private final Events events;
   private final Runnable connectFailed;
+  /** The log scope of the exchange that opened the relay: its own lines run from listeners where none is entered. */
+  private final RequestLog.Context logContext = RequestLog.current();
   private final ArrayDeque<Object> pending = new ArrayDeque<>();
   private final ResponseHandler handler = new ResponseHandler();
   private UpstreamLease lease;
@@ -201,7 +204,9 @@ public final class UpstreamRelay {
     } else if (cause instanceof ConnectTimeoutException) {
       end(Reason.UPSTREAM_TIMEOUT, "Vertex AI did not accept a connection in time.");
     } else {
-      log.warn("request {}: upstream failure: {}", requestId, cause == null ? "closed" : cause.toString());
+      logContext.run(() -> {
+        log.warn("request {}: upstream failure: {}", requestId, cause == null ? "closed" : cause.toString());
+      });
       end(Reason.UPSTREAM_UNREACHABLE, "The proxy could not reach Vertex AI.");
     }
   }

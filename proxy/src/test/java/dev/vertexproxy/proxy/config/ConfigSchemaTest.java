@@ -57,7 +57,8 @@ class ConfigSchemaTest {
         Map.entry("policy", "policy"),
         Map.entry("credentials", "credentials"),
         Map.entry("credentials.sts", "credentials.sts"),
-        Map.entry("audit", "audit"));
+        Map.entry("audit", "audit"),
+        Map.entry("logging", "logging"));
     assertThat(new TreeSet<>(sections.values())).isEqualTo(new TreeSet<>(ConfigLoader.KEYS.mappings().keySet()));
     for (Map.Entry<String, String> section : sections.entrySet()) {
       assertThat(acceptedKeys(section.getKey())).as("keys of %s", section.getKey().isEmpty() ? "the top level" : section.getKey())
