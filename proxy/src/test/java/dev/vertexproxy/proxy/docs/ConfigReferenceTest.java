@@ -75,7 +75,8 @@ class ConfigReferenceTest {
     issuer.put("issuer", "https://gitlab.example.com");
     issuer.put("audiences", List.of("https://vertex-proxy.example.com"));
     Map<String, Object> c = new LinkedHashMap<>();
-    c.put("listen", new LinkedHashMap<>());
+    // with TLS, so the keys of listen.tls can be written out too
+    c.put("listen", new LinkedHashMap<>(Map.of("tls", new LinkedHashMap<>(Map.of("cert", "tls.crt", "key", "tls.key")))));
     c.put("identity", new LinkedHashMap<>(Map.of("issuers", new ArrayList<>(List.of(issuer)))));
     c.put("policy", new LinkedHashMap<>(Map.of("file", "policy.yaml")));
     c.put("audit", new LinkedHashMap<>(Map.of("dir", "audit")));
