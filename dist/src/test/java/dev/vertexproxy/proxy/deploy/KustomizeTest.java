@@ -293,6 +293,8 @@ class KustomizeTest {
         .isEqualTo(repo.resolve("config").relativize(reference.policy().file()));
     assertThat(config.credentials().mode()).isEqualTo(reference.credentials().mode());
     assertThat(config.upstream()).isEqualTo(reference.upstream());
+    // the cluster's log collector parses one JSON event per line, whatever the default would guess
+    assertThat(config.logging().format()).isEqualTo(ProxyConfig.LogFormat.JSON);
     // what differs on purpose: the admin listener binds every interface, and the issuers are this deployment's
     assertThat(Set.of("127.0.0.1", "::1", "localhost").contains(reference.admin().address().getHostString())).isTrue();
   }
