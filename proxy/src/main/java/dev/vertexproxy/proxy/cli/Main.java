@@ -1,11 +1,12 @@
 package dev.vertexproxy.proxy.cli;
 
 import dev.vertexproxy.policy.PolicyException;
+import dev.vertexproxy.proxy.BuildInfo;
 import dev.vertexproxy.proxy.config.ConfigException;
 import dev.vertexproxy.proxy.lock.DirectoryInUseException;
 import java.io.PrintWriter;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /**
  * The core {@code vertex-proxy} command line: the proxy and the reviewer tools. Dev mode is not here: it runs the

@@ -5,6 +5,7 @@ import dev.vertexproxy.policy.Policy;
 import dev.vertexproxy.policy.PolicyException;
 import dev.vertexproxy.policy.catalog.MethodCatalog;
 import dev.vertexproxy.policy.route.Router;
+import dev.vertexproxy.proxy.BuildInfo;
 import dev.vertexproxy.proxy.admin.AdminServer;
 import dev.vertexproxy.proxy.admin.ProxyMetrics;
 import dev.vertexproxy.proxy.audit.AuditLog;
@@ -41,8 +42,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.BooleanSupplier;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -208,8 +209,7 @@ public final class ProxyServer implements AutoCloseable {
   }
 
   private static String version() {
-    String v = ProxyServer.class.getPackage().getImplementationVersion();
-    return v == null ? "(development build)" : v;
+    return BuildInfo.current().describe();
   }
 
   private static InetSocketAddress resolve(InetSocketAddress a) {

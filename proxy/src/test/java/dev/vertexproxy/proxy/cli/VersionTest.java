@@ -2,6 +2,7 @@ package dev.vertexproxy.proxy.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.vertexproxy.proxy.BuildInfo;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package dev.vertexproxy.proxy.cli;
+package dev.vertexproxy.proxy;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,7 +33,8 @@ public record BuildInfo(String version, String commit, String commitTime, boolea
     return version + " (commit " + commit + (dirty ? "-dirty" : "") + ", " + commitTime + ")";
   }
 
-  static BuildInfo parse(Properties p) {
+  /** A build's description from the properties {@code version.properties} holds. */
+  public static BuildInfo parse(Properties p) {
     return new BuildInfo(value(p, "version"), value(p, "commit"), value(p, "commit_time"),
         "true".equals(p.getProperty("dirty")));
   }
