@@ -36,6 +36,7 @@ import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -200,6 +201,24 @@ class EntrypointTest {
         .contains("Picked up JAVA_TOOL_OPTIONS: " + runtime.env().get("JAVA_TOOL_OPTIONS"));
     assertThat(err).doesNotContain("\tat ").doesNotContain("Read-only file system").doesNotContain("Permission denied")
         .doesNotContain(token);
+
+    // the proxy's log: one JSON event per line with a timestamp, the request's line carries its id; only the JVM's own
+    // notice about JAVA_TOOL_OPTIONS is plain text (the JVM prints it before any Java code runs)
+    List<JsonNode> events = new ArrayList<>();
+    for (String line : (Files.readString(logs.resolve("proxy.out")) + err).split("\n")) {
+      if (line.isEmpty() || line.startsWith("Picked up JAVA_TOOL_OPTIONS: ") || line.startsWith("NOTE: Picked up ")) {
+        continue;
+      }
+      JsonNode event = JSON.readTree(line);
+      assertThat(event.isObject()).as(line).isTrue();
+      assertThat(Instant.parse(event.path("timestamp").asText())).as(line).isNotNull();
+      assertThat(event.path("severity").asText()).as(line).isIn("DEBUG", "INFO", "WARNING", "ERROR");
+      events.add(event);
+    }
+    assertThat(events).anySatisfy(e -> assertThat(e.path("message").asText()).contains("started: listening on"));
+    assertThat(events).anySatisfy(e -> assertThat(e.path("message").asText()).startsWith("draining:"));
+    assertThat(events).filteredOn(e -> requestId.equals(e.path("request_id").asText())).singleElement()
+        .satisfies(e -> assertThat(e.path("logger").asText()).isEqualTo("vertex_proxy.access"));
   }
 
   // ---- the runtime stage's file system, from its own instructions ----
@@ -286,6 +305,10 @@ class EntrypointTest {
     try (InputStream in = DevMode.class.getResourceAsStream("dev-policy.yaml")) {
       Files.write(config.resolve("policy.yaml"), in.readAllBytes());
     }
+    // the log format stays the shipped default (auto: JSON without a terminal, as in a container); the access log is
+    // switched on so that a served request leaves a line whose request id the test can look for
+    assertThat(asMap(cfg.get("logging")).get("format")).isEqualTo("auto");
+    asMap(cfg.get("logging")).put("access_log", true);
     Files.writeString(config.resolve("proxy.yaml"), yaml.dump(cfg));
     KeyStore trust = google.trustStore();
     try (OutputStream out = Files.newOutputStream(config.resolve("google-emulator-trust.p12"))) {
