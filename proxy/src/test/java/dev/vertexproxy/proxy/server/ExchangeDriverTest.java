@@ -5,11 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.api.client.http.javanet.NetHttpTransport;
 import dev.vertexproxy.policy.Policy;
 import dev.vertexproxy.policy.PolicyException;
-import dev.vertexproxy.policy.Caller;
-import dev.vertexproxy.proxy.admission.AdmissionStep;
-import dev.vertexproxy.proxy.admission.Verdict;
 import dev.vertexproxy.proxy.audit.AuditReader;
-import dev.vertexproxy.proxy.credentials.GoogleTokenProvider.GoogleToken;
 import dev.vertexproxy.proxy.upstream.UpstreamLease;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -19,9 +15,6 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
-import java.time.Instant;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 import dev.vertexproxy.policy.catalog.MethodCatalog;
 import dev.vertexproxy.policy.route.Router;
@@ -42,7 +35,6 @@ import dev.vertexproxy.proxy.credentials.GoogleTokenProvider;
 import dev.vertexproxy.proxy.identity.TokenVerifier;
 import dev.vertexproxy.proxy.upstream.UpstreamConnections;
 import dev.vertexproxy.proxy.upstream.UpstreamHosts;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
@@ -54,7 +46,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -79,15 +70,7 @@ class ExchangeDriverTest {
 
   /** One allow rule: any gitlab caller may call generateContent as sa@p. */
   private static Policy geminiPolicy() throws PolicyException {
-    return Policy.parse("""
-        version: 1
-        rules:
-          - name: gemini
-            effect: allow
-            identity: { issuer: gitlab }
-            methods: [publishers.models.generateContent]
-            service_account: sa@p.iam.gserviceaccount.com
-        """, "policy.yaml", MethodCatalog.bundled(), Set.of("gitlab"));
+    return EmbeddedExchanges.allowing("publishers.models.generateContent");
   }
 
   @BeforeEach
@@ -127,19 +110,11 @@ class ExchangeDriverTest {
   }
 
   private static void send(EmbeddedChannel ch, String raw) {
-    ch.writeInbound(Unpooled.copiedBuffer(raw, StandardCharsets.US_ASCII));
-    ch.runPendingTasks();
+    EmbeddedExchanges.send(ch, raw);
   }
 
   private static String responses(EmbeddedChannel ch) {
-    StringBuilder sb = new StringBuilder();
-    Object o;
-    while ((o = ch.readOutbound()) != null) {
-      ByteBuf b = (ByteBuf) o;
-      sb.append(b.toString(StandardCharsets.UTF_8));
-      b.release();
-    }
-    return sb.toString();
+    return EmbeddedExchanges.responses(ch);
   }
 
   @Test
@@ -228,19 +203,7 @@ class ExchangeDriverTest {
    */
   @Test
   void anAdmittedRequestIsRelayedAndItsAnswerStreamsBackWithOneAllowedRecord() throws Exception {
-    Policy policy = geminiPolicy();
-    AdmissionChain chain = new AdmissionChain(List.of(
-        new GuardStep(px.limits().maxBodyBytes(), () -> false),
-        new RouteStep(new Router(MethodCatalog.bundled())),
-        AdmissionStep.of("identity", a -> {
-          a.caller(new Caller("gitlab", "project_path:acme/ml", Map.of("project_path", "acme/ml")), "caller-jwt");
-          return CompletableFuture.completedFuture(Verdict.proceed());
-        }),
-        new PolicyStep(() -> policy),
-        AdmissionStep.of("credentials", a -> {
-          a.googleToken(new GoogleToken("ya29.test", Instant.now().plusSeconds(3600), a.decision().serviceAccount()));
-          return CompletableFuture.completedFuture(Verdict.proceed());
-        })));
+    AdmissionChain chain = EmbeddedExchanges.stubbedChain(px.limits().maxBodyBytes(), geminiPolicy());
     EmbeddedChannel upstream = new EmbeddedChannel();
     upstream.config().setAutoRead(false);
     ProxyContext stubbed = new ProxyContext(chain, audit, px.metrics(), px.clock(), px.limits(), px.hosts(),

@@ -24,7 +24,6 @@ import dev.vertexproxy.proxy.credentials.GoogleTokenProvider.GoogleToken;
 import dev.vertexproxy.proxy.logging.RequestLog;
 import dev.vertexproxy.proxy.upstream.UpstreamHosts;
 import dev.vertexproxy.proxy.upstream.UpstreamLease;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -101,21 +100,12 @@ class ExchangeLogContextTest {
   }
 
   private static String responses(EmbeddedChannel ch) {
-    StringBuilder sb = new StringBuilder();
-    Object o;
-    while ((o = ch.readOutbound()) != null) {
-      ByteBuf b = (ByteBuf) o;
-      sb.append(b.toString(StandardCharsets.UTF_8));
-      b.release();
-    }
-    return sb.toString();
+    return EmbeddedExchanges.responses(ch);
   }
 
   private static void send(EmbeddedChannel ch) {
-    ch.writeInbound(Unpooled.copiedBuffer("POST " + GEMINI + " HTTP/1.1\r\nHost: proxy.example\r\n"
-        + "Authorization: Bearer caller-jwt-secret\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
-        StandardCharsets.US_ASCII));
-    ch.runPendingTasks();
+    EmbeddedExchanges.send(ch, "POST " + GEMINI + " HTTP/1.1\r\nHost: proxy.example\r\n"
+        + "Authorization: Bearer caller-jwt-secret\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
   }
 
   private static String idOf(String response) {

@@ -2,25 +2,15 @@ package dev.vertexproxy.proxy.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.vertexproxy.policy.Caller;
 import dev.vertexproxy.policy.Policy;
-import dev.vertexproxy.policy.catalog.MethodCatalog;
-import dev.vertexproxy.policy.route.Router;
 import dev.vertexproxy.proxy.admin.ProxyMetrics;
 import dev.vertexproxy.proxy.admission.AdmissionChain;
-import dev.vertexproxy.proxy.admission.AdmissionStep;
-import dev.vertexproxy.proxy.admission.GuardStep;
-import dev.vertexproxy.proxy.admission.PolicyStep;
-import dev.vertexproxy.proxy.admission.RouteStep;
-import dev.vertexproxy.proxy.admission.Verdict;
 import dev.vertexproxy.proxy.audit.AuditLog;
 import dev.vertexproxy.proxy.config.AuditConfig;
 import dev.vertexproxy.proxy.config.ProxyConfig;
-import dev.vertexproxy.proxy.credentials.GoogleTokenProvider.GoogleToken;
 import dev.vertexproxy.proxy.testing.PrometheusText;
 import dev.vertexproxy.proxy.upstream.UpstreamHosts;
 import dev.vertexproxy.proxy.upstream.UpstreamLease;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -36,11 +26,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -68,29 +53,10 @@ class ExchangeMetricsTest {
     audit = AuditLog.open(new AuditConfig(tmp.resolve("audit"), AuditConfig.Durability.NONE, AuditConfig.OnFailure.REJECT),
         Clock.systemUTC());
     metrics = new ProxyMetrics();
-    Policy policy = Policy.parse("""
-        version: 1
-        rules:
-          - name: gemini
-            effect: allow
-            identity: { issuer: gitlab }
-            methods: [publishers.models.streamGenerateContent]
-            service_account: sa@p.iam.gserviceaccount.com
-        """, "policy.yaml", MethodCatalog.bundled(), Set.of("gitlab"));
+    Policy policy = EmbeddedExchanges.allowing("publishers.models.streamGenerateContent");
     ProxyConfig.Limits limits = new ProxyConfig.Limits(1024, 2048, 4096, Duration.ofSeconds(60), Duration.ofSeconds(30),
         Duration.ofSeconds(1), 100);
-    AdmissionChain chain = new AdmissionChain(List.of(
-        new GuardStep(limits.maxBodyBytes(), () -> false),
-        new RouteStep(new Router(MethodCatalog.bundled())),
-        AdmissionStep.of("identity", a -> {
-          a.caller(new Caller("gitlab", "project_path:acme/ml", Map.of("project_path", "acme/ml")), "caller-jwt");
-          return CompletableFuture.completedFuture(Verdict.proceed());
-        }),
-        new PolicyStep(() -> policy),
-        AdmissionStep.of("credentials", a -> {
-          a.googleToken(new GoogleToken("ya29.test", Instant.now().plusSeconds(3600), a.decision().serviceAccount()));
-          return CompletableFuture.completedFuture(Verdict.proceed());
-        })));
+    AdmissionChain chain = EmbeddedExchanges.stubbedChain(limits.maxBodyBytes(), policy);
     upstream = new EmbeddedChannel();
     upstream.config().setAutoRead(false);
     px = new ProxyContext(chain, audit, metrics, Clock.systemUTC(), limits,
@@ -121,7 +87,7 @@ class ExchangeMetricsTest {
     head.headers().set("Content-Type", "text/event-stream; charset=utf-8").set("Transfer-Encoding", "chunked");
     upstream.writeInbound(head, new DefaultHttpContent(Unpooled.copiedBuffer("data: {}\n\n", StandardCharsets.UTF_8)));
     ch.runPendingTasks();
-    drain(ch);
+    EmbeddedExchanges.responses(ch);
     PrometheusText streaming = PrometheusText.parse(metrics.scrape());
     assertThat(streaming.value("vertex_proxy_streams_in_flight")).isEqualTo(1);
     assertThat(streaming.sum("vertex_proxy_requests_total")).as("not ended yet").isZero();
@@ -141,12 +107,5 @@ class ExchangeMetricsTest {
         "publishers.models.streamGenerateContent", "outcome", "failed")).isEqualTo(1);
     assertThat(ch.finishAndReleaseAll()).isFalse();
     upstream.finishAndReleaseAll();
-  }
-
-  private static void drain(EmbeddedChannel ch) {
-    Object o;
-    while ((o = ch.readOutbound()) != null) {
-      ((ByteBuf) o).release();
-    }
   }
 }
