@@ -14,6 +14,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -84,6 +85,18 @@ class LogsBehindABalancerEndToEndTest {
     capture.setContext(context);
     capture.start();
     root().addAppender(capture);
+  }
+
+  /**
+   * Waits (bounded) until an access line names each request. An exchange's audit record is appended before its access
+   * line is logged, on the event loop, so a record in the trail does not yet mean the line is here.
+   */
+  private void awaitAccessLines(List<String> requestIds) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (!requestIds.stream().allMatch(id -> lines.stream().anyMatch(l -> l.contains("\"logger\":\"vertex_proxy.access\"")
+        && l.contains("\"request_id\":\"" + id + "\""))) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
   }
 
   private HttpResponse<String> call(String token, String... headers) throws Exception {
@@ -161,6 +174,7 @@ class LogsBehindABalancerEndToEndTest {
     String idB = rb.headers().firstValue("x-vertex-proxy-request-id").orElseThrow();
     String failed = ra.statusCode() == 502 ? idA : idB;
     stack.awaitAudit(List.of(idA, idB));
+    awaitAccessLines(List.of(idA, idB));
 
     List<JsonNode> events = new ArrayList<>();
     for (String line : lines) {

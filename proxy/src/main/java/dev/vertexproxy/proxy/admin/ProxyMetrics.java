@@ -46,7 +46,8 @@ import java.util.function.ToDoubleFunction;
 /**
  * The one place that defines every metric: its name, its tags and its HELP text. Components never see a registry;
  * they report through the small interfaces they were built with ({@link GoogleTokenEvents}, {@link KeyFetchEvents},
- * {@link AuditLog.Events}) or are read by gauges here, so state is never duplicated.
+ * {@link AuditLog.Events}; {@link EventMeters} maps those events onto meters defined here) or are read by gauges here,
+ * so state is never duplicated.
  *
  * <p>Tags come from closed sets only ({@link #TAG_KEYS}): {@code method} (a catalog method name, or {@code none} before
  * routing), {@code decision}, {@code outcome}, {@code reason} (the {@link Reason} catalog), {@code status}, the
@@ -96,16 +97,9 @@ public final class ProxyMetrics implements AutoCloseable {
   private final Map<String, Timer> admissions = Map.of(
       "allow", admissionTimer("allow"), "deny", admissionTimer("deny"));
   private final Counter upstreamConnectFailures;
-  private final Counter tokenHits;
-  private final Counter tokenMisses;
-  private final Counter tokenFetched;
-  private final Counter tokenFetchFailed;
+  private final EventMeters.GoogleTokens googleTokens;
   private final Map<String, Counter[]> jwks = new ConcurrentHashMap<>();
-  private final Counter auditWritten;
-  private final Map<AuditException.Kind, Counter> auditFailures = new EnumMap<>(AuditException.Kind.class);
-  private final DistributionSummary auditBatch;
-  private final Timer auditWrite;
-  private final Timer auditSync;
+  private final EventMeters.Audit audit;
   private final Map<String, Counter> reloads;
   /**
    * A Prometheus info metric, registered beside Micrometer's meters: Micrometer's naming drops an {@code _info}
@@ -144,31 +138,32 @@ public final class ProxyMetrics implements AutoCloseable {
     }
     upstreamConnectFailures = Counter.builder("vertex_proxy_upstream_connect_failures")
         .description("Connections to Vertex that could not be opened (connect or TLS handshake failed)").register(registry);
-    tokenHits = Counter.builder("vertex_proxy_google_token_cache_hits")
-        .description("Google token requests answered from the cache (or joined to a fetch under way)").register(registry);
-    tokenMisses = Counter.builder("vertex_proxy_google_token_cache_misses")
-        .description("Google token requests that found no usable cached token and started a fetch").register(registry);
-    tokenFetched = tokenFetches("success");
-    tokenFetchFailed = tokenFetches("failure");
+    googleTokens = new EventMeters.GoogleTokens(Counter.builder("vertex_proxy_google_token_cache_hits")
+        .description("Google token requests answered from the cache (or joined to a fetch under way)").register(registry),
+        Counter.builder("vertex_proxy_google_token_cache_misses")
+            .description("Google token requests that found no usable cached token and started a fetch").register(registry),
+        tokenFetches("success"), tokenFetches("failure"));
     for (String issuer : issuerNames) {
       jwksCounters(issuer);
     }
-    auditWritten = Counter.builder("vertex_proxy_audit_records_written")
+    Counter auditWritten = Counter.builder("vertex_proxy_audit_records_written")
         .description("Audit records written to the trail (and synced as audit.durability says)").register(registry);
+    Map<AuditException.Kind, Counter> auditFailures = new EnumMap<>(AuditException.Kind.class);
     for (AuditException.Kind k : AuditException.Kind.values()) {
       auditFailures.put(k, Counter.builder("vertex_proxy_audit_failures")
           .description("Audit records that could not be written, by kind: queue-full, closed, write-failed")
           .tag("kind", k.name().toLowerCase(Locale.ROOT).replace('_', '-')).register(registry));
     }
-    auditBatch = DistributionSummary.builder("vertex_proxy_audit_batch_records")
-        .description("Records per audit write batch (one write and at most one fsync each)")
-        .serviceLevelObjectives(BATCH_BUCKETS).register(registry);
-    auditWrite = Timer.builder("vertex_proxy_audit_write")
-        .description("Time to write one audit batch to the file, before any fsync")
-        .serviceLevelObjectives(DISK_BUCKETS).register(registry);
-    auditSync = Timer.builder("vertex_proxy_audit_fsync")
-        .description("Time of the fsync after an audit batch (absent with audit.durability: none)")
-        .serviceLevelObjectives(DISK_BUCKETS).register(registry);
+    audit = new EventMeters.Audit(auditWritten, auditFailures,
+        DistributionSummary.builder("vertex_proxy_audit_batch_records")
+            .description("Records per audit write batch (one write and at most one fsync each)")
+            .serviceLevelObjectives(BATCH_BUCKETS).register(registry),
+        Timer.builder("vertex_proxy_audit_write")
+            .description("Time to write one audit batch to the file, before any fsync")
+            .serviceLevelObjectives(DISK_BUCKETS).register(registry),
+        Timer.builder("vertex_proxy_audit_fsync")
+            .description("Time of the fsync after an audit batch (absent with audit.durability: none)")
+            .serviceLevelObjectives(DISK_BUCKETS).register(registry));
     reloads = Map.of("reloaded", reloadCounter("reloaded"), "unchanged", reloadCounter("unchanged"),
         "refused", reloadCounter("refused"));
     new JvmMemoryMetrics().bindTo(registry);
@@ -276,22 +271,7 @@ public final class ProxyMetrics implements AutoCloseable {
 
   /** What the Google token stack reports to. */
   public GoogleTokenEvents googleTokens() {
-    return new GoogleTokenEvents() {
-      @Override
-      public void cacheHit() {
-        tokenHits.increment();
-      }
-
-      @Override
-      public void cacheMiss() {
-        tokenMisses.increment();
-      }
-
-      @Override
-      public void fetched(boolean ok) {
-        (ok ? tokenFetched : tokenFetchFailed).increment();
-      }
-    };
+    return googleTokens;
   }
 
   /**
@@ -327,22 +307,7 @@ public final class ProxyMetrics implements AutoCloseable {
 
   /** What the audit log reports to. */
   public AuditLog.Events audit() {
-    return new AuditLog.Events() {
-      @Override
-      public void batchWritten(int records, long writeNanos, long syncNanos) {
-        auditWritten.increment(records);
-        auditBatch.record(records);
-        auditWrite.record(writeNanos, TimeUnit.NANOSECONDS);
-        if (syncNanos >= 0) {
-          auditSync.record(syncNanos, TimeUnit.NANOSECONDS);
-        }
-      }
-
-      @Override
-      public void failed(AuditException.Kind kind) {
-        auditFailures.get(kind).increment();
-      }
-    };
+    return audit;
   }
 
   /** The audit queue's depth, read at scrape time. */

@@ -6,10 +6,8 @@ import dev.vertexproxy.proxy.config.AuditConfig.Durability;
 import dev.vertexproxy.proxy.lock.DirectoryLock;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * ({@code NONE}: completed once the OS has the bytes; {@code GROUP_COMMIT}: one fsync per batch; {@code SYNC}: one
  * per record). A batch is all or nothing: if writing or syncing fails, the file is truncated back to the batch's start
  * and the chain does not advance, so the trail stays verifiable; the futures fail, {@link #healthy()} turns false and
- * the next batch retries in a fresh file.
+ * the next batch retries in a fresh file. This class keeps the queue, the chain and the futures; the file side (new
+ * files, rotation, write, fsync, cutting a failed batch back) is {@link AuditFileWriter}.
  *
  * <p>One writer per directory: {@link #open} takes the directory's {@link DirectoryLock} before it reads or creates
  * anything in it and holds it until {@link #close} has written everything, because a second writer would fork the
@@ -83,12 +82,9 @@ public final class AuditLog implements AutoCloseable {
   private record Pending(AuditEvent event, CompletableFuture<AuditReceipt> future) {
   }
 
-  private final Path dir;
   private final DirectoryLock lock;
   private final Durability durability;
   private final Clock clock;
-  private final long maxFileBytes;
-  private final FileOpener opener;
   private final Events events;
   private final BlockingQueue<Pending> queue;
   private final ReadWriteLock closeLock = new ReentrantReadWriteLock();
@@ -102,19 +98,15 @@ public final class AuditLog implements AutoCloseable {
   // Owned by the writer thread after construction.
   private long lastSeq;
   private String lastHash;
-  private FileChannel file;
-  private Path filePath;
-  private long fileBytes;
+  private final AuditFileWriter files;
 
   private AuditLog(AuditConfig config, DirectoryLock lock, Clock clock, long maxFileBytes, int queueCapacity,
       FileOpener opener, Events events, long lastSeq, String lastHash) {
-    this.dir = config.dir();
     this.events = events;
     this.lock = lock;
     this.durability = config.durability() == null ? Durability.GROUP_COMMIT : config.durability();
     this.clock = clock;
-    this.maxFileBytes = maxFileBytes;
-    this.opener = opener;
+    this.files = new AuditFileWriter(config.dir(), durability, clock, maxFileBytes, opener);
     this.queue = new ArrayBlockingQueue<>(queueCapacity);
     this.lastSeq = lastSeq;
     this.lastHash = lastHash;
@@ -175,7 +167,7 @@ public final class AuditLog implements AutoCloseable {
       String lastHash = last == null ? AuditRecords.GENESIS_HASH : last.path("hash").asText();
       AuditLog log = new AuditLog(config, lock, clock, maxFileBytes, queueCapacity, opener, events, lastSeq,
           lastHash);
-      log.openNewFile(); // fail at startup, not on the first request, if the directory is not writable
+      log.files.openNewFile(lastSeq + 1); // fail at startup, not on the first request, if the directory is not writable
       log.writer.start();
       return log;
     } catch (IOException | RuntimeException e) {
@@ -282,7 +274,7 @@ public final class AuditLog implements AutoCloseable {
         batch.clear();
       }
     } finally {
-      closeFile();
+      files.close();
       lock.close(); // only now may another process continue the chain
     }
   }
@@ -318,34 +310,14 @@ public final class AuditLog implements AutoCloseable {
     if (written.isEmpty()) {
       return;
     }
-    long batchStart = -1;
-    long writeNanos = 0;
-    long syncNanos = -1;
+    AuditFileWriter.Timing timing;
     try {
-      if (file != null && fileBytes >= maxFileBytes) {
-        closeFile();
-      }
-      if (file == null) {
-        openNewFile();
-      }
-      batchStart = fileBytes;
-      ByteBuffer buffer = ByteBuffer.wrap(bytes.toByteArray());
-      long writeStart = System.nanoTime();
-      while (buffer.hasRemaining()) {
-        file.write(buffer);
-      }
-      writeNanos = System.nanoTime() - writeStart;
-      if (durability != Durability.NONE) {
-        long syncStart = System.nanoTime();
-        file.force(false);
-        syncNanos = System.nanoTime() - syncStart;
-      }
-      fileBytes += buffer.capacity();
+      timing = files.write(bytes.toByteArray(), lastSeq + 1);
     } catch (IOException | RuntimeException e) {
       healthy = false;
       LOG.error("audit write to {} failed; {} record(s) not written, the chain stays at seq {}: {}",
-          filePath == null ? dir : filePath.getFileName(), written.size(), lastSeq, e.toString());
-      abandonFile(batchStart);
+          files.name(), written.size(), lastSeq, e.toString());
+      files.abandonBatch();
       for (Pending pending : written) {
         fail(pending.future(), new AuditException(AuditException.Kind.WRITE_FAILED, "audit write failed", e));
       }
@@ -354,9 +326,9 @@ public final class AuditLog implements AutoCloseable {
     lastSeq = seq;
     lastHash = prevHash;
     appended.add(written.size());
-    events.batchWritten(written.size(), writeNanos, syncNanos);
+    events.batchWritten(written.size(), timing.writeNanos(), timing.syncNanos());
     if (!healthy) {
-      LOG.info("audit writes to {} succeed again (seq {})", filePath.getFileName(), seq);
+      LOG.info("audit writes to {} succeed again (seq {})", files.name(), seq);
       healthy = true;
     }
     for (int i = 0; i < written.size(); i++) {
@@ -368,78 +340,5 @@ public final class AuditLog implements AutoCloseable {
     failed.increment();
     events.failed(cause.kind());
     future.completeExceptionally(cause);
-  }
-
-  private void openNewFile() throws IOException {
-    Path path = dir.resolve(AuditFiles.fileName(clock.instant(), lastSeq + 1));
-    FileChannel channel = opener.open(path);
-    try {
-      if (channel.size() != 0) {
-        throw new IOException(path.getFileName() + " already exists and is not empty");
-      }
-      if (durability != Durability.NONE) {
-        syncDirectory(); // the new name must survive a crash as well as the bytes written under it
-      }
-    } catch (IOException | RuntimeException e) {
-      channel.close();
-      throw e;
-    }
-    file = channel;
-    filePath = path;
-    fileBytes = 0;
-  }
-
-  /**
-   * After a failed batch: cut the file back to where the batch began so no partial or unsynced record stays in the
-   * chain, then give the file up; the next batch starts a new one. If even the truncation fails, the leftover bytes
-   * are a torn line that the verifier reports.
-   */
-  private void abandonFile(long batchStart) {
-    if (file == null) {
-      return;
-    }
-    try {
-      if (batchStart >= 0) {
-        file.truncate(batchStart);
-        if (durability != Durability.NONE) {
-          file.force(false);
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      LOG.error("audit file {} could not be cut back after a failed write; its tail may hold a partial record: {}",
-          filePath.getFileName(), e.toString());
-    }
-    try {
-      file.close();
-    } catch (IOException e) {
-      LOG.warn("closing audit file {} failed: {}", filePath.getFileName(), e.toString());
-    }
-    file = null;
-  }
-
-  private void closeFile() {
-    if (file == null) {
-      return;
-    }
-    try {
-      file.force(true);
-    } catch (IOException | RuntimeException e) {
-      LOG.error("audit file {} could not be synced on close: {}", filePath.getFileName(), e.toString());
-    }
-    try {
-      file.close();
-    } catch (IOException e) {
-      LOG.warn("closing audit file {} failed: {}", filePath.getFileName(), e.toString());
-    }
-    file = null;
-  }
-
-  private void syncDirectory() {
-    try (FileChannel directory = FileChannel.open(dir, StandardOpenOption.READ)) {
-      directory.force(true);
-    } catch (IOException | RuntimeException e) {
-      // Not every platform can open or sync a directory; the file's own fsyncs still hold.
-      LOG.debug("could not sync audit directory {}: {}", dir, e.toString());
-    }
   }
 }

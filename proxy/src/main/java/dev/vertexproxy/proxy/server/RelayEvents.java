@@ -9,18 +9,19 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
 /**
- * What the {@link UpstreamRelay} reports about one exchange, turned into the driver's terms: the caller-facing headers
- * of Vertex's answer, reading the caller's next chunk, the end, a failure. On the connection's event loop, each inside
- * the exchange's log scope (the relay calls from its own listeners and handlers, where none is entered).
+ * What the {@link UpstreamRelay} reports about one exchange, turned into the terms of {@link ExchangePhases}: the
+ * caller-facing headers of Vertex's answer, reading the caller's next chunk, the end, a failure. On the connection's
+ * event loop, each inside the exchange's log scope (the relay calls from its own listeners and handlers, where none is
+ * entered).
  */
 final class RelayEvents implements UpstreamRelay.Events {
-  private final ExchangeDriver driver;
+  private final ExchangePhases phases;
   private final Exchange ex;
   private final BooleanSupplier draining;
   private final AtomicLong streams;
 
-  RelayEvents(ExchangeDriver driver, Exchange ex, BooleanSupplier draining, AtomicLong streams) {
-    this.driver = driver;
+  RelayEvents(ExchangePhases phases, Exchange ex, BooleanSupplier draining, AtomicLong streams) {
+    this.phases = phases;
     this.streams = streams;
     this.ex = ex;
     this.draining = draining;
@@ -50,16 +51,16 @@ final class RelayEvents implements UpstreamRelay.Events {
 
   @Override
   public void requestBodyWritten() {
-    ex.log.run(() -> driver.requestBodyWritten(ex));
+    ex.log.run(() -> phases.requestBodyWritten(ex));
   }
 
   @Override
   public void responseCompleted() {
-    ex.log.run(() -> driver.completed(ex));
+    ex.log.run(() -> phases.completed(ex));
   }
 
   @Override
   public void failed(Reason reason, String message) {
-    ex.log.run(() -> driver.refuse(ex, reason, message));
+    ex.log.run(() -> phases.refuse(ex, reason, message));
   }
 }

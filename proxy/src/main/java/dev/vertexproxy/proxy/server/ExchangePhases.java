@@ -1,0 +1,250 @@
+package dev.vertexproxy.proxy.server;
+
+import dev.vertexproxy.proxy.admission.Admission;
+import dev.vertexproxy.proxy.admission.RequestHead;
+import dev.vertexproxy.proxy.admission.Verdict;
+import dev.vertexproxy.proxy.reason.Reason;
+import dev.vertexproxy.proxy.server.Exchange.Phase;
+import dev.vertexproxy.proxy.upstream.Origin;
+import dev.vertexproxy.proxy.upstream.UpstreamRelay;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Moves the current exchange of one caller connection through its {@link Phase phases}: from the admission verdict to
+ * the relay and Vertex's answer, or to a refusal and the reading and dropping of the rest of its body — and to its
+ * single end ({@link #end}): one audit record and one metric. The {@link ExchangeDriver} owns the connection (which
+ * exchange is current, when the next one starts) and calls in here; this class hands an ended exchange back to it
+ * with {@link ExchangeDriver#nextRequestOrClose}.
+ *
+ * <p>Confined to the connection's event loop. Every method runs inside the exchange's
+ * {@link dev.vertexproxy.proxy.logging.RequestLog} context: the driver and {@link RelayEvents} enter it before they
+ * call, and the callbacks this class schedules itself — the refusal's write listener, the discard deadline — enter it
+ * themselves. It logs under the driver's name.
+ */
+final class ExchangePhases {
+  private static final Logger log = LoggerFactory.getLogger(ExchangeDriver.class);
+  private final ChannelHandlerContext ctx;
+  private final ProxyContext px;
+  private final ExchangeDriver connection;
+
+  ExchangePhases(ChannelHandlerContext ctx, ProxyContext px, ExchangeDriver connection) {
+    this.ctx = ctx;
+    this.px = px;
+    this.connection = connection;
+  }
+
+  // ---- admitted -----------------------------------------------------------------------------------------------
+
+  /**
+   * Admission decided about {@code ex}: a refusal answers it; otherwise it is relayed to Vertex, the body chunks held
+   * back so far go first, and the caller's next chunk is read once Vertex took them (at once if none was held).
+   */
+  void admitted(Exchange ex, Verdict verdict) {
+    if (ex.phase != Phase.ADMITTING) {
+      return; // ended meanwhile: the caller went away while a step was deciding
+    }
+    ex.admittedNanos = System.nanoTime();
+    if (!verdict.proceeds()) {
+      refuse(ex, verdict.reason(), verdict.message());
+      return;
+    }
+    Admission a = ex.admission;
+    RequestHead head = a.head();
+    Origin origin = px.hosts().originFor(a.route().location());
+    HttpRequest upstream = UpstreamRelay.upstreamRequest(head.method(), head.uri(), head.headers(), head.chunked(),
+        head.declaredBodyBytes(), origin, a.googleToken().value());
+    ex.phase = Phase.RELAYING;
+    if (head.expectContinue() && !ex.requestComplete) {
+      ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+    }
+    ex.relay = UpstreamRelay.open(px.connections(), ctx.channel().eventLoop(), origin, upstream, ex.requestId,
+        ctx.channel(), px.responseTimeout(), new RelayEvents(this, ex, px.draining()::get, px.metrics().streams()),
+        px.metrics()::upstreamConnectFailure);
+    boolean anyHeld = !ex.held.isEmpty();
+    HttpContent c;
+    while ((c = ex.held.poll()) != null) {
+      ex.relay.sendBody(c);
+    }
+    if (!anyHeld && !ex.requestComplete) {
+      ctx.read();
+    }
+  }
+
+  // ---- request body -------------------------------------------------------------------------------------------
+
+  /** A body chunk of a request being admitted or relayed: held back until admission decided, then sent on. */
+  void onBody(Exchange ex, HttpContent content) {
+    if (content.decoderResult().isFailure()) {
+      // A malformed chunk must not become a clean end of body upstream: Vertex would run a request cut short. If the
+      // head already went, closing that connection leaves Vertex a body that never ended.
+      content.release();
+      ex.keepAlive = false;
+      refuse(ex, Reason.REQUEST_MALFORMED, "The request body is not valid HTTP/1.1 chunked encoding.");
+      return;
+    }
+    ex.bytesIn += content.content().readableBytes();
+    ex.requestComplete |= content instanceof LastHttpContent;
+    long max = px.limits().maxBodyBytes();
+    if (ex.bytesIn > max) {
+      content.release();
+      refuse(ex, Reason.BODY_TOO_LARGE, "The request body is larger than this proxy accepts (" + max + " bytes).");
+      return;
+    }
+    if (ex.relay != null) {
+      ex.relay.sendBody(content);
+    } else {
+      ex.held.add(content);
+    }
+  }
+
+  /** The body of a request already answered: read and dropped, so the connection can carry the next request. */
+  void onRefusedBody(Exchange ex, HttpContent content) {
+    boolean last = content instanceof LastHttpContent;
+    ex.discarded += content.content().readableBytes();
+    content.release();
+    ex.requestComplete |= last;
+    if (ex.phase != Phase.DISCARDING) {
+      return; // the refusal is still being written (its listener decides what comes next), or the exchange was cut
+    }
+    if (last) {
+      ex.phase = Phase.ENDED;
+      ex.cancelDiscardDeadline();
+      connection.nextRequestOrClose(true);
+    } else if (ex.discarded > RefusedBody.DISCARD_LIMIT) {
+      ctx.close();
+    } else {
+      ctx.read();
+    }
+  }
+
+  // ---- what the relay reports (RelayEvents calls these) -------------------------------------------------------
+
+  /** A request chunk reached Vertex: read the caller's next one, unless the request is complete. */
+  void requestBodyWritten(Exchange ex) {
+    if (!ex.requestComplete && !ex.recorded) {
+      ctx.read();
+    }
+  }
+
+  /** Vertex's answer reached the caller in full. */
+  void completed(Exchange ex) {
+    ex.reason = Reason.ALLOWED;
+    boolean keepOpen = ex.keepAlive && ex.requestComplete && !px.draining().get();
+    end(ex);
+    connection.nextRequestOrClose(keepOpen);
+  }
+
+  // ---- endings ------------------------------------------------------------------------------------------------
+
+  /**
+   * Answers the caller with an error in Google's JSON shape — or, once Vertex's answer has started, cuts the connection
+   * ({@link #abort}). If the caller's body has not fully arrived, the rest is read and dropped when it is small and
+   * declared, and the connection closes otherwise, so an unread body is never mistaken for the next request.
+   */
+  void refuse(Exchange ex, Reason reason, String message) {
+    if (ex.recorded || ex.phase == Phase.REFUSING) {
+      return;
+    }
+    if (ex.responseStarted()) {
+      abort(ex, reason);
+      return;
+    }
+    ex.releaseHeld();
+    ex.closeRelay();
+    ex.relay = null;
+    ex.refused = true;
+    ex.reason = reason;
+    ex.status = reason.httpStatus();
+    RequestHead head = ex.admission.head();
+    boolean keepOpen = ex.keepAlive && !px.draining().get()
+        && (ex.requestComplete || RefusedBody.drainable(head, ex.bytesIn));
+    FullHttpResponse res = ErrorResponses.of(ctx.alloc(), reason, message, ex.requestId);
+    if (!keepOpen) {
+      res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
+    ex.bytesOut = res.content().readableBytes();
+    ex.phase = Phase.REFUSING;
+    if (keepOpen && !ex.requestComplete) {
+      armDiscardDeadline(ex, head.declaredBodyBytes() - ex.bytesIn);
+    }
+    ctx.writeAndFlush(res).addListener(f -> ex.log.run(() -> refusalWritten(ex, keepOpen, f.isSuccess())));
+  }
+
+  private void refusalWritten(Exchange ex, boolean keepOpen, boolean written) {
+    end(ex);
+    if (keepOpen && written && !ex.requestComplete) {
+      ex.phase = Phase.DISCARDING;
+      ctx.read();
+    } else {
+      connection.nextRequestOrClose(keepOpen && written);
+    }
+  }
+
+  /** The refused body must be read by its deadline ({@link RefusedBody#deadlineMillis}), or the connection closes. */
+  private void armDiscardDeadline(Exchange ex, long owed) {
+    long ms = RefusedBody.deadlineMillis(owed);
+    ex.discardDeadline = ctx.executor().schedule(() -> {
+      if (connection.isCurrent(ex) && !ex.requestComplete) {
+        ex.log.run(() -> {
+          log.debug("refused body not read within {} ms; closing", ms);
+        });
+        ctx.close();
+      }
+    }, ms, TimeUnit.MILLISECONDS);
+  }
+
+  /** Something broke after the response started: the only honest signal left is to cut the connection. */
+  void abort(Exchange ex, Reason reason) {
+    if (ex.recorded) {
+      return;
+    }
+    ex.reason = reason;
+    ex.brokeMidResponse = ex.phase == Phase.RESPONDING;
+    ex.releaseHeld();
+    ex.closeRelay();
+    end(ex);
+    ctx.close();
+  }
+
+  /** The single end of every exchange: one metric and one audit record. */
+  private void end(Exchange ex) {
+    if (ex.recorded) {
+      return;
+    }
+    ex.recorded = true;
+    ex.phase = Phase.ENDED;
+    ex.releaseHeld();
+    if (ex.relay != null) {
+      ex.bytesOut = ex.relay.bytesOut();
+    }
+    ExchangeRecord.write(px, ex);
+  }
+
+  /** The caller's connection closed under {@code ex}: unless it was recorded already, it ends as the caller's doing. */
+  void closed(Exchange ex) {
+    ex.cancelDiscardDeadline();
+    if (!ex.recorded) {
+      if (!ex.responseStarted()) {
+        ex.status = 499;
+      }
+      if (ex.reason == null) {
+        ex.reason = Reason.CLIENT_CLOSED;
+      }
+      ex.brokeMidResponse = ex.phase == Phase.RESPONDING;
+      end(ex);
+    }
+    ex.closeRelay();
+  }
+}
