@@ -204,6 +204,7 @@ class LogsBehindABalancerEndToEndTest {
       assertThat(line.get("status").asInt()).isEqualTo(id.equals(failed) ? 502 : 200);
       assertThat(line.get("outcome").asText()).isEqualTo(id.equals(failed) ? "unavailable" : "allowed");
       assertThat(line.get("source_ip").asText()).isEqualTo("127.0.0.1");
+      assertThat(line.has("peer_ip")).as("no balancer, so no peer_ip, as in the audit record").isFalse();
       assertThat(line.get("path").asText()).isEqualTo(stack.examplePath());
       assertThat(line.get("method").asText()).isEqualTo("publishers.models.generateContent");
       assertThat(line.get("bytes_in").asLong()).isEqualTo(DevStack.BODY.length());

@@ -5,6 +5,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * What an ended exchange leaves behind: one metric, one audit record, and — when {@code logging.access_log} is on — one
@@ -43,11 +44,13 @@ final class ExchangeRecord {
       }
     });
     if (access.isInfoEnabled()) {
-      access.atInfo().setMessage("{} {} {}")
+      LoggingEventBuilder line = access.atInfo().setMessage("{} {} {}")
           .addArgument(ex.admission.head().method()).addArgument(ex.path).addArgument(ex.status)
-          .addKeyValue("source_ip", ex.sourceIp)
-          .addKeyValue("peer_ip", ex.peerIp)
-          .addKeyValue("http_method", ex.admission.head().method())
+          .addKeyValue("source_ip", ex.sourceIp);
+      if (ex.peerIp != null) {
+        line = line.addKeyValue("peer_ip", ex.peerIp); // as in the audit record: only when a balancer named the client
+      }
+      line.addKeyValue("http_method", ex.admission.head().method())
           .addKeyValue("path", ex.path)
           .addKeyValue("method", method)
           .addKeyValue("status", ex.status)
