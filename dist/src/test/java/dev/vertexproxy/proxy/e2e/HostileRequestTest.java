@@ -409,6 +409,38 @@ class HostileRequestTest {
         "content-length: " + DevStack.BODY.length(), DevStack.BODY));
   }
 
+  // ---- forwarded and trace headers ------------------------------------------------------------------------------
+
+  /**
+   * This stack trusts no proxy: a caller's forwarded headers, however many and however malformed, change neither its
+   * {@code source_ip} nor what reaches Google (none of them does); its trace headers travel on untouched and are no
+   * trace of the proxy's own when they are not well-formed.
+   */
+  @Test
+  void forgedForwardedHeadersChangeNothingAndNeverReachGoogle() throws Exception {
+    StringBuilder flood = new StringBuilder();
+    for (int i = 0; i < 200; i++) {
+      flood.append("X-Forwarded-For: 10.0.").append(i).append(".1, unknown, [::1]:80, _hidden\r\n");
+    }
+    String hostile = flood + "X-Forwarded-For: 192.0.2.7\r\n"
+        + "Forwarded: for=\"192.0.2.8\\\"; by=x\", for=\"[2001:db8::1]:4711\"\r\nForwarded: for=_x;for=192.0.2.9\r\n"
+        + "X-Real-IP: 192.0.2.10\r\nX-Forwarded-Host: victim.example\r\nX-Forwarded-Proto: http\r\n"
+        + "Connection: keep-alive, X-Forwarded-For\r\n"
+        + "traceparent: 00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01\r\n"
+        + "X-Cloud-Trace-Context: ../../etc;o=1\r\n";
+    Response ok;
+    try (RawCaller c = new RawCaller(stack.proxyUrl())) {
+      ok = c.send(allowedPost(hostile, DevStack.BODY)).read(QUIET);
+    }
+    assertThat(ok.status()).isEqualTo(200);
+    JsonNode record = assertOneRecordPerAnswer(List.of(ok)).get(0);
+    assertThat(record.get("source_ip").asText()).isEqualTo("127.0.0.1");
+    assertThat(record.has("peer_ip")).isFalse();
+    assertThat(upstreamSaw()).containsExactly(expectedUpstream("POST", List.of("content-type: application/json",
+        "traceparent: 00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", "x-cloud-trace-context: ../../etc;o=1"),
+        "content-length: " + DevStack.BODY.length(), DevStack.BODY));
+  }
+
   // ---- the response path ---------------------------------------------------------------------------------------
 
   @ParameterizedTest(name = "{0}")
