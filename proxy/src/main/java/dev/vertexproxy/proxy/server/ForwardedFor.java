@@ -36,11 +36,14 @@ final class ForwardedFor {
    * names someone else.
    */
   static String sourceIp(InetAddress peer, HttpHeaders headers, TrustedProxies trusted, ForwardedHeader header) {
+    if (trusted.isEmpty()) {
+      return peer.getHostAddress(); // the default: no per-request parsing at all
+    }
     byte[] right = TrustedProxies.literal(peer.getHostAddress());
     if (right == null) {
       right = peer.getAddress();
     }
-    if (trusted.isEmpty() || !trusted.contains(right)) {
+    if (!trusted.contains(right)) {
       return peer.getHostAddress();
     }
     List<String> hops = header == ForwardedHeader.FORWARDED ? forwardedHops(headers) : xffHops(headers);
