@@ -1,10 +1,9 @@
 package dev.vertexproxy.dev;
 
-import dev.vertexproxy.proxy.logging.LogSetup;
+import dev.vertexproxy.proxy.cli.UntilShutdown;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -35,13 +34,7 @@ final class DevCommand implements Callable<Integer> {
     DevMode dev = DevMode.start(new DevMode.Options(stateDir, "127.0.0.1", port, adminPort, policy, config));
     System.out.println(instructions(dev.info(), stateDir));
     System.out.flush();
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      dev.close();
-      LogSetup.flush(); // the drain's last lines, before the JVM exits
-      stopped.countDown();
-    }, "vertex-proxy-dev-shutdown"));
-    stopped.await();
+    UntilShutdown.await(dev::close, "vertex-proxy-dev-shutdown");
     return 0;
   }
 

@@ -3,12 +3,10 @@ package dev.vertexproxy.proxy.cli;
 import com.google.api.client.http.javanet.NetHttpTransport;
 import dev.vertexproxy.proxy.config.ConfigLoader;
 import dev.vertexproxy.proxy.config.ProxyConfig;
-import dev.vertexproxy.proxy.logging.LogSetup;
 import dev.vertexproxy.proxy.server.ProxyServer;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -36,13 +34,7 @@ final class ServeCommand implements Callable<Integer> {
       return 0;
     }
     ProxyServer server = ProxyServer.start(cfg, Clock.systemUTC(), NetHttpTransport::new);
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      server.close();
-      LogSetup.flush(); // the drain's last lines, before the JVM exits
-      stopped.countDown();
-    }, "vertex-proxy-shutdown"));
-    stopped.await();
+    UntilShutdown.await(server::close, "vertex-proxy-shutdown");
     return 0;
   }
 }
