@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -141,6 +142,7 @@ public final class DevMode implements AutoCloseable {
         }
         merge(cfg, asMap(extra));
       }
+      sessions(cfg, state);
       Path configFile = state.resolve("proxy.yaml");
       Files.writeString(configFile, "# Written by `vertex-proxy dev`; regenerated on every start.\n" + yaml().dump(cfg),
           StandardCharsets.UTF_8);
@@ -161,6 +163,7 @@ public final class DevMode implements AutoCloseable {
       Map<String, Object> info = new LinkedHashMap<>();
       info.put("proxy_url", proxyUrl);
       info.put("proxy_tls_url", tlsUrl);
+      info.put("proxy_issuer", config.sessions() == null ? null : config.sessions().issuerUrl());
       info.put("token_exchange_url", tlsUrl == null ? null : tlsUrl + TOKEN_EXCHANGE_PATH);
       // the dev CA vouches only for the certificate dev mode wrote; a --config that brings its own has its own CA
       info.put("ca_file", served != null && served.cert().equals(devCert) ? caFile.toString() : null);
@@ -198,6 +201,36 @@ public final class DevMode implements AutoCloseable {
       stateLock.close();
       throw e;
     }
+  }
+
+  /**
+   * The proxy as an issuer of its own tokens (people's sessions, the token exchange's access tokens), unless
+   * {@code --config} configured it: keys in the state directory, and as issuer URL the serving port's own, since login
+   * redirects come back to it. A port 0 is resolved first (a free port, probed and released: the one moment another
+   * process could take it), because the issuer must be known before the proxy starts.
+   */
+  private static void sessions(Map<String, Object> cfg, Path state) throws IOException {
+    Map<String, Object> sessions = cfg.get("sessions") instanceof Map<?, ?> m ? asMap(m) : new LinkedHashMap<>();
+    cfg.put("sessions", sessions);
+    if (!sessions.containsKey("signing_keys_dir") && !sessions.containsKey("signing_key_file")) {
+      sessions.put("signing_keys_dir", state.resolve("keys").toString());
+    }
+    if (sessions.containsKey("issuer")) {
+      return;
+    }
+    Map<String, Object> listen = asMap(cfg.get("listen"));
+    String address = String.valueOf(listen.get("address"));
+    int colon = address.lastIndexOf(':');
+    String host = address.substring(0, colon);
+    int port = Integer.parseInt(address.substring(colon + 1));
+    if (port == 0) {
+      try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getByName(host))) {
+        port = probe.getLocalPort();
+      }
+      listen.put("address", host + ":" + port);
+    }
+    boolean tlsHere = listen.get("tls") instanceof Map<?, ?> t && !t.containsKey("address");
+    sessions.put("issuer", (tlsHere ? "https://" : "http://") + host + ":" + port);
   }
 
   /**
