@@ -21,7 +21,9 @@ public final class ProxyEndpoints {
     ReservedRoutes.Builder b = ReservedRoutes.builder()
         // the proxy as an issuer
         .add(HttpMethod.GET, IssuerMetadata.DISCOVERY_PATH, IssuerMetadata.discovery(issuer))
-        .add(HttpMethod.GET, IssuerMetadata.JWKS_PATH, IssuerMetadata.jwks(issuer));
+        .add(HttpMethod.GET, IssuerMetadata.JWKS_PATH, IssuerMetadata.jwks(issuer))
+        // SDKs with no code change: Google STS's wire shape, for external_account credentials (vertex-proxy adc)
+        .add(HttpMethod.POST, TokenExchange.PATH, new TokenExchange(ctx));
     return b.build();
   }
 }
