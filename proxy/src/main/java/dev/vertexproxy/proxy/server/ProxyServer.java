@@ -18,6 +18,7 @@ import dev.vertexproxy.proxy.login.LoginContext;
 import dev.vertexproxy.proxy.login.ProxyEndpoints;
 import dev.vertexproxy.proxy.login.SessionIssuer;
 import dev.vertexproxy.proxy.login.SessionMaintenance;
+import dev.vertexproxy.proxy.login.page.RecentRequests;
 import dev.vertexproxy.proxy.reserved.ReservedRoutes;
 import dev.vertexproxy.proxy.upstream.UpstreamConnections;
 import dev.vertexproxy.proxy.upstream.UpstreamHosts;
@@ -131,8 +132,13 @@ public final class ProxyServer implements AutoCloseable {
       AuditLog a = audit;
       BooleanSupplier ready = () -> !draining.get() && a.healthy() && identityReady.get();
       AtomicReference<Policy> policyInForce = new AtomicReference<>(policy);
+      // the page for people lists each person's recent requests on this replica, fed with every audit event
+      RecentRequests recent = new RecentRequests(LoginContext.RECENT_PER_CALLER, LoginContext.RECENT_CALLERS);
+      if (issuer != null) {
+        audit.observe(recent::record);
+      }
       ReservedRoutes reserved = ProxyEndpoints.routes(issuer == null ? null
-          : new LoginContext(config, issuer, verifier, policyInForce::get, blocking, clock));
+          : new LoginContext(config, issuer, verifier, policyInForce::get, blocking, clock, recent));
       ProxyContext px = new ProxyContext(
           RequestFlow.admission(config, new Router(catalog), policyInForce, verifier, tokens, audit, reserved), audit,
           metrics, clock, config.limits(), new UpstreamHosts(config.upstream().urlTemplate()), connections,
