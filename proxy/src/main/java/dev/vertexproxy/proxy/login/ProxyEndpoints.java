@@ -31,7 +31,9 @@ public final class ProxyEndpoints {
         .add(HttpMethod.POST, BrowserLogin.LOGOUT_PATH, new BrowserLogout(issuer, ctx.verifier(), ctx.blocking()))
         .add(HttpMethod.GET, BrowserLogin.HOME, new PersonPageEndpoint(issuer, ctx.verifier(), ctx.policy(), ctx.recent()))
         .add(HttpMethod.GET, StaticAssets.CSS_PATH, StaticAssets.css())
-        .add(HttpMethod.GET, StaticAssets.JS_PATH, StaticAssets.js());
+        .add(HttpMethod.GET, StaticAssets.JS_PATH, StaticAssets.js())
+        // SDKs with no code change: Google STS's wire shape, for external_account credentials (vertex-proxy adc)
+        .add(HttpMethod.POST, TokenExchange.PATH, new TokenExchange(ctx));
     return b.build();
   }
 }
