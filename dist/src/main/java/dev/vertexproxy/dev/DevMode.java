@@ -24,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -225,16 +226,30 @@ public final class DevMode implements AutoCloseable {
     return (Map<String, Object>) o;
   }
 
-  /** Deep merge: mappings merge key by key, anything else in {@code over} replaces. */
+  /**
+   * Deep merge: mappings merge key by key; lists of named mappings ({@code identity.issuers}) merge by {@code name}, so
+   * an extra issuer joins the dev issuer and one of the same name replaces it; anything else in {@code over} replaces.
+   */
   static void merge(Map<String, Object> base, Map<String, Object> over) {
     for (Map.Entry<String, Object> e : over.entrySet()) {
       Object b = base.get(e.getKey());
       if (b instanceof Map<?, ?> && e.getValue() instanceof Map<?, ?>) {
         merge(asMap(b), asMap(e.getValue()));
+      } else if (b instanceof List<?> bl && e.getValue() instanceof List<?> ol && named(bl) && named(ol)) {
+        List<Object> merged = new ArrayList<>(bl);
+        for (Object o : ol) {
+          merged.removeIf(x -> ((Map<?, ?>) x).get("name").equals(((Map<?, ?>) o).get("name")));
+          merged.add(o);
+        }
+        base.put(e.getKey(), merged);
       } else {
         base.put(e.getKey(), e.getValue());
       }
     }
+  }
+
+  private static boolean named(List<?> list) {
+    return !list.isEmpty() && list.stream().allMatch(x -> x instanceof Map<?, ?> m && m.get("name") != null);
   }
 
   private static Yaml yaml() {

@@ -24,6 +24,9 @@ public final class Admission {
   private volatile Decision decision;
   private volatile String policyVersion;
   private volatile GoogleToken googleToken;
+  private volatile boolean reserved;
+  private volatile String allowHeader;
+  private volatile String reservedMethod;
 
   public Admission(RequestHead head) {
     this.head = head;
@@ -88,6 +91,33 @@ public final class Admission {
 
   public void googleToken(GoogleToken t) {
     this.googleToken = t;
+  }
+
+  /** The path is one of the proxy's own ({@code /_proxy/}, {@code /.well-known/}): never routed to Vertex. */
+  public boolean reserved() {
+    return reserved;
+  }
+
+  public void reserved(boolean r) {
+    this.reserved = r;
+  }
+
+  /** For a reserved path asked with a method it does not serve: the methods it does, for the 405's {@code Allow}. */
+  public String allowHeader() {
+    return allowHeader;
+  }
+
+  public void allowHeader(String allow) {
+    this.allowHeader = allow;
+  }
+
+  /** The reserved endpoint's name for the audit record's {@code method} (e.g. {@code proxy.login}), once it answered. */
+  public String reservedMethod() {
+    return reservedMethod;
+  }
+
+  public void reservedMethod(String name) {
+    this.reservedMethod = name;
   }
 
   @Override

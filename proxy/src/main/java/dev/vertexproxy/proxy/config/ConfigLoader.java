@@ -48,7 +48,7 @@ public final class ConfigLoader {
    */
   public static final DeclaredKeys KEYS = DeclaredKeys.builder()
       .mapping("", "listen", "admin", "limits", "upstream", "identity", "policy", "credentials", "audit",
-          "logging")
+          "logging", "sessions")
       .mapping("listen", "address", "tls", "trusted_proxies", "forwarded_header")
       .mapping("listen.tls", "cert", "key", "reload_interval")
       .mapping("admin", "enabled", "address")
@@ -58,13 +58,16 @@ public final class ConfigLoader {
       .mapping("identity", "issuers", "clock_skew", "max_token_bytes", "jwks_refresh_min_interval", "jwks_cache_ttl",
           "verified_token_cache_size")
       .mapping("identity.issuers[]", "name", "issuer", "audiences", "algorithms", "jwks_uri", "shared",
-          "max_token_lifetime")
+          "max_token_lifetime", "login")
+      .mapping("identity.issuers[].login", "client_id", "client_secret_file", "client_secret_env", "scopes")
       .mapping("policy", "file")
       .mapping("credentials", "mode", "source_credentials", "iam_endpoint", "sts", "scopes", "lifetime",
           "refresh_before")
       .mapping("credentials.sts", "audience")
       .mapping("audit", "dir", "durability", "on_failure")
       .mapping("logging", "format", "level", "access_log", "trace_project")
+      .mapping("sessions", "issuer", "lifetime", "access_token_lifetime", "signing_keys_dir", "signing_key_file",
+          "algorithm", "rotation_interval", "claims", "revocations_file")
       .build();
 
   private static final Duration NO_LIMIT = ChronoUnit.FOREVER.getDuration();
@@ -102,15 +105,17 @@ public final class ConfigLoader {
     ProxyConfig.Admin admin = admin(top.map("admin"));
     ProxyConfig.Limits limits = limits(top.map("limits"));
     ProxyConfig.Upstream upstream = upstream(top.map("upstream"), baseDir);
-    IdentityConfig identity = identity(top.map("identity"), top, reader);
+    IdentityConfig identity = identity(top.map("identity"), top, reader, baseDir, env);
     ProxyConfig.PolicySource policy = policy(top.map("policy"), top, baseDir);
     CredentialsConfig credentials = credentials(top.map("credentials"), baseDir, reader);
     AuditConfig audit = audit(top.map("audit"), top, baseDir);
     ProxyConfig.Logging logging = logging(top.map("logging"));
+    SessionsConfig sessions = SessionsConfigReader.sessions(top.map("sessions"), baseDir,
+        identity == null ? List.of() : identity.issuers(), top);
     if (!reader.problems().isEmpty()) {
       throw new ConfigException(reader.problems());
     }
-    return new ProxyConfig(listen, admin, limits, upstream, identity, policy, credentials, audit, logging);
+    return new ProxyConfig(listen, admin, limits, upstream, identity, policy, credentials, audit, logging, sessions);
   }
 
   private static ProxyConfig.Listen listen(YamlMap n, YamlMap top, Path base, YamlReader reader) {
@@ -250,7 +255,8 @@ public final class ConfigLoader {
         n.integer("max_idle_per_host", 16, 0, 10_000));
   }
 
-  private static IdentityConfig identity(YamlMap n, YamlMap top, YamlReader reader) {
+  private static IdentityConfig identity(YamlMap n, YamlMap top, YamlReader reader, Path base,
+      Function<String, String> env) {
     if (n == null) {
       if (!top.has("identity")) {
         top.problem("identity", "required: at least one issuer under identity.issuers");
@@ -266,7 +272,7 @@ public final class ConfigLoader {
     Set<String> names = new HashSet<>();
     Map<String, String> urls = new HashMap<>();
     for (YamlMap i : list) {
-      issuers.add(issuer(i, names, urls));
+      issuers.add(issuer(i, names, urls, base, env));
     }
     IdentityConfig d = IdentityConfig.of(List.of());
     return new IdentityConfig(issuers,
@@ -277,7 +283,8 @@ public final class ConfigLoader {
         n.integer("verified_token_cache_size", d.verifiedTokenCacheSize(), 0, 10_000_000));
   }
 
-  private static IssuerConfig issuer(YamlMap i, Set<String> names, Map<String, String> urls) {
+  private static IssuerConfig issuer(YamlMap i, Set<String> names, Map<String, String> urls, Path base,
+      Function<String, String> env) {
     String name = i.required("name");
     if (name != null && !names.add(name)) {
       i.report("name", name, "a name not used by another issuer");
@@ -292,7 +299,8 @@ public final class ConfigLoader {
       i.report("issuer", issuer.toString(), "each issuer configured once (also in " + urls.get(issuer.toString()) + ")");
     }
     List<String> audiences = i.strings("audiences");
-    if (i.missing("audiences")) {
+    IssuerConfig.Login login = SessionsConfigReader.login(i.map("login"), base, env);
+    if (i.missing("audiences") && !i.has("login")) {
       i.problem("audiences", "required: at least one audience (the proxy's URL is a good choice)");
     }
     List<String> algorithms = i.missing("algorithms") ? List.of("RS256") : i.strings("algorithms");
@@ -307,7 +315,7 @@ public final class ConfigLoader {
         Duration.ofSeconds(1), IssuerConfig.MAX_MAX_TOKEN_LIFETIME,
         "a duration from 1s to 720h (30 days; GitLab jobs cannot run longer), e.g. 24h");
     return new IssuerConfig(name, issuer, audiences == null ? List.of() : audiences,
-        algorithms == null ? List.of() : algorithms, jwks, shared, maxLifetime);
+        algorithms == null ? List.of() : algorithms, jwks, shared, maxLifetime, login);
   }
 
   private static ProxyConfig.PolicySource policy(YamlMap n, YamlMap top, Path base) {

@@ -3,6 +3,7 @@ package dev.vertexproxy.proxy.config;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * One trusted OIDC issuer ({@code identity.issuers[]} in proxy.yaml).
@@ -15,9 +16,10 @@ import java.util.List;
  * @param shared     whether projects that do not trust each other get tokens from this issuer (gitlab.com): then
  *                   every allow rule for it must pin a namespace or project
  * @param maxTokenLifetime tokens whose {@code exp - iat} is longer are refused ({@code max_token_lifetime})
+ * @param login      {@code login}: how people log in through this issuer (browser login); {@code null}: they do not
  */
 public record IssuerConfig(String name, URI issuer, List<String> audiences, List<String> algorithms, URI jwksUri,
-    boolean shared, Duration maxTokenLifetime) {
+    boolean shared, Duration maxTokenLifetime, Login login) {
   /** A GitLab ID token lives as long as its job; a day is beyond what CI jobs normally run. */
   public static final Duration DEFAULT_MAX_TOKEN_LIFETIME = Duration.ofHours(24);
   /**
@@ -29,6 +31,32 @@ public record IssuerConfig(String name, URI issuer, List<String> audiences, List
   public IssuerConfig {
     audiences = List.copyOf(audiences);
     algorithms = List.copyOf(algorithms);
+  }
+
+  /** An issuer people do not log in through. */
+  public IssuerConfig(String name, URI issuer, List<String> audiences, List<String> algorithms, URI jwksUri,
+      boolean shared, Duration maxTokenLifetime) {
+    this(name, issuer, audiences, algorithms, jwksUri, shared, maxTokenLifetime, null);
+  }
+
+  /**
+   * {@code identity.issuers[].login}: the proxy as an OIDC client of this issuer, for people.
+   *
+   * @param clientId     {@code client_id}: the client registered at the issuer for the proxy
+   * @param clientSecret the client secret read from {@code client_secret_file} or {@code client_secret_env} at load;
+   *                     empty for a public client (PKCE only). Never in {@link #toString()}.
+   * @param scopes       {@code scopes}: requested scopes (default {@code openid email profile}; {@code openid} always)
+   */
+  public record Login(String clientId, Optional<String> clientSecret, List<String> scopes) {
+    public Login {
+      scopes = List.copyOf(scopes);
+    }
+
+    @Override
+    public String toString() {
+      return "Login[clientId=" + clientId + ", clientSecret=" + (clientSecret.isPresent() ? "(set)" : "(none)")
+          + ", scopes=" + scopes + "]";
+    }
   }
 
   /** An issuer {@link #sharedByDefault shared by default} only if it is gitlab.com, with the default lifetime bound. */

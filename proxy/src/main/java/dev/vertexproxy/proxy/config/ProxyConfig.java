@@ -17,7 +17,14 @@ public record ProxyConfig(
     PolicySource policy,
     CredentialsConfig credentials,
     AuditConfig audit,
-    Logging logging) {
+    Logging logging,
+    SessionsConfig sessions) {
+
+  /** A config without the proxy as an issuer ({@code sessions} absent). */
+  public ProxyConfig(Listen listen, Admin admin, Limits limits, Upstream upstream, IdentityConfig identity,
+      PolicySource policy, CredentialsConfig credentials, AuditConfig audit, Logging logging) {
+    this(listen, admin, limits, upstream, identity, policy, credentials, audit, logging, null);
+  }
 
   /**
    * {@code listen}: where callers connect; TLS when {@code tls} is set.

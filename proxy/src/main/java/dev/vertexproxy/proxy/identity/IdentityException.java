@@ -24,6 +24,8 @@ public final class IdentityException extends RuntimeException {
     TOKEN_ISSUED_IN_FUTURE("token-issued-in-future", 401),
     TOKEN_LIFETIME_TOO_LONG("token-lifetime-too-long", 401),
     CLAIMS_INVALID("claims-invalid", 401),
+    SESSION_REVOKED("session-revoked", 401),
+    LOGIN_NONCE_INVALID("login-nonce-invalid", 401),
     JWKS_UNAVAILABLE("jwks-unavailable", 503),
     ISSUER_UNAVAILABLE("issuer-unavailable", 503);
 

@@ -26,6 +26,7 @@ import dev.vertexproxy.policy.Caller;
 import dev.vertexproxy.proxy.config.IdentityConfig;
 import dev.vertexproxy.proxy.config.IssuerConfig;
 import dev.vertexproxy.proxy.identity.IdentityException.Reason;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -33,9 +34,7 @@ import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -44,7 +43,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * Verifies OIDC bearer JWTs against the configured issuers and turns them into {@link Caller}s.
@@ -63,20 +64,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * thread if it needs to. Thread-safe.
  */
 public final class TokenVerifier {
-  private static final Set<JWSAlgorithm> ASYMMETRIC;
-
-  static {
-    Set<JWSAlgorithm> algorithms = new LinkedHashSet<>();
-    algorithms.addAll(JWSAlgorithm.Family.RSA);
-    algorithms.addAll(JWSAlgorithm.Family.EC);
-    ASYMMETRIC = Collections.unmodifiableSet(algorithms);
-  }
-
   private static final int HTTP_TIMEOUT_MILLIS = 5_000;
   private static final int MAX_JWKS_BYTES = 512 * 1024;
 
   private final Map<String, IssuerVerifier> issuersByIss;
+  private final Map<String, IssuerVerifier> issuersByName;
   private final List<IssuerVerifier> issuers;
+  private final OwnTokens own;
+  private final IssuerVerifier ownVerifier;
+  private final Map<String, DefaultJWTProcessor<KeySetContext>> idTokenProcessors = new ConcurrentHashMap<>();
+  private final IdentityConfig config;
   private final int maxTokenBytes;
   private final Duration skew;
   private final Clock clock;
@@ -84,27 +81,44 @@ public final class TokenVerifier {
   private final AtomicLong fullVerifications = new AtomicLong();
   private volatile boolean closed;
 
-  private record Verified(Caller caller, Instant validUntil) {
+  private record Verified(VerifiedToken token, Instant validUntil) {
   }
+
+  /** The claim a proxy token's caller carries about the token itself: {@code {id, use, via}}. */
+  public static final String PROXY_SESSION = "proxy_session";
 
   /** Carries the key set fetched for this one token into nimbus' key selector. */
-  private record KeySetContext(JWKSet keys) implements SecurityContext {
+  record KeySetContext(JWKSet keys) implements SecurityContext {
   }
 
-  private record IssuerVerifier(IssuerConfig config, Set<JWSAlgorithm> algorithms, IssuerKeys keys,
+  record IssuerVerifier(IssuerConfig config, Set<JWSAlgorithm> algorithms, IssuerKeys keys,
       DefaultJWTProcessor<KeySetContext> processor) {
   }
 
   private TokenVerifier(IdentityConfig config, Clock clock, Executor blockingExecutor, ResourceRetriever http,
-      KeyFetchEvents events) {
+      KeyFetchEvents events, OwnTokens own) {
+    this.config = config;
     this.maxTokenBytes = config.maxTokenBytes();
     this.skew = config.clockSkew();
     this.clock = clock;
     Map<String, IssuerVerifier> byIss = new LinkedHashMap<>();
+    Map<String, IssuerVerifier> byName = new LinkedHashMap<>();
     for (IssuerConfig issuer : config.issuers()) {
-      byIss.put(issuer.issuer().toString(), issuerVerifier(issuer, config, clock, blockingExecutor, http, events));
+      IssuerVerifier v = issuerVerifier(issuer, config, clock, blockingExecutor, new JwksFetcher(issuer, http)::fetch, events);
+      byIss.put(issuer.issuer().toString(), v);
+      byName.put(issuer.name(), v);
+    }
+    this.own = own;
+    if (own != null) {
+      IssuerConfig self = new IssuerConfig(OWN_NAME, URI.create(own.issuerUrl()), List.of(own.issuerUrl()),
+          List.of(own.algorithm().getName()), null, false, own.longestLifetime().plus(Duration.ofMinutes(1)));
+      this.ownVerifier = issuerVerifier(self, config, clock, blockingExecutor, own::reloadPublicKeys, events);
+      byIss.put(own.issuerUrl(), ownVerifier);
+    } else {
+      this.ownVerifier = null;
     }
     this.issuersByIss = Collections.unmodifiableMap(byIss);
+    this.issuersByName = Collections.unmodifiableMap(byName);
     this.issuers = List.copyOf(byIss.values());
     this.verified = Caffeine.newBuilder()
         .maximumSize(config.verifiedTokenCacheSize())
@@ -126,10 +140,22 @@ public final class TokenVerifier {
 
   /** As {@link #create(IdentityConfig, Clock, Executor)}, reporting every key fetch that goes out to {@code events}. */
   public static TokenVerifier create(IdentityConfig config, Clock clock, Executor blockingExecutor, KeyFetchEvents events) {
-    validate(config);
-    return new TokenVerifier(config, clock, blockingExecutor,
-        new DefaultResourceRetriever(HTTP_TIMEOUT_MILLIS, HTTP_TIMEOUT_MILLIS, MAX_JWKS_BYTES), events);
+    return create(config, clock, blockingExecutor, events, null);
   }
+
+  /**
+   * As {@link #create(IdentityConfig, Clock, Executor, KeyFetchEvents)}, also accepting the proxy's own tokens when
+   * {@code own} is not {@code null}: sessions and exchanged access tokens, turned back into the caller they name.
+   */
+  public static TokenVerifier create(IdentityConfig config, Clock clock, Executor blockingExecutor, KeyFetchEvents events,
+      OwnTokens own) {
+    VerifierConfigCheck.validate(config);
+    return new TokenVerifier(config, clock, blockingExecutor,
+        new DefaultResourceRetriever(HTTP_TIMEOUT_MILLIS, HTTP_TIMEOUT_MILLIS, MAX_JWKS_BYTES), events, own);
+  }
+
+  /** The internal name of the proxy's own issuer in logs and metrics; no configured issuer may take it. */
+  public static final String OWN_NAME = "vertex-proxy";
 
   /**
    * Verifies a bearer token (the text after {@code Bearer }). The future completes with the caller, or fails with
@@ -137,6 +163,14 @@ public final class TokenVerifier {
    * unreachable issuer; anything else would be a bug.
    */
   public CompletableFuture<Caller> verify(String token) {
+    return verifyToken(token).thenApply(VerifiedToken::caller);
+  }
+
+  /**
+   * As {@link #verify}, with what a token endpoint needs beside the caller: the token's times, and whether the proxy
+   * issued it. The proxy's own tokens are checked against the revocation list every time, cached or not.
+   */
+  public CompletableFuture<VerifiedToken> verifyToken(String token) {
     if (closed) {
       return CompletableFuture.failedFuture(
           new IdentityException(Reason.ISSUER_UNAVAILABLE, "token verification is shut down"));
@@ -146,14 +180,15 @@ public final class TokenVerifier {
       String cacheKey = sha256(token);
       Verified hit = verified.getIfPresent(cacheKey);
       if (hit != null && clock.instant().isBefore(hit.validUntil)) {
-        return CompletableFuture.completedFuture(hit.caller);
+        checkNotRevoked(hit.token);
+        return CompletableFuture.completedFuture(hit.token);
       }
       SignedJWT jwt = parseSigned(token);
       JWTClaimsSet unverifiedClaims = claimsOf(jwt);
       IssuerVerifier issuer = issuerOf(unverifiedClaims);
       JWSHeader header = jwt.getHeader();
       checkHeader(issuer, header);
-      CompletableFuture<Caller> result = new CompletableFuture<>();
+      CompletableFuture<VerifiedToken> result = new CompletableFuture<>();
       issuer.keys.keysFor(header).whenComplete((keys, fetchFailure) -> {
         if (fetchFailure != null) {
           IdentityException refusal = IssuerKeys.unwrap(fetchFailure);
@@ -161,9 +196,14 @@ public final class TokenVerifier {
           return;
         }
         try {
-          Caller caller = verifySignatureAndClaims(issuer, jwt, keys);
-          verified.put(cacheKey, new Verified(caller, validUntil(jwt)));
-          result.complete(caller);
+          fullVerifications.incrementAndGet();
+          JWTClaimsSet claims = verifySignatureAndClaims(issuer, issuer.processor, jwt, keys);
+          VerifiedToken v = issuer == ownVerifier ? OwnTokenCaller.of(claims, jwt, issuersByName.keySet()) : new VerifiedToken(
+              new Caller(issuer.config.name(), claims.getSubject(), JsonValues.claims(jwt.getPayload().toJSONObject())),
+              claims.getIssueTime().toInstant(), claims.getExpirationTime().toInstant(), false);
+          verified.put(cacheKey, new Verified(v, validUntil(jwt)));
+          checkNotRevoked(v);
+          result.complete(v);
         } catch (RuntimeException e) {
           result.completeExceptionally(e);
         }
@@ -206,7 +246,7 @@ public final class TokenVerifier {
     }
   }
 
-  private static SignedJWT parseSigned(String token) {
+  static SignedJWT parseSigned(String token) {
     JWT jwt;
     try {
       jwt = JWTParser.parse(token);
@@ -225,7 +265,7 @@ public final class TokenVerifier {
     throw new IdentityException(Reason.TOKEN_MALFORMED, "bearer token is not a signed JWT");
   }
 
-  private static JWTClaimsSet claimsOf(SignedJWT jwt) {
+  static JWTClaimsSet claimsOf(SignedJWT jwt) {
     try {
       return jwt.getJWTClaimsSet();
     } catch (ParseException e) {
@@ -243,7 +283,7 @@ public final class TokenVerifier {
     return issuer;
   }
 
-  private static void checkHeader(IssuerVerifier issuer, JWSHeader header) {
+  static void checkHeader(IssuerVerifier issuer, JWSHeader header) {
     if (!issuer.algorithms.contains(header.getAlgorithm())) {
       throw new IdentityException(Reason.ALGORITHM_NOT_ALLOWED,
           "token algorithm is not allowed for issuer '" + issuer.config.name() + "' (expected one of: "
@@ -255,15 +295,42 @@ public final class TokenVerifier {
     }
   }
 
-  private Caller verifySignatureAndClaims(IssuerVerifier issuer, SignedJWT jwt, JWKSet keys) {
+  /**
+   * Verifies a person's ID token from the login of issuer {@code issuerName}: the same keys, algorithms and time checks
+   * as bearer tokens, but the audience must be the proxy's {@code clientId} (and {@code azp}, when present or when
+   * there are several audiences), and {@code nonce} must be the login attempt's. Never cached: each is used once.
+   * Fails with {@link IdentityException} ({@code login-nonce-invalid}, {@code audience-mismatch}, …).
+   */
+  public CompletableFuture<VerifiedToken> verifyIdToken(String issuerName, String idToken, String clientId, String nonce) {
+    IssuerVerifier issuer = issuersByName.get(issuerName);
+    if (issuer == null || closed) {
+      return CompletableFuture.failedFuture(new IdentityException(Reason.ISSUER_UNKNOWN, "no issuer " + issuerName));
+    }
+    try {
+      checkSize(idToken);
+      return IdTokens.verify(issuer, parseSigned(idToken), clientId, nonce,
+          idTokenProcessors.computeIfAbsent(issuerName + "\n" + clientId,
+              k -> processor(issuer.config(), issuer.algorithms(), List.of(clientId), config, clock)));
+    } catch (IdentityException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private void checkNotRevoked(VerifiedToken v) {
+    if (v.proxyIssued() && own.revoked(v.caller().issuer(), v.caller().subject(), v.issuedAt(), v.sessionId())) {
+      throw new IdentityException(Reason.SESSION_REVOKED, "this session was revoked; log in again");
+    }
+  }
+
+  static JWTClaimsSet verifySignatureAndClaims(IssuerVerifier issuer, DefaultJWTProcessor<KeySetContext> processor,
+      SignedJWT jwt, JWKSet keys) {
     if (!IssuerKeys.hasMatchingKey(keys, jwt.getHeader())) {
       throw new IdentityException(Reason.KEY_UNKNOWN,
           "token signing key is not published by issuer '" + issuer.config.name() + "'");
     }
-    fullVerifications.incrementAndGet();
     JWTClaimsSet claims;
     try {
-      claims = issuer.processor.process(jwt, new KeySetContext(keys));
+      claims = processor.process(jwt, new KeySetContext(keys));
     } catch (ClaimsRefused e) {
       throw new IdentityException(e.reason(), e.getMessage());
     } catch (BadJWSException e) {
@@ -274,7 +341,7 @@ public final class TokenVerifier {
     } catch (JOSEException e) {
       throw new IdentityException(Reason.SIGNATURE_INVALID, "token signature could not be verified");
     }
-    return new Caller(issuer.config.name(), claims.getSubject(), JsonValues.claims(jwt.getPayload().toJSONObject()));
+    return claims;
   }
 
   private Instant validUntil(SignedJWT jwt) {
@@ -307,79 +374,25 @@ public final class TokenVerifier {
   }
 
   private static IssuerVerifier issuerVerifier(IssuerConfig issuer, IdentityConfig config, Clock clock,
-      Executor executor, ResourceRetriever http, KeyFetchEvents events) {
+      Executor executor, Supplier<JWKSet> fetch, KeyFetchEvents events) {
     Set<JWSAlgorithm> algorithms = new LinkedHashSet<>();
     for (String name : issuer.algorithms()) {
       algorithms.add(JWSAlgorithm.parse(name));
     }
-    JwksFetcher fetcher = new JwksFetcher(issuer, http);
-    IssuerKeys keys = IssuerKeys.builder(issuer.name()).fetch(fetcher::fetch).executor(executor).clock(clock)
+    IssuerKeys keys = IssuerKeys.builder(issuer.name()).fetch(fetch).executor(executor).clock(clock)
         .cacheTtl(config.jwksCacheTtl()).refetchMinInterval(config.jwksRefreshMinInterval()).events(events).build();
+    return new IssuerVerifier(issuer, Set.copyOf(algorithms), keys,
+        processor(issuer, algorithms, issuer.audiences(), config, clock));
+  }
+
+  private static DefaultJWTProcessor<KeySetContext> processor(IssuerConfig issuer, Set<JWSAlgorithm> algorithms,
+      List<String> audiences, IdentityConfig config, Clock clock) {
     DefaultJWTProcessor<KeySetContext> processor = new DefaultJWTProcessor<>();
     processor.setJWSKeySelector(new JWSVerificationKeySelector<KeySetContext>(algorithms,
         (selector, context) -> selector.select(context.keys())));
     processor.setJWTClaimsSetVerifier(
-        new ClockedClaimsVerifier<>(issuer.issuer().toString(), issuer.audiences(), config.clockSkew(),
+        new ClockedClaimsVerifier<>(issuer.issuer().toString(), audiences, config.clockSkew(),
             issuer.maxTokenLifetime(), clock));
-    return new IssuerVerifier(issuer, Set.copyOf(algorithms), keys, processor);
-  }
-
-  private static void validate(IdentityConfig config) {
-    List<String> problems = new ArrayList<>();
-    Set<String> names = new HashSet<>();
-    Set<String> urls = new HashSet<>();
-    for (IssuerConfig issuer : config.issuers()) {
-      String at = "identity.issuers[" + issuer.name() + "]";
-      if (issuer.name() == null || issuer.name().isBlank()) {
-        problems.add("identity.issuers[].name: empty (expected: a name policy rules use)");
-      } else if (!names.add(issuer.name())) {
-        problems.add(at + ".name: " + issuer.name() + " (expected: unique)");
-      }
-      if (issuer.issuer() == null) {
-        problems.add(at + ".issuer: missing (expected: the exact iss URL)");
-        continue;
-      }
-      if (!urls.add(issuer.issuer().toString())) {
-        problems.add(at + ".issuer: " + issuer.issuer() + " (expected: each issuer configured once)");
-      }
-      if (!issuer.issuer().isAbsolute() || issuer.issuer().getHost() == null) {
-        problems.add(at + ".issuer: " + issuer.issuer() + " (expected: an absolute http(s) URL)");
-      }
-      if (issuer.audiences().isEmpty()) {
-        problems.add(at + ".audiences: [] (expected: at least one accepted audience)");
-      }
-      if (issuer.algorithms().isEmpty()) {
-        problems.add(at + ".algorithms: [] (expected: at least one of " + ASYMMETRIC + ")");
-      }
-      for (String algorithm : issuer.algorithms()) {
-        if (!ASYMMETRIC.contains(JWSAlgorithm.parse(algorithm))) {
-          problems.add(at + ".algorithms: " + algorithm + " (expected: one of " + ASYMMETRIC + ")");
-        }
-      }
-      Duration lifetime = issuer.maxTokenLifetime();
-      if (lifetime == null || lifetime.isNegative() || lifetime.isZero()
-          || lifetime.compareTo(IssuerConfig.MAX_MAX_TOKEN_LIFETIME) > 0) {
-        problems.add(at + ".max_token_lifetime: " + lifetime + " (expected: > 0 and at most "
-            + IssuerConfig.MAX_MAX_TOKEN_LIFETIME + ")");
-      }
-    }
-    if (config.maxTokenBytes() < 1) {
-      problems.add("identity.max_token_bytes: " + config.maxTokenBytes() + " (expected: > 0)");
-    }
-    if (config.verifiedTokenCacheSize() < 0) {
-      problems.add("identity.verified_token_cache_size: " + config.verifiedTokenCacheSize() + " (expected: >= 0)");
-    }
-    positive(problems, "identity.clock_skew", config.clockSkew(), true);
-    positive(problems, "identity.jwks_cache_ttl", config.jwksCacheTtl(), false);
-    positive(problems, "identity.jwks_refresh_min_interval", config.jwksRefreshMinInterval(), true);
-    if (!problems.isEmpty()) {
-      throw new IllegalArgumentException(String.join("\n", problems));
-    }
-  }
-
-  private static void positive(List<String> problems, String key, Duration value, boolean zeroAllowed) {
-    if (value == null || value.isNegative() || (!zeroAllowed && value.isZero())) {
-      problems.add(key + ": " + value + " (expected: " + (zeroAllowed ? ">= 0" : "> 0") + ")");
-    }
+    return processor;
   }
 }

@@ -15,6 +15,8 @@ import java.util.Map;
 public enum Reason {
   /** Admitted and relayed; the status is Vertex's. */
   ALLOWED("allowed", 200, Kind.ALLOWED),
+  /** A reserved route ({@code /_proxy/}, {@code /.well-known/}) answered by the proxy itself, never by Vertex. */
+  SERVED("served", 200, Kind.ALLOWED),
 
   // transport: what the decoder and the guard refuse before anything else looks at the request
   REQUEST_MALFORMED("request-malformed", 400, Kind.REFUSED),
@@ -49,6 +51,7 @@ public enum Reason {
   TOKEN_ISSUED_IN_FUTURE("token-issued-in-future", 401, Kind.REFUSED),
   TOKEN_LIFETIME_TOO_LONG("token-lifetime-too-long", 401, Kind.REFUSED),
   CLAIMS_INVALID("claims-invalid", 401, Kind.REFUSED),
+  SESSION_REVOKED("session-revoked", 401, Kind.REFUSED),
   JWKS_UNAVAILABLE("jwks-unavailable", 503, Kind.UNAVAILABLE),
   ISSUER_UNAVAILABLE("issuer-unavailable", 503, Kind.UNAVAILABLE),
   IDENTITY_UNAVAILABLE("identity-unavailable", 503, Kind.UNAVAILABLE),
@@ -61,6 +64,21 @@ public enum Reason {
   PROJECT_NOT_GRANTED("project-not-granted", 403, Kind.REFUSED),
   LOCATION_NOT_GRANTED("location-not-granted", 403, Kind.REFUSED),
   RESOURCE_NOT_GRANTED("resource-not-granted", 403, Kind.REFUSED),
+
+  // people's login and the proxy's own OAuth endpoints (reserved routes); the status is the answer's own
+  LOGIN_STATE_INVALID("login-state-invalid", 400, Kind.REFUSED),
+  LOGIN_CODE_REPLAYED("login-code-replayed", 400, Kind.REFUSED),
+  LOGIN_NONCE_INVALID("login-nonce-invalid", 401, Kind.REFUSED),
+  LOGIN_FAILED("login-failed", 401, Kind.REFUSED),
+  LOGIN_UNAVAILABLE("login-unavailable", 503, Kind.UNAVAILABLE),
+  CSRF_TOKEN_INVALID("csrf-token-invalid", 403, Kind.REFUSED),
+  SESSION_REQUIRED("session-required", 401, Kind.REFUSED),
+  GRANT_INVALID("grant-invalid", 400, Kind.REFUSED),
+  AUTHORIZATION_PENDING("authorization-pending", 400, Kind.REFUSED),
+  SLOW_DOWN("slow-down", 400, Kind.REFUSED),
+  DEVICE_CODE_EXPIRED("device-code-expired", 400, Kind.REFUSED),
+  ACCESS_DENIED("access-denied", 400, Kind.REFUSED),
+  METHOD_NOT_ALLOWED("method-not-allowed", 405, Kind.REFUSED),
 
   // credentials
   GOOGLE_TOKEN_UNAVAILABLE("google-token-unavailable", 503, Kind.UNAVAILABLE),

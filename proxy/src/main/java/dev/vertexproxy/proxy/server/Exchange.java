@@ -29,6 +29,8 @@ final class Exchange {
   enum Phase {
     /** The admission steps are deciding; body chunks that arrive are held back, unread beyond one read. */
     ADMITTING,
+    /** A reserved route: the proxy reads the (bounded) body and its endpoint decides; nothing goes to Vertex. */
+    SERVING,
     /** Admitted: the request streams to Vertex; its answer has not started. */
     RELAYING,
     /** Vertex's answer streams to the caller: from here on, a failure can only cut the connection. */
@@ -75,6 +77,8 @@ final class Exchange {
   /** Vertex answers with server-sent events: counted as a stream in flight until the exchange is recorded. */
   boolean streaming;
   UpstreamRelay relay;
+  /** The proxy's own answer, for a reserved route; {@code null} otherwise. */
+  ReservedAnswer reserved;
   /** Closes the connection if the refused body has not been read in full by then. */
   ScheduledFuture<?> discardDeadline;
   final ArrayDeque<HttpContent> held = new ArrayDeque<>();
@@ -152,7 +156,7 @@ final class Exchange {
         caller == null ? null : caller.issuer(),
         caller == null ? null : caller.subject(),
         claims, sourceIp, admission.head().method(), path, admission.queryRefused() ? queryNames(admission.head().uri()) : query,
-        route == null ? null : route.method().name(),
+        route == null ? admission.reservedMethod() : route.method().name(),
         route == null ? null : route.version(),
         route == null ? null : route.resource(),
         route == null ? null : route.project(),

@@ -163,7 +163,7 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
       return;
     }
     switch (ex.phase) {
-      case ADMITTING, RELAYING, RESPONDING -> phases.onBody(ex, content);
+      case ADMITTING, SERVING, RELAYING, RESPONDING -> phases.onBody(ex, content);
       default -> phases.onRefusedBody(ex, content);
     }
   }

@@ -4,6 +4,7 @@ import dev.vertexproxy.proxy.admission.Admission;
 import dev.vertexproxy.proxy.admission.RequestHead;
 import dev.vertexproxy.proxy.admission.Verdict;
 import dev.vertexproxy.proxy.reason.Reason;
+import dev.vertexproxy.proxy.reserved.ReservedRoutes;
 import dev.vertexproxy.proxy.server.Exchange.Phase;
 import dev.vertexproxy.proxy.upstream.Origin;
 import dev.vertexproxy.proxy.upstream.UpstreamRelay;
@@ -56,6 +57,12 @@ final class ExchangePhases {
       return; // ended meanwhile: the caller went away while a step was deciding
     }
     ex.admittedNanos = System.nanoTime();
+    if (verdict.endpoint() != null) {
+      ex.phase = Phase.SERVING;
+      ex.reserved = new ReservedAnswer(ctx, this, ex, verdict.endpoint());
+      ex.reserved.start();
+      return;
+    }
     if (!verdict.proceeds()) {
       refuse(ex, verdict.reason(), verdict.message());
       return;
@@ -104,9 +111,26 @@ final class ExchangePhases {
     }
     if (ex.relay != null) {
       ex.relay.sendBody(content);
+    } else if (ex.reserved != null) {
+      ex.reserved.body(content);
     } else {
       ex.held.add(content);
     }
+  }
+
+  /** A reserved route's answer ({@link ReservedAnswer}): written, recorded, then the connection goes on or closes. */
+  void served(Exchange ex, FullHttpResponse res) {
+    if (ex.recorded || ex.phase != Phase.SERVING) {
+      res.release();
+      return;
+    }
+    boolean keepOpen = ex.keepAlive && ex.requestComplete && !px.draining().get();
+    ReservedAnswer.closeUnlessKeptOpen(res, keepOpen);
+    ex.phase = Phase.RESPONDING;
+    ctx.writeAndFlush(res).addListener(f -> ex.log.run(() -> {
+      end(ex);
+      connection.nextRequestOrClose(keepOpen && f.isSuccess());
+    }));
   }
 
   /** The body of a request already answered: read and dropped, so the connection can carry the next request. */
@@ -171,6 +195,12 @@ final class ExchangePhases {
     boolean keepOpen = ex.keepAlive && !px.draining().get()
         && (ex.requestComplete || RefusedBody.drainable(head, ex.bytesIn));
     FullHttpResponse res = ErrorResponses.of(ctx.alloc(), reason, message, ex.requestId);
+    if (ex.admission.reserved()) {
+      if (ex.admission.allowHeader() != null) {
+        res.headers().set(HttpHeaderNames.ALLOW, ex.admission.allowHeader());
+      }
+      ReservedRoutes.addSecurityHeaders(res.headers());
+    }
     if (!keepOpen) {
       res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }

@@ -30,7 +30,7 @@ final class ExchangeRecord {
       px.metrics().streams().decrementAndGet();
     }
     long nanos = System.nanoTime() - ex.startNanos;
-    String method = ex.admission.route() == null ? null : ex.admission.route().method().name();
+    String method = ex.admission.route() == null ? ex.admission.reservedMethod() : ex.admission.route().method().name();
     px.metrics().exchange(method, ex.decision(), ex.reason, ex.outcome(), ex.status, nanos,
         ex.admittedNanos == 0 ? -1 : ex.admittedNanos - ex.startNanos,
         ex.firstByteNanos == 0 ? -1 : ex.firstByteNanos - ex.startNanos);

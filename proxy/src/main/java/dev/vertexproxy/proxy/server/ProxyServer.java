@@ -13,6 +13,11 @@ import dev.vertexproxy.proxy.config.ProxyConfig;
 import dev.vertexproxy.proxy.credentials.GoogleTokenProvider;
 import dev.vertexproxy.proxy.identity.TokenVerifier;
 import dev.vertexproxy.proxy.logging.LogSetup;
+import dev.vertexproxy.proxy.login.LoginContext;
+import dev.vertexproxy.proxy.login.ProxyEndpoints;
+import dev.vertexproxy.proxy.login.SessionIssuer;
+import dev.vertexproxy.proxy.login.SessionMaintenance;
+import dev.vertexproxy.proxy.reserved.ReservedRoutes;
 import dev.vertexproxy.proxy.upstream.UpstreamConnections;
 import dev.vertexproxy.proxy.upstream.UpstreamHosts;
 import io.netty.bootstrap.ServerBootstrap;
@@ -69,7 +74,7 @@ public final class ProxyServer implements AutoCloseable {
 
   /** What the server itself keeps of the long-lived parts: the policy in force (reload), and what it closes. */
   private record Parts(AtomicReference<Policy> policy, TokenVerifier verifier, GoogleTokenProvider tokens,
-      UpstreamConnections connections, TlsReloader tls) {
+      UpstreamConnections connections, TlsReloader tls, SessionMaintenance sessions) {
   }
 
   private ProxyServer(ProxyConfig config, ProxyContext px, Parts parts, EventLoopGroup boss, EventLoopGroup workers,
@@ -110,7 +115,9 @@ public final class ProxyServer implements AutoCloseable {
     try {
       audit = AuditLog.open(config.audit(), clock, metrics.audit());
       metrics.auditQueue(audit);
-      verifier = TokenVerifier.create(config.identity(), clock, blocking, metrics.jwksFetches());
+      SessionIssuer issuer = config.sessions() == null ? null
+          : SessionIssuer.load(config.sessions(), clock, config.identity().maxTokenBytes());
+      verifier = TokenVerifier.create(config.identity(), clock, blocking, metrics.jwksFetches(), issuer);
       tokens = GoogleTokenProvider.builder().config(config.credentials()).impersonation(googleTransport).clock(clock)
           .executor(blocking).events(metrics.googleTokens()).build();
       metrics.googleTokenExpiry(tokens::earliestExpiry, clock);
@@ -122,11 +129,14 @@ public final class ProxyServer implements AutoCloseable {
       AuditLog a = audit;
       BooleanSupplier ready = () -> !draining.get() && a.healthy() && identityReady.get();
       AtomicReference<Policy> policyInForce = new AtomicReference<>(policy);
+      ReservedRoutes reserved = ProxyEndpoints.routes(issuer == null ? null
+          : new LoginContext(config, issuer, verifier, policyInForce::get, blocking, clock));
       ProxyContext px = new ProxyContext(
-          RequestFlow.admission(config, new Router(catalog), policyInForce, verifier, tokens, audit), audit,
+          RequestFlow.admission(config, new Router(catalog), policyInForce, verifier, tokens, audit, reserved), audit,
           metrics, clock, config.limits(), new UpstreamHosts(config.upstream().urlTemplate()), connections,
           config.upstream().responseTimeout(), draining, ready);
-      Parts parts = new Parts(policyInForce, verifier, tokens, connections, tls == null ? null : tls.start());
+      Parts parts = new Parts(policyInForce, verifier, tokens, connections, tls == null ? null : tls.start(),
+          issuer == null ? null : SessionMaintenance.start(issuer, workers, blocking));
       ChannelGroup channels = new DefaultChannelGroup("callers", GlobalEventExecutor.INSTANCE);
       InetSocketAddress bind = resolve(config.listen().address());
       Channel listener;
@@ -303,6 +313,9 @@ public final class ProxyServer implements AutoCloseable {
       admin.close();
     }
     parts.connections().close();
+    if (parts.sessions() != null) {
+      parts.sessions().close();
+    }
     if (parts.tls() != null) {
       parts.tls().close();
     }

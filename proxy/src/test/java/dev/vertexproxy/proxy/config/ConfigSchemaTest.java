@@ -54,11 +54,13 @@ class ConfigSchemaTest {
         Map.entry("upstream", "upstream"),
         Map.entry("identity", "identity"),
         Map.entry("identity.issuers[0]", "identity.issuers[]"),
+        Map.entry("identity.issuers[0].login", "identity.issuers[].login"),
         Map.entry("policy", "policy"),
         Map.entry("credentials", "credentials"),
         Map.entry("credentials.sts", "credentials.sts"),
         Map.entry("audit", "audit"),
-        Map.entry("logging", "logging"));
+        Map.entry("logging", "logging"),
+        Map.entry("sessions", "sessions"));
     assertThat(new TreeSet<>(sections.values())).isEqualTo(new TreeSet<>(ConfigLoader.KEYS.mappings().keySet()));
     for (Map.Entry<String, String> section : sections.entrySet()) {
       assertThat(acceptedKeys(section.getKey())).as("keys of %s", section.getKey().isEmpty() ? "the top level" : section.getKey())
@@ -98,6 +100,7 @@ class ConfigSchemaTest {
           "listen: { tls: { cert: a, key: b, zz_unknown: 1 } }");
       case "identity" -> MINIMAL.replace("identity: {", "identity: { zz_unknown: 1,");
       case "identity.issuers[0]" -> MINIMAL.replace("audiences: [x]", "audiences: [x], zz_unknown: 1");
+      case "identity.issuers[0].login" -> MINIMAL.replace("audiences: [x]", "audiences: [x], login: { zz_unknown: 1 }");
       case "policy" -> MINIMAL.replace("file: policy.yaml", "file: policy.yaml, zz_unknown: 1");
       case "audit" -> MINIMAL.replace("dir: audit", "dir: audit, zz_unknown: 1");
       case "credentials.sts" -> MINIMAL + "credentials: { sts: { zz_unknown: 1 } }\n";

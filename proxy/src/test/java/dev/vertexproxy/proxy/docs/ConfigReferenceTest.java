@@ -74,12 +74,15 @@ class ConfigReferenceTest {
     issuer.put("name", "gitlab");
     issuer.put("issuer", "https://gitlab.example.com");
     issuer.put("audiences", List.of("https://vertex-proxy.example.com"));
+    issuer.put("login", new LinkedHashMap<>(Map.of("client_id", "vertex-proxy")));
     Map<String, Object> c = new LinkedHashMap<>();
     // with TLS, so the keys of listen.tls can be written out too
     c.put("listen", new LinkedHashMap<>(Map.of("tls", new LinkedHashMap<>(Map.of("cert", "tls.crt", "key", "tls.key")))));
     c.put("identity", new LinkedHashMap<>(Map.of("issuers", new ArrayList<>(List.of(issuer)))));
     c.put("policy", new LinkedHashMap<>(Map.of("file", "policy.yaml")));
     c.put("audit", new LinkedHashMap<>(Map.of("dir", "audit")));
+    // with sessions and a login, so their keys can be written out too
+    c.put("sessions", new LinkedHashMap<>(Map.of("issuer", "https://vertex-proxy.example.com", "signing_keys_dir", "keys")));
     return c;
   }
 

@@ -1,0 +1,27 @@
+package dev.vertexproxy.proxy.login;
+
+import dev.vertexproxy.proxy.reserved.ReservedRoutes;
+import io.netty.handler.codec.http.HttpMethod;
+
+/**
+ * Every route the proxy answers itself, in one list: the issuer metadata, the login and the page for people, the CLI's
+ * and the device flow's OAuth endpoints, and the STS-shaped token exchange. Without {@code sessions} there are none
+ * (every reserved path is then a 404). Read top-down, this is the proxy's own API surface.
+ */
+public final class ProxyEndpoints {
+  private ProxyEndpoints() {
+  }
+
+  /** The routes for {@code ctx}; {@link ReservedRoutes#none()} when the proxy is no issuer. */
+  public static ReservedRoutes routes(LoginContext ctx) {
+    if (ctx == null || ctx.issuer() == null) {
+      return ReservedRoutes.none();
+    }
+    SessionIssuer issuer = ctx.issuer();
+    ReservedRoutes.Builder b = ReservedRoutes.builder()
+        // the proxy as an issuer
+        .add(HttpMethod.GET, IssuerMetadata.DISCOVERY_PATH, IssuerMetadata.discovery(issuer))
+        .add(HttpMethod.GET, IssuerMetadata.JWKS_PATH, IssuerMetadata.jwks(issuer));
+    return b.build();
+  }
+}
