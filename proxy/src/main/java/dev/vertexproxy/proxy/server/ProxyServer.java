@@ -18,6 +18,7 @@ import dev.vertexproxy.proxy.login.LoginContext;
 import dev.vertexproxy.proxy.login.ProxyEndpoints;
 import dev.vertexproxy.proxy.login.SessionIssuer;
 import dev.vertexproxy.proxy.login.SessionMaintenance;
+import dev.vertexproxy.proxy.login.page.RecentRequests;
 import dev.vertexproxy.proxy.reserved.ReservedRoutes;
 import dev.vertexproxy.proxy.upstream.UpstreamConnections;
 import dev.vertexproxy.proxy.upstream.UpstreamHosts;
@@ -135,8 +136,13 @@ public final class ProxyServer implements AutoCloseable {
       AuditLog a = audit;
       BooleanSupplier ready = () -> !draining.get() && a.healthy() && identityReady.get();
       AtomicReference<Policy> policyInForce = new AtomicReference<>(policy);
+      // the page for people lists each person's recent requests on this replica, fed with every audit event
+      RecentRequests recent = new RecentRequests(LoginContext.RECENT_PER_CALLER, LoginContext.RECENT_CALLERS);
+      if (issuer != null) {
+        audit.observe(recent::record);
+      }
       ReservedRoutes reserved = ProxyEndpoints.routes(issuer == null ? null
-          : new LoginContext(config, issuer, verifier, policyInForce::get, blocking, clock));
+          : new LoginContext(config, issuer, verifier, policyInForce::get, blocking, clock, recent));
       ProxyContext px = new ProxyContext(
           RequestFlow.admission(config, new Router(catalog), policyInForce, verifier, tokens, audit, reserved), audit,
           metrics, clock, config.limits(), new UpstreamHosts(config.upstream().urlTemplate()), connections,
@@ -213,19 +219,6 @@ public final class ProxyServer implements AutoCloseable {
     }
   }
 
-  /** Binds one caller listener; a port already taken names the config key that asked for it. */
-  private static Channel bind(ServerBootstrap bootstrap, InetSocketAddress address, String key) throws IOException {
-    InetSocketAddress bind = resolve(address);
-    try {
-      return bootstrap.bind(bind).sync().channel();
-    } catch (Exception e) {
-      if (e instanceof InterruptedException) {
-        Thread.currentThread().interrupt();
-      }
-      throw new IOException("cannot listen on " + bind + " (" + key + "): " + e.getMessage(), e);
-    }
-  }
-
   /** Every login's client secret is readable now, so a missing mount fails the start, not a person's first login. */
   private static void checkLoginSecrets(ProxyConfig config) throws IOException {
     for (IssuerConfig i : config.identity().issuers()) {
@@ -236,6 +229,19 @@ public final class ProxyServer implements AutoCloseable {
           throw new IOException("identity.issuers[" + i.name() + "]." + e.getMessage(), e);
         }
       }
+    }
+  }
+
+  /** Binds one caller listener; a port already taken names the config key that asked for it. */
+  private static Channel bind(ServerBootstrap bootstrap, InetSocketAddress address, String key) throws IOException {
+    InetSocketAddress bind = resolve(address);
+    try {
+      return bootstrap.bind(bind).sync().channel();
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      throw new IOException("cannot listen on " + bind + " (" + key + "): " + e.getMessage(), e);
     }
   }
 
