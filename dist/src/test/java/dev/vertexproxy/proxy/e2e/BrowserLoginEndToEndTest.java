@@ -104,6 +104,8 @@ class BrowserLoginEndToEndTest {
       // the call shows up under "my recent requests" on the page
       chromium.open(login.proxyUrl + "/_proxy/");
       assertThat(chromium.await("#recent-requests").getText()).contains("publishers.models.generateContent", id, "allow");
+      // kept beside the test reports: what the page looks like to a person
+      chromium.screenshot(Path.of("target", "BrowserLoginEndToEndTest-page.png"));
     }
   }
 

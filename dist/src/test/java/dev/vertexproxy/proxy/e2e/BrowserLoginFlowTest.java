@@ -111,13 +111,14 @@ class BrowserLoginFlowTest {
   }
 
   @Test
-  void anIdTokenForAnotherClientIsRefusedAudienceMismatch() throws Exception {
+  void anIdTokenForAnotherClientIsRefusedLoginFailedNamingTheAudience() throws Exception {
     login.idp.enqueueCallback(new DefaultOAuth2TokenCallback(BrowserLoginStack.ISSUER_NAME, "grace", "JWT", null,
         Map.of("aud", "some-other-client", "groups", List.of("ml-team")), 3600));
     BrowserLoginStack.Attempt a = login.loginAtIdp("grace", "{}");
     HttpResponse<String> r = login.get(a.callbackPathAndQuery(), a.loginCookie());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(401);
-    assertThat(reasonOf(r)).isEqualTo("audience-mismatch");
+    assertThat(reasonOf(r)).isEqualTo("login-failed");
+    assertThat(r.body()).as("the page names the check that failed").contains("audience-mismatch");
     assertThat(BrowserLoginStack.cookiePair(r, "vp_session")).isEmpty();
   }
 

@@ -17,9 +17,10 @@ class BrowserLoginTest {
   void onlyPlainPathsUnderTheProxysPrefixAreLandedOn() {
     assertThat(BrowserLogin.safeNext("/_proxy/device/approve")).isEqualTo("/_proxy/device/approve");
     assertThat(BrowserLogin.safeNext("/_proxy/")).isEqualTo("/_proxy/");
+    assertThat(BrowserLogin.safeNext("/_proxy/device?user_code=ABCD-EFGH")).isEqualTo("/_proxy/device?user_code=ABCD-EFGH");
     for (String bad : Arrays.asList(null, "", "/", "https://evil.example/_proxy/", "//evil.example/_proxy/",
         "/_proxy//evil.example", "/_proxy/\\evil.example", "/_proxy/../v1/projects", "/_proxy/./x", "/_proxy/x/..",
-        "/_proxy/x?next=https://evil", "/_proxy/x#frag", "/_proxy/%2e%2e/x", "/_proxy/x\r\nSet-Cookie: a=b",
+        "/_proxy/x?next=https://evil", "/_proxy/x?a=b#frag", "/_proxy/x#frag", "/_proxy/x?a=<b>", "/_proxy/%2e%2e/x", "/_proxy/x\r\nSet-Cookie: a=b",
         "/_proxyx", "/_proxy/" + "a".repeat(600))) {
       assertThat(BrowserLogin.safeNext(bad)).as(String.valueOf(bad)).isEqualTo(BrowserLogin.HOME);
     }

@@ -32,6 +32,8 @@ class PersonPageTest {
           effect: allow
           identity:
             issuer: gitlab
+            claims:
+              project_path: acme/ml/ci
           methods: [endpoints.predict]
           service_account: ci@acme-ml.iam.gserviceaccount.com
         - name: no-tuning-for-interns
@@ -53,7 +55,7 @@ class PersonPageTest {
     String html = render(new Caller("humans", "alice", Map.of("groups", List.of("ml-team", "interns"))), List.of());
     assertThat(html).contains("data-rule=\"ml-team-gemini\"", "publishers.models.generateContent", "acme-ml",
         "gemini@acme-ml.iam.gserviceaccount.com", "data-rule=\"no-tuning-for-interns\"", "every method")
-        .doesNotContain("ci-only");
+        .doesNotContain("ci-only").doesNotContain("project_path");
     assertThat(html).contains("notebooks &lt;b&gt;only&lt;/b&gt;").doesNotContain("<b>only");
     assertThat(html).contains("name=\"csrf\" value=\"csrf-token-value\"").contains(">header.payload.signature</textarea>");
   }
