@@ -19,6 +19,11 @@ final class DevCommand implements Callable<Integer> {
       description = "Proxy port on 127.0.0.1 (default: ${DEFAULT-VALUE}; 0 picks a free one).")
   int port;
 
+  @Option(names = "--tls-port", defaultValue = "8443",
+      description = "HTTPS port (its CA is ca.pem in the state directory; for SDKs through `vertex-proxy adc`;"
+          + " default: ${DEFAULT-VALUE}).")
+  int tlsPort;
+
   @Option(names = "--admin-port", defaultValue = "9090",
       description = "Admin port (/metrics, /healthz, /readyz; default: ${DEFAULT-VALUE}).")
   int adminPort;
@@ -31,7 +36,7 @@ final class DevCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    DevMode dev = DevMode.start(new DevMode.Options(stateDir, "127.0.0.1", port, adminPort, policy, config));
+    DevMode dev = DevMode.start(new DevMode.Options(stateDir, "127.0.0.1", port, adminPort, policy, config, tlsPort));
     System.out.println(instructions(dev.info(), stateDir));
     System.out.flush();
     UntilShutdown.await(dev::close, "vertex-proxy-dev-shutdown");
@@ -49,9 +54,12 @@ final class DevCommand implements Callable<Integer> {
             + stateDir.resolve("dev.json") + ".",
         "",
         "  proxy          " + proxy,
+        "  proxy (https)  " + i.get("proxy_tls_url") + "   (CA: " + i.get("ca_file") + "; token exchange: "
+            + i.get("token_exchange_url") + ")",
         "  admin          " + i.get("admin_url") + "/metrics  /healthz  /readyz",
         "  OIDC issuer    " + i.get("issuer")
             + "   (policy name: " + i.get("issuer_name") + ", audience: " + i.get("audience") + ")",
+        "  people's IdP   " + i.get("people_issuer") + "   (policy name: " + DevMode.PEOPLE_ISSUER_NAME + ")",
         "  Vertex emu     " + i.get("vertex_emulator_url"),
         "  Google emu     " + i.get("google_emulator_url") + "   (STS + IAM generateAccessToken)",
         "  policy         " + i.get("policy_file"),
@@ -79,7 +87,14 @@ final class DevCommand implements Callable<Integer> {
             + " | sed -E 's/.*\"token\":\"([^\"]+)\".*/\\1/')",
         "   curl -s " + proxy + example + " -H \"Authorization: Bearer $BAD\" -d " + body,
         "",
-        "5. Verify the audit trail:",
+        "5. Log in as a person (the dev identity provider lets you be anyone; ml-team may prompt Gemini):",
+        "",
+        "   open " + i.get("people_url") + "   (who you are, what you may call, your token)",
+        "   scripts/vertex-proxy login --proxy " + proxy + " --device",
+        "   curl -s " + proxy + example + " -H \"Authorization: Bearer $(scripts/vertex-proxy token --proxy " + proxy
+            + ")\" -d " + body,
+        "",
+        "6. Verify the audit trail:",
         "",
         "   scripts/vertex-proxy audit verify " + i.get("audit_dir"),
         "   scripts/vertex-proxy audit query " + i.get("audit_dir") + " --decision deny",

@@ -294,13 +294,20 @@ class EntrypointTest {
     iss.put("issuer", issuer.issuer().toString());
     iss.put("audiences", List.of(DevMode.AUDIENCE));
     iss.put("algorithms", List.of("RS256"));
-    asMap(cfg.get("identity")).put("issuers", List.of(iss));
+    Map<String, Object> people = new LinkedHashMap<>();
+    people.put("name", DevMode.PEOPLE_ISSUER_NAME); // the dev policy has a rule for people; a public client, no secret
+    people.put("issuer", issuer.peopleIssuer().toString());
+    people.put("login", Map.of("client_id", DevMode.PEOPLE_CLIENT_ID));
+    asMap(cfg.get("identity")).put("issuers", List.of(iss, people));
     Path credentials = image(CONFIG + "/google-credentials.json");
     Files.writeString(credentials, externalAccount());
     asMap(cfg.get("credentials")).put("source_credentials", credentials.toString());
     asMap(cfg.get("credentials")).put("iam_endpoint", google.iamBaseUri().toString());
     String auditDir = (String) asMap(cfg.get("audit")).get("dir");
     asMap(cfg.get("audit")).put("dir", image(auditDir).toString());
+    // the shipped sessions keep their keys on the same writable volume; the people's issuer went with the issuers above
+    Map<String, Object> sessions = asMap(cfg.get("sessions"));
+    sessions.put("signing_keys_dir", image((String) sessions.get("signing_keys_dir")).toString());
     assertThat((String) asMap(cfg.get("policy")).get("file")).isEqualTo("policy.yaml");
     try (InputStream in = DevMode.class.getResourceAsStream("dev-policy.yaml")) {
       Files.write(config.resolve("policy.yaml"), in.readAllBytes());

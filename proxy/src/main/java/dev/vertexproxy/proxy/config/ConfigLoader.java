@@ -50,7 +50,7 @@ public final class ConfigLoader {
       .mapping("", "listen", "admin", "limits", "upstream", "identity", "policy", "credentials", "audit",
           "logging", "sessions")
       .mapping("listen", "address", "tls", "trusted_proxies", "forwarded_header")
-      .mapping("listen.tls", "cert", "key", "reload_interval")
+      .mapping("listen.tls", "cert", "key", "reload_interval", "address")
       .mapping("admin", "enabled", "address")
       .mapping("limits", "max_initial_line_bytes", "max_header_bytes", "max_body_bytes", "idle_timeout",
           "request_header_timeout", "drain_timeout", "max_connections")
@@ -105,7 +105,7 @@ public final class ConfigLoader {
     ProxyConfig.Admin admin = admin(top.map("admin"));
     ProxyConfig.Limits limits = limits(top.map("limits"));
     ProxyConfig.Upstream upstream = upstream(top.map("upstream"), baseDir);
-    IdentityConfig identity = identity(top.map("identity"), top, reader, baseDir, env);
+    IdentityConfig identity = identity(top.map("identity"), top, reader, baseDir);
     ProxyConfig.PolicySource policy = policy(top.map("policy"), top, baseDir);
     CredentialsConfig credentials = credentials(top.map("credentials"), baseDir, reader);
     AuditConfig audit = audit(top.map("audit"), top, baseDir);
@@ -130,9 +130,23 @@ public final class ConfigLoader {
     YamlMap t = n.map("tls");
     if (t != null) {
       tls = new ProxyConfig.Tls(t.requiredPath("cert", base), t.requiredPath("key", base),
-          t.duration("reload_interval", ProxyConfig.Tls.DEFAULT_RELOAD_INTERVAL));
+          t.duration("reload_interval", ProxyConfig.Tls.DEFAULT_RELOAD_INTERVAL),
+          t.has("address") ? t.address("address", null) : null);
+      if (tls.address() != null && sameAddress(tls.address(), address)) {
+        t.report("address", t.string("address", ""), "another port than listen.address (which then serves plain HTTP)");
+      }
     }
     return new ProxyConfig.Listen(address, tls, trustedProxies(n, reader), forwardedHeader(n));
+  }
+
+  /** Two listeners cannot share a port: the same port on the same host, or on the wildcard, is one bind. */
+  private static boolean sameAddress(InetSocketAddress a, InetSocketAddress b) {
+    if (a == null || b == null || a.getPort() != b.getPort() || a.getPort() == 0) {
+      return false;
+    }
+    Set<String> wildcard = Set.of("0.0.0.0", "::");
+    return a.getHostString().equals(b.getHostString()) || wildcard.contains(a.getHostString())
+        || wildcard.contains(b.getHostString());
   }
 
   /** Each entry a literal address or CIDR block, each bad one reported at its own line. */
@@ -255,8 +269,7 @@ public final class ConfigLoader {
         n.integer("max_idle_per_host", 16, 0, 10_000));
   }
 
-  private static IdentityConfig identity(YamlMap n, YamlMap top, YamlReader reader, Path base,
-      Function<String, String> env) {
+  private static IdentityConfig identity(YamlMap n, YamlMap top, YamlReader reader, Path base) {
     if (n == null) {
       if (!top.has("identity")) {
         top.problem("identity", "required: at least one issuer under identity.issuers");
@@ -272,7 +285,7 @@ public final class ConfigLoader {
     Set<String> names = new HashSet<>();
     Map<String, String> urls = new HashMap<>();
     for (YamlMap i : list) {
-      issuers.add(issuer(i, names, urls, base, env));
+      issuers.add(issuer(i, names, urls, base));
     }
     IdentityConfig d = IdentityConfig.of(List.of());
     return new IdentityConfig(issuers,
@@ -283,8 +296,7 @@ public final class ConfigLoader {
         n.integer("verified_token_cache_size", d.verifiedTokenCacheSize(), 0, 10_000_000));
   }
 
-  private static IssuerConfig issuer(YamlMap i, Set<String> names, Map<String, String> urls, Path base,
-      Function<String, String> env) {
+  private static IssuerConfig issuer(YamlMap i, Set<String> names, Map<String, String> urls, Path base) {
     String name = i.required("name");
     if (name != null && !names.add(name)) {
       i.report("name", name, "a name not used by another issuer");
@@ -299,7 +311,7 @@ public final class ConfigLoader {
       i.report("issuer", issuer.toString(), "each issuer configured once (also in " + urls.get(issuer.toString()) + ")");
     }
     List<String> audiences = i.strings("audiences");
-    IssuerConfig.Login login = SessionsConfigReader.login(i.map("login"), base, env);
+    IssuerConfig.Login login = SessionsConfigReader.login(i.map("login"), base);
     if (i.missing("audiences") && !i.has("login")) {
       i.problem("audiences", "required: at least one audience (the proxy's URL is a good choice)");
     }

@@ -31,7 +31,23 @@ public final class ProxyEndpoints {
         .add(HttpMethod.POST, BrowserLogin.LOGOUT_PATH, new BrowserLogout(issuer, ctx.verifier(), ctx.blocking()))
         .add(HttpMethod.GET, BrowserLogin.HOME, new PersonPageEndpoint(issuer, ctx.verifier(), ctx.policy(), ctx.recent()))
         .add(HttpMethod.GET, StaticAssets.CSS_PATH, StaticAssets.css())
-        .add(HttpMethod.GET, StaticAssets.JS_PATH, StaticAssets.js());
+        .add(HttpMethod.GET, StaticAssets.JS_PATH, StaticAssets.js())
+        // SDKs with no code change: Google STS's wire shape, for external_account credentials (vertex-proxy adc)
+        .add(HttpMethod.POST, TokenExchange.PATH, new TokenExchange(ctx));
+    // the CLI's login: loopback redirect with PKCE (RFC 8252) and the device flow (RFC 8628), one token endpoint
+    DeviceGrants devices = new DeviceGrantsInMemory();
+    CliAuthorizeCodes codes = new CliAuthorizeCodes();
+    DevicePageEndpoint device = new DevicePageEndpoint(issuer, ctx.verifier(), devices);
+    CliAuthorizeEndpoint cli = new CliAuthorizeEndpoint(issuer, ctx.verifier(), codes);
+    b.add(HttpMethod.POST, IssuerMetadata.DEVICE_AUTHORIZATION_PATH, new DeviceCodeEndpoint(issuer, devices))
+        .add(HttpMethod.GET, DeviceCodeEndpoint.PAGE_PATH, device.form())
+        .add(HttpMethod.POST, DeviceCodeEndpoint.PAGE_PATH, device.lookup())
+        .add(HttpMethod.POST, DevicePageEndpoint.CONFIRM_PATH, device.decide())
+        .add(HttpMethod.GET, IssuerMetadata.AUTHORIZATION_PATH, cli.ask())
+        .add(HttpMethod.POST, IssuerMetadata.AUTHORIZATION_PATH, cli.answer())
+        .add(HttpMethod.POST, IssuerMetadata.TOKEN_PATH, new OAuthTokenEndpoint(issuer, devices, codes, ctx.blocking()))
+        .add(HttpMethod.POST, IssuerMetadata.REVOCATION_PATH, new OAuthTokenRevokeEndpoint(issuer, ctx.verifier(),
+            ctx.blocking()));
     return b.build();
   }
 }

@@ -9,6 +9,7 @@ import dev.vertexproxy.proxy.BuildInfo;
 import dev.vertexproxy.proxy.admin.AdminServer;
 import dev.vertexproxy.proxy.admin.ProxyMetrics;
 import dev.vertexproxy.proxy.audit.AuditLog;
+import dev.vertexproxy.proxy.config.IssuerConfig;
 import dev.vertexproxy.proxy.config.ProxyConfig;
 import dev.vertexproxy.proxy.credentials.GoogleTokenProvider;
 import dev.vertexproxy.proxy.identity.TokenVerifier;
@@ -69,7 +70,7 @@ public final class ProxyServer implements AutoCloseable {
   private final ExecutorService blocking;
   private final ChannelGroup channels;
   private final AtomicBoolean identityReady;
-  private final Channel listener;
+  private final Listeners listeners;
   private final AdminServer admin;
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -78,8 +79,12 @@ public final class ProxyServer implements AutoCloseable {
       UpstreamConnections connections, TlsReloader tls, SessionMaintenance sessions) {
   }
 
+  /** The caller listeners: {@code listen.address}, and where TLS is served (the same channel, another, or none). */
+  private record Listeners(Channel main, Channel tls) {
+  }
+
   private ProxyServer(ProxyConfig config, ProxyContext px, Parts parts, EventLoopGroup boss, EventLoopGroup workers,
-      ExecutorService blocking, ChannelGroup channels, AtomicBoolean identityReady, Channel listener, AdminServer admin) {
+      ExecutorService blocking, ChannelGroup channels, AtomicBoolean identityReady, Listeners listeners, AdminServer admin) {
     this.config = config;
     this.parts = parts;
     this.channels = channels;
@@ -88,7 +93,7 @@ public final class ProxyServer implements AutoCloseable {
     this.boss = boss;
     this.workers = workers;
     this.blocking = blocking;
-    this.listener = listener;
+    this.listeners = listeners;
     this.admin = admin;
   }
 
@@ -118,6 +123,7 @@ public final class ProxyServer implements AutoCloseable {
       metrics.auditQueue(audit);
       SessionIssuer issuer = config.sessions() == null ? null
           : SessionIssuer.load(config.sessions(), clock, config.identity().maxTokenBytes());
+      checkLoginSecrets(config);
       verifier = TokenVerifier.create(config.identity(), clock, blocking, metrics.jwksFetches(), issuer);
       tokens = GoogleTokenProvider.builder().config(config.credentials()).impersonation(googleTransport).clock(clock)
           .executor(blocking).events(metrics.googleTokens()).build();
@@ -144,22 +150,26 @@ public final class ProxyServer implements AutoCloseable {
       Parts parts = new Parts(policyInForce, verifier, tokens, connections, tls == null ? null : tls.start(),
           issuer == null ? null : SessionMaintenance.start(issuer, workers, blocking));
       ChannelGroup channels = new DefaultChannelGroup("callers", GlobalEventExecutor.INSTANCE);
-      InetSocketAddress bind = resolve(config.listen().address());
-      Channel listener;
-      try {
-        listener = new ServerBootstrap()
-            .group(boss, workers)
-            .channel(serverType)
-            .option(ChannelOption.SO_BACKLOG, 1024)
-            .childOption(ChannelOption.AUTO_READ, false)
-            .childOption(ChannelOption.TCP_NODELAY, true)
-            .childHandler(new ProxyChannelInitializer(px, tls, channels, config.listen()))
-            .bind(bind).sync().channel();
-      } catch (Exception e) {
-        if (e instanceof InterruptedException) {
-          Thread.currentThread().interrupt();
+      ServerBootstrap bootstrap = new ServerBootstrap()
+          .group(boss, workers)
+          .channel(serverType)
+          .option(ChannelOption.SO_BACKLOG, 1024)
+          .childOption(ChannelOption.AUTO_READ, false)
+          .childOption(ChannelOption.TCP_NODELAY, true);
+      // listen.tls.address: TLS on its own port and plain HTTP on listen.address; otherwise one port, TLS if configured
+      boolean split = tls != null && config.listen().tls().address() != null;
+      Channel listener = bind(bootstrap.clone().childHandler(
+          new ProxyChannelInitializer(px, split ? null : tls, channels, config.listen())),
+          config.listen().address(), "listen.address");
+      Channel tlsListener = listener;
+      if (split) {
+        try {
+          tlsListener = bind(bootstrap.clone().childHandler(new ProxyChannelInitializer(px, tls, channels, config.listen())),
+              config.listen().tls().address(), "listen.tls.address");
+        } catch (IOException e) {
+          listener.close();
+          throw e;
         }
-        throw new IOException("cannot listen on " + bind + " (listen.address): " + e.getMessage(), e);
       }
       AdminServer admin = null;
       if (config.admin().address() != null) {
@@ -171,13 +181,16 @@ public final class ProxyServer implements AutoCloseable {
             Thread.currentThread().interrupt();
           }
           listener.close();
+          tlsListener.close();
           throw new IOException("cannot listen on " + config.admin().address() + " (admin.address): " + e.getMessage(), e);
         }
       }
-      ProxyServer server = new ProxyServer(config, px, parts, boss, workers, blocking, channels, identityReady, listener, admin);
+      ProxyServer server = new ProxyServer(config, px, parts, boss, workers, blocking, channels, identityReady,
+          new Listeners(listener, tls == null ? null : tlsListener), admin);
       server.warmUpIdentity(0);
       log.info("vertex-proxy {} started: listening on {} ({}), admin {}, issuers {}, policy {} ({} rules), trusted proxies: {}",
-          version(), listener.localAddress(), tls == null ? "plain HTTP" : "TLS",
+          version(), listener.localAddress(),
+          split ? "plain HTTP, TLS on " + tlsListener.localAddress() : tls == null ? "plain HTTP" : "TLS",
           admin == null ? "off" : admin.address(), config.identity().issuerNames(), policy.version(), policy.rules().size(),
           config.listen().trustedProxies().isEmpty() ? "none" : config.listen().trustedProxies());
       if (config.listen().trustedProxies().trustsAnyPeer()) {
@@ -203,6 +216,32 @@ public final class ProxyServer implements AutoCloseable {
       boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
       blocking.shutdownNow();
       throw e;
+    }
+  }
+
+  /** Every login's client secret is readable now, so a missing mount fails the start, not a person's first login. */
+  private static void checkLoginSecrets(ProxyConfig config) throws IOException {
+    for (IssuerConfig i : config.identity().issuers()) {
+      if (i.login() != null) {
+        try {
+          i.login().clientSecret();
+        } catch (IllegalStateException e) {
+          throw new IOException("identity.issuers[" + i.name() + "]." + e.getMessage(), e);
+        }
+      }
+    }
+  }
+
+  /** Binds one caller listener; a port already taken names the config key that asked for it. */
+  private static Channel bind(ServerBootstrap bootstrap, InetSocketAddress address, String key) throws IOException {
+    InetSocketAddress bind = resolve(address);
+    try {
+      return bootstrap.bind(bind).sync().channel();
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      throw new IOException("cannot listen on " + bind + " (" + key + "): " + e.getMessage(), e);
     }
   }
 
@@ -232,8 +271,14 @@ public final class ProxyServer implements AutoCloseable {
     return a.isUnresolved() ? new InetSocketAddress(a.getHostString(), a.getPort()) : a;
   }
 
+  /** Where {@code listen.address} is bound: TLS or plain as configured (plain when {@code listen.tls.address} is set). */
   public InetSocketAddress address() {
-    return (InetSocketAddress) listener.localAddress();
+    return (InetSocketAddress) listeners.main().localAddress();
+  }
+
+  /** Where TLS is served: {@link #address()} or the {@code listen.tls.address} listener; {@code null} without TLS. */
+  public InetSocketAddress tlsAddress() {
+    return listeners.tls() == null ? null : (InetSocketAddress) listeners.tls().localAddress();
   }
 
   public InetSocketAddress adminAddress() {
@@ -295,7 +340,10 @@ public final class ProxyServer implements AutoCloseable {
       return;
     }
     px.draining().set(true);
-    listener.close().syncUninterruptibly();
+    listeners.main().close().syncUninterruptibly();
+    if (listeners.tls() != null) {
+      listeners.tls().close().syncUninterruptibly();
+    }
     long started = System.nanoTime();
     long deadline = started + px.limits().drainTimeout().toNanos();
     log.info("draining: no new connections, {} exchanges in flight, waiting up to {}s", px.metrics().inFlight().get(),

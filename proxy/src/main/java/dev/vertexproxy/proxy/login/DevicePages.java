@@ -1,0 +1,149 @@
+package dev.vertexproxy.proxy.login;
+
+import dev.vertexproxy.proxy.identity.TokenVerifier;
+import dev.vertexproxy.proxy.identity.VerifiedToken;
+import dev.vertexproxy.proxy.reason.Reason;
+import dev.vertexproxy.proxy.reserved.ReservedRequest;
+import dev.vertexproxy.proxy.reserved.ReservedResponse;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * What the device-approval and CLI-authorize pages share: the person's browser session, their CSRF token, the way to
+ * the browser login when there is no session, and plain server-rendered HTML in which every value is escaped.
+ *
+ * <p>The pages carry no script and load only the proxy's own stylesheet; their policy allows forms to post only to the
+ * proxy (and, for the CLI's confirmation, to the loopback redirect the proxy then answers with). A session is a cookie
+ * holding a proxy {@code session} token from the browser login, verified like any bearer on every request, revocation
+ * included; an access token from the token exchange is not a browser session.
+ */
+final class DevicePages {
+  static final String LOGIN_PATH = "/_proxy/login";
+  static final String CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+      + "frame-ancestors 'none'; base-uri 'none'";
+  private static final String COOKIE_HTTPS = "__Host-vp_session";
+  private static final String COOKIE_HTTP = "vp_session";
+
+  private DevicePages() {
+  }
+
+  /**
+   * A browser session as the pages need it.
+   *
+   * @param token the verified session token
+   * @param id    its {@code jti}: what the CSRF token is bound to
+   */
+  record Session(VerifiedToken token, String id) {
+    /** Who the person is, as they would recognise themselves: {@code email}, else {@code sub}. */
+    String who() {
+      Object email = token.caller().claims().get("email");
+      return email instanceof String e && !e.isEmpty() ? e : token.caller().subject();
+    }
+  }
+
+  /** The person's browser session, when the request carries a valid one. */
+  static CompletionStage<Optional<Session>> session(ReservedRequest request, TokenVerifier verifier) {
+    Optional<String> cookie = request.cookie(COOKIE_HTTPS).or(() -> request.cookie(COOKIE_HTTP));
+    if (cookie.isEmpty() || cookie.get().isEmpty()) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    return verifier.verifyToken(cookie.get()).handle((v, err) -> {
+      if (v == null || !v.proxyIssued()) {
+        return Optional.empty();
+      }
+      Object ps = v.caller().claims().get(TokenVerifier.PROXY_SESSION);
+      if (!(ps instanceof Map<?, ?> m) || !(m.get("id") instanceof String id) || !"session".equals(m.get("use"))) {
+        return Optional.empty();
+      }
+      return Optional.of(new Session(v, id));
+    });
+  }
+
+  /** The form field the CSRF token travels in. */
+  static final String CSRF_FIELD = "csrf";
+
+  /**
+   * The CSRF token of a browser session: HMAC-SHA256 of {@code "csrf:" + sessionId} under {@code secret("csrf")},
+   * base64url — the browser login's scheme, so a token from either set of pages is the same value; stateless, the
+   * same on every replica, dying with the session.
+   */
+  static String csrf(SessionIssuer issuer, String sessionId) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(
+        Hmac.sha256(issuer.secret("csrf"), ("csrf:" + sessionId).getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /** Whether {@code presented} is the session's CSRF token, compared in constant time; false when missing. */
+  static boolean csrfValid(SessionIssuer issuer, String sessionId, String presented) {
+    return sessionId != null && presented != null && !presented.isEmpty() && Hmac.equal(
+        csrf(issuer, sessionId).getBytes(StandardCharsets.US_ASCII), presented.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The browser login, coming back to {@code next} (a path under {@code /_proxy/}) once the person is signed in. */
+  static ReservedResponse toLogin(String next, String auditMethod) {
+    return ReservedResponse.redirect(LOGIN_PATH + "?next=" + enc(next)).auditMethod(auditMethod);
+  }
+
+  /** A whole page; {@code body} is markup built from constants and {@link #text}. */
+  static String page(String title, String body) {
+    return "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        + "<meta name=\"referrer\" content=\"no-referrer\"><link rel=\"stylesheet\" href=\"/_proxy/static/page.css\">"
+        + "<title>" + text(title) + "</title></head><body><header><a class=\"brand\" href=\"/_proxy/\">vertex-proxy</a>"
+        + "</header><main>" + body + "</main></body></html>\n";
+  }
+
+  /** An HTML answer with the pages' policy. */
+  static ReservedResponse html(int status, String title, String body, String auditMethod) {
+    return html(status, title, body, auditMethod, CSP);
+  }
+
+  /** An HTML answer with its own policy. */
+  static ReservedResponse html(int status, String title, String body, String auditMethod, String csp) {
+    return ReservedResponse.status(status).html(page(title, body)).header("Content-Security-Policy", csp)
+        .auditMethod(auditMethod);
+  }
+
+  /** The plain error page of a refusal: what went wrong, and the reason and request id to quote to an operator. */
+  static ReservedResponse error(ReservedRequest request, Reason reason, String heading, String message,
+      String auditMethod) {
+    String body = "<section class=\"error\"><h1>" + text(heading) + "</h1><p id=\"message\">" + text(message)
+        + "</p><p class=\"meta\">reason <code id=\"reason\">" + text(reason.code()) + "</code> · request <code>"
+        + text(request.requestId()) + "</code></p></section>";
+    return html(reason.httpStatus(), heading, body, auditMethod).reason(reason).message(message);
+  }
+
+  /** A hidden form field. */
+  static String hidden(String name, String value) {
+    return "<input type=\"hidden\" name=\"" + text(name) + "\" value=\"" + text(value) + "\">";
+  }
+
+  /** {@code value} escaped for an HTML text node or a double-quoted attribute; {@code null} becomes empty. */
+  static String text(Object value) {
+    if (value == null) {
+      return "";
+    }
+    String s = value.toString();
+    StringBuilder out = new StringBuilder(s.length() + 16);
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '&' -> out.append("&amp;");
+        case '<' -> out.append("&lt;");
+        case '>' -> out.append("&gt;");
+        case '"' -> out.append("&quot;");
+        case '\'' -> out.append("&#39;");
+        default -> out.append(c < 0x20 && c != '\n' && c != '\t' ? "&#xFFFD;" : String.valueOf(c));
+      }
+    }
+    return out.toString();
+  }
+
+  static String enc(String s) {
+    return URLEncoder.encode(s, StandardCharsets.UTF_8);
+  }
+}
