@@ -98,6 +98,13 @@ final class DevCommand implements Callable<Integer> {
         "",
         "   scripts/vertex-proxy audit verify " + i.get("audit_dir"),
         "   scripts/vertex-proxy audit query " + i.get("audit_dir") + " --decision deny",
+        "",
+        "6. Or let unmodified SDK code use the proxy through Application Default Credentials (it prints what to",
+        "   export; the SDK's process must trust " + i.get("ca_file") + "):",
+        "",
+        "   printf '%s' \"$TOKEN\" > " + stateDir.resolve("id-token"),
+        "   scripts/vertex-proxy adc --proxy " + i.get("proxy_tls_url") + " --ca-file " + i.get("ca_file") + " \\",
+        "     --token-file " + stateDir.resolve("id-token") + " --output " + stateDir.resolve("adc.json"),
         "");
   }
 }
