@@ -5,6 +5,7 @@ import dev.vertexproxy.proxy.reason.Reason;
 import dev.vertexproxy.proxy.reserved.ReservedEndpoint;
 import dev.vertexproxy.proxy.reserved.ReservedRequest;
 import dev.vertexproxy.proxy.reserved.ReservedResponse;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.ZoneOffset;
@@ -59,12 +60,17 @@ public final class CliAuthorizeEndpoint {
     return request -> DevicePages.session(request, verifier).thenApply(s -> {
       Params p;
       try {
-        p = check(request.query());
+        Map<String, List<String>> q = request.query();
+        Optional<String> resumed = q.isEmpty() ? DevicePages.resumed(issuer, request, PATH) : Optional.empty();
+        if (resumed.isPresent()) {
+          q = new QueryStringDecoder(resumed.get(), false).parameters(); // back from the browser login
+        }
+        p = check(q);
       } catch (IllegalArgumentException e) {
         return DevicePages.error(request, Reason.GRANT_INVALID, "Bad sign-in request", e.getMessage(), AUDIT_METHOD);
       }
       if (s.isEmpty()) {
-        return DevicePages.toLogin(PATH + "?" + query(p), AUDIT_METHOD);
+        return DevicePages.toLogin(issuer, PATH, query(p), AUDIT_METHOD);
       }
       String csrf = DevicePages.hidden(DevicePages.CSRF_FIELD, DevicePages.csrf(issuer, s.get().id()));
       StringBuilder hidden = new StringBuilder(csrf);
@@ -112,6 +118,7 @@ public final class CliAuthorizeEndpoint {
       String state = "&state=" + DevicePages.enc(p.state());
       if (decision.equals("deny")) {
         return ReservedResponse.redirect(back + "error=access_denied" + state).auditMethod(AUDIT_METHOD)
+            .header("Set-Cookie", DevicePages.clearResume(PATH))
             .reason(Reason.ACCESS_DENIED).caller(s.get().token().caller());
       }
       if (!decision.equals("approve")) {
@@ -126,7 +133,7 @@ public final class CliAuthorizeEndpoint {
             "Too many sign-ins are in progress; try again in a minute.", AUDIT_METHOD);
       }
       return ReservedResponse.redirect(back + "code=" + DevicePages.enc(code.get()) + state + "&iss="
-          + DevicePages.enc(issuer.url())).header("Content-Security-Policy", CSP).auditMethod(AUDIT_METHOD)
+          + DevicePages.enc(issuer.url())).header("Set-Cookie", DevicePages.clearResume(PATH)).auditMethod(AUDIT_METHOD)
           .caller(s.get().token().caller());
     });
   }

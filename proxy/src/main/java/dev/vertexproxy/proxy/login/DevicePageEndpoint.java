@@ -50,12 +50,12 @@ public final class DevicePageEndpoint {
   /** {@code GET /_proxy/device}. */
   public ReservedEndpoint form() {
     return request -> DevicePages.session(request, verifier).thenApply(s -> {
-      String code = ReservedRequest.first(request.query(), "user_code").orElse("");
+      String code = ReservedRequest.first(request.query(), "user_code")
+          .or(() -> DevicePages.resumed(issuer, request, DeviceCodeEndpoint.PAGE_PATH)).orElse("");
       boolean plausible = DeviceGrantsInMemory.normalize(code).length() == 8
           && DeviceGrantsInMemory.normalize(code).chars().allMatch(c -> DeviceGrantsInMemory.ALPHABET.indexOf(c) >= 0);
       if (s.isEmpty()) {
-        return DevicePages.toLogin(DeviceCodeEndpoint.PAGE_PATH + (plausible ? "?user_code=" + DevicePages.enc(code) : ""),
-            AUDIT_METHOD);
+        return DevicePages.toLogin(issuer, DeviceCodeEndpoint.PAGE_PATH, plausible ? code : null, AUDIT_METHOD);
       }
       return codeForm(s.get(), plausible ? code : "", null).caller(s.get().token().caller());
     });

@@ -28,6 +28,7 @@ final class DevicePages {
       + "frame-ancestors 'none'; base-uri 'none'";
   private static final String COOKIE_HTTPS = "__Host-vp_session";
   private static final String COOKIE_HTTP = "vp_session";
+  static final String RESUME_COOKIE = "vp_resume";
 
   private DevicePages() {
   }
@@ -83,9 +84,53 @@ final class DevicePages {
         csrf(issuer, sessionId).getBytes(StandardCharsets.US_ASCII), presented.getBytes(StandardCharsets.UTF_8));
   }
 
-  /** The browser login, coming back to {@code next} (a path under {@code /_proxy/}) once the person is signed in. */
-  static ReservedResponse toLogin(String next, String auditMethod) {
-    return ReservedResponse.redirect(LOGIN_PATH + "?next=" + enc(next)).auditMethod(auditMethod);
+  /**
+   * The browser login, coming back to {@code path} once the person is signed in, with {@code query} (the request's
+   * own, already checked) waiting for it in a cookie. The login takes only a plain path as {@code next} — a query
+   * could smuggle another target — so what the page needs to resume travels beside it: a cookie scoped to that one
+   * path, HMAC-sealed under {@code secret("resume")} so no other site can plant a request, living as long as a login
+   * attempt may, sent back on the top-level navigation {@code SameSite=Lax} allows.
+   */
+  static ReservedResponse toLogin(SessionIssuer issuer, String path, String query, String auditMethod) {
+    ReservedResponse r = ReservedResponse.redirect(LOGIN_PATH + "?next=" + enc(path)).auditMethod(auditMethod);
+    if (query != null && !query.isEmpty()) {
+      String value = Base64.getUrlEncoder().withoutPadding().encodeToString(query.getBytes(StandardCharsets.UTF_8));
+      r.header("Set-Cookie", RESUME_COOKIE + "=" + value + "." + seal(issuer, path, value) + "; Path=" + path
+          + "; HttpOnly; SameSite=Lax; Max-Age=600" + (issuer.url().startsWith("https://") ? "; Secure" : ""));
+    }
+    return r;
+  }
+
+  /** The query {@link #toLogin} left waiting for {@code path}, when the request carries an intact one. */
+  static Optional<String> resumed(SessionIssuer issuer, ReservedRequest request, String path) {
+    Optional<String> cookie = request.cookie(RESUME_COOKIE);
+    if (cookie.isEmpty()) {
+      return Optional.empty();
+    }
+    int dot = cookie.get().indexOf('.');
+    if (dot < 0) {
+      return Optional.empty();
+    }
+    String value = cookie.get().substring(0, dot);
+    if (!Hmac.equal(seal(issuer, path, value).getBytes(StandardCharsets.US_ASCII),
+        cookie.get().substring(dot + 1).getBytes(StandardCharsets.US_ASCII))) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(new String(Base64.getUrlDecoder().decode(value), StandardCharsets.UTF_8));
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** The {@code Set-Cookie} that drops a resumed request once it has been acted on. */
+  static String clearResume(String path) {
+    return RESUME_COOKIE + "=; Path=" + path + "; HttpOnly; SameSite=Lax; Max-Age=0";
+  }
+
+  private static String seal(SessionIssuer issuer, String path, String value) {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(
+        Hmac.sha256(issuer.secret("resume"), (path + "\n" + value).getBytes(StandardCharsets.UTF_8)));
   }
 
   /** A whole page; {@code body} is markup built from constants and {@link #text}. */

@@ -82,10 +82,12 @@ class DeviceFlowEndpointsTest {
 
     ReservedResponse loggedOut = call(kit.devicePage.form(), kit.get("/_proxy/device?user_code=" + userCode, null));
     assertThat(loggedOut.status()).isEqualTo(302);
-    assertThat(loggedOut.headers().get("Location"))
-        .isEqualTo("/_proxy/login?next=%2F_proxy%2Fdevice%3Fuser_code%3D" + userCode.replace("-", "-"));
+    assertThat(loggedOut.headers().get("Location")).isEqualTo("/_proxy/login?next=%2F_proxy%2Fdevice");
+    String resume = loggedOut.headers().get("Set-Cookie");
+    assertThat(resume).startsWith("vp_resume=").contains("Path=/_proxy/device;");
 
-    ReservedResponse page = call(kit.devicePage.form(), kit.get("/_proxy/device?user_code=" + userCode, cookie));
+    ReservedResponse page = call(kit.devicePage.form(), kit.get("/_proxy/device",
+        cookie + "; " + resume.substring(0, resume.indexOf(';'))));
     assertThat(page.status()).isEqualTo(200);
     assertThat(body(page)).contains("value=\"" + userCode + "\"").doesNotContain("<script");
     assertThat(page.headers().get("Content-Security-Policy")).contains("form-action 'self'").doesNotContain("unsafe");
