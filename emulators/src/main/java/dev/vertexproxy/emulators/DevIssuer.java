@@ -71,6 +71,7 @@ public final class DevIssuer implements AutoCloseable {
   private final Clock clock;
   private final AtomicInteger jwksFetches = new AtomicInteger();
   private volatile Keys keys;
+  private final DevPeopleIdp people;
 
   /** The key tokens are signed with, and every key the JWKS publishes (the current one first). */
   private record Keys(RSAKey current, List<RSAKey> published) {
@@ -84,6 +85,12 @@ public final class DevIssuer implements AutoCloseable {
     this.issuer = URI.create("http://" + hostLiteral(server.getAddress()) + ":" + server.getAddress().getPort());
     RSAKey first = newKey();
     this.keys = new Keys(first, List.of(first));
+    this.people = new DevPeopleIdp(issuer, clock, this::sign, null);
+  }
+
+  /** The issuer URL of the people face ({@code <issuer>/people}): an OIDC provider with the authorization code flow. */
+  public URI peopleIssuer() {
+    return people.issuer();
   }
 
   /** Starts an issuer on {@code bind} (use port 0 for a free port) that uses the system clock. */
@@ -256,6 +263,10 @@ public final class DevIssuer implements AutoCloseable {
     try (exchange) {
       String path = exchange.getRequestURI().getPath();
       String method = exchange.getRequestMethod();
+      if (path.startsWith(DevPeopleIdp.PREFIX + "/")) {
+        people.handle(exchange, new JWKSet(new ArrayList<JWK>(keys.published)).toString(true));
+        return;
+      }
       switch (path) {
         case DISCOVERY_PATH -> {
           if (requireMethod(exchange, method, "GET")) {

@@ -105,7 +105,7 @@ public final class ConfigLoader {
     ProxyConfig.Admin admin = admin(top.map("admin"));
     ProxyConfig.Limits limits = limits(top.map("limits"));
     ProxyConfig.Upstream upstream = upstream(top.map("upstream"), baseDir);
-    IdentityConfig identity = identity(top.map("identity"), top, reader, baseDir, env);
+    IdentityConfig identity = identity(top.map("identity"), top, reader, baseDir);
     ProxyConfig.PolicySource policy = policy(top.map("policy"), top, baseDir);
     CredentialsConfig credentials = credentials(top.map("credentials"), baseDir, reader);
     AuditConfig audit = audit(top.map("audit"), top, baseDir);
@@ -255,8 +255,7 @@ public final class ConfigLoader {
         n.integer("max_idle_per_host", 16, 0, 10_000));
   }
 
-  private static IdentityConfig identity(YamlMap n, YamlMap top, YamlReader reader, Path base,
-      Function<String, String> env) {
+  private static IdentityConfig identity(YamlMap n, YamlMap top, YamlReader reader, Path base) {
     if (n == null) {
       if (!top.has("identity")) {
         top.problem("identity", "required: at least one issuer under identity.issuers");
@@ -272,7 +271,7 @@ public final class ConfigLoader {
     Set<String> names = new HashSet<>();
     Map<String, String> urls = new HashMap<>();
     for (YamlMap i : list) {
-      issuers.add(issuer(i, names, urls, base, env));
+      issuers.add(issuer(i, names, urls, base));
     }
     IdentityConfig d = IdentityConfig.of(List.of());
     return new IdentityConfig(issuers,
@@ -283,8 +282,7 @@ public final class ConfigLoader {
         n.integer("verified_token_cache_size", d.verifiedTokenCacheSize(), 0, 10_000_000));
   }
 
-  private static IssuerConfig issuer(YamlMap i, Set<String> names, Map<String, String> urls, Path base,
-      Function<String, String> env) {
+  private static IssuerConfig issuer(YamlMap i, Set<String> names, Map<String, String> urls, Path base) {
     String name = i.required("name");
     if (name != null && !names.add(name)) {
       i.report("name", name, "a name not used by another issuer");
@@ -299,7 +297,7 @@ public final class ConfigLoader {
       i.report("issuer", issuer.toString(), "each issuer configured once (also in " + urls.get(issuer.toString()) + ")");
     }
     List<String> audiences = i.strings("audiences");
-    IssuerConfig.Login login = SessionsConfigReader.login(i.map("login"), base, env);
+    IssuerConfig.Login login = SessionsConfigReader.login(i.map("login"), base);
     if (i.missing("audiences") && !i.has("login")) {
       i.problem("audiences", "required: at least one audience (the proxy's URL is a good choice)");
     }

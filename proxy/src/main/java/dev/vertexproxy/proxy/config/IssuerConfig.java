@@ -1,6 +1,10 @@
 package dev.vertexproxy.proxy.config;
 
+import java.io.IOException;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -42,20 +46,51 @@ public record IssuerConfig(String name, URI issuer, List<String> audiences, List
   /**
    * {@code identity.issuers[].login}: the proxy as an OIDC client of this issuer, for people.
    *
-   * @param clientId     {@code client_id}: the client registered at the issuer for the proxy
-   * @param clientSecret the client secret read from {@code client_secret_file} or {@code client_secret_env} at load;
-   *                     empty for a public client (PKCE only). Never in {@link #toString()}.
-   * @param scopes       {@code scopes}: requested scopes (default {@code openid email profile}; {@code openid} always)
+   * <p>The client secret is read when the proxy starts ({@link #clientSecret()}), like TLS keys, not when the file is
+   * checked: {@code serve --check} runs where the secret is not mounted. It never appears in {@link #toString()}.
+   *
+   * @param clientId         {@code client_id}: the client registered at the issuer for the proxy
+   * @param clientSecretFile {@code client_secret_file}: a file holding the secret, or {@code null}
+   * @param clientSecretEnv  {@code client_secret_env}: an environment variable holding it, or {@code null}; neither: a
+   *                         public client (PKCE only)
+   * @param scopes           {@code scopes}: requested scopes (default {@code openid email profile}; {@code openid} always)
    */
-  public record Login(String clientId, Optional<String> clientSecret, List<String> scopes) {
+  public record Login(String clientId, Path clientSecretFile, String clientSecretEnv, List<String> scopes) {
     public Login {
       scopes = List.copyOf(scopes);
     }
 
+    /**
+     * The client secret, read now from the file or the environment; empty for a public client. Blocking (a file read).
+     *
+     * @throws IllegalStateException when the file cannot be read, is empty, or the variable is unset
+     */
+    public Optional<String> clientSecret() {
+      if (clientSecretFile != null) {
+        try {
+          String s = Files.readString(clientSecretFile, StandardCharsets.UTF_8).strip();
+          if (s.isEmpty()) {
+            throw new IllegalStateException("login.client_secret_file " + clientSecretFile + " is empty");
+          }
+          return Optional.of(s);
+        } catch (IOException e) {
+          throw new IllegalStateException("cannot read login.client_secret_file " + clientSecretFile + ": " + e.getMessage());
+        }
+      }
+      if (clientSecretEnv != null) {
+        String s = System.getenv(clientSecretEnv);
+        if (s == null || s.isBlank()) {
+          throw new IllegalStateException("login.client_secret_env: the variable " + clientSecretEnv + " is not set");
+        }
+        return Optional.of(s.strip());
+      }
+      return Optional.empty();
+    }
+
     @Override
     public String toString() {
-      return "Login[clientId=" + clientId + ", clientSecret=" + (clientSecret.isPresent() ? "(set)" : "(none)")
-          + ", scopes=" + scopes + "]";
+      return "Login[clientId=" + clientId + ", clientSecret=" + (clientSecretFile != null ? "file " + clientSecretFile
+          : clientSecretEnv != null ? "env " + clientSecretEnv : "(none)") + ", scopes=" + scopes + "]";
     }
   }
 

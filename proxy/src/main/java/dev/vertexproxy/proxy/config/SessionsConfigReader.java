@@ -1,22 +1,17 @@
 package dev.vertexproxy.proxy.config;
 
 import dev.vertexproxy.policy.yaml.YamlMap;
-import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.function.Function;
 
 /**
  * Reads the parts of proxy.yaml that make the proxy an issuer for people: {@code sessions} and each issuer's
  * {@code login}. Like the rest of {@link ConfigLoader}, every problem is reported with its line and the defaults are
- * the documented ones. The client secret is read here (a file or an environment variable, never the YAML itself),
- * so {@code serve --check} finds a missing one, and it never appears in a message.
+ * the documented ones. The client secret itself is never in the YAML: a file or an environment variable names it,
+ * read when the proxy starts ({@link IssuerConfig.Login#clientSecret()}).
  */
 final class SessionsConfigReader {
   private static final List<String> DEFAULT_SCOPES = List.of("openid", "email", "profile");
@@ -24,37 +19,18 @@ final class SessionsConfigReader {
   private SessionsConfigReader() {
   }
 
-  static IssuerConfig.Login login(YamlMap n, Path base, Function<String, String> env) {
+  static IssuerConfig.Login login(YamlMap n, Path base) {
     if (n == null) {
       return null;
     }
     String clientId = n.required("client_id");
     Path secretFile = n.path("client_secret_file", base);
     String secretEnv = n.string("client_secret_env", null);
-    Optional<String> secret = Optional.empty();
     if (secretFile != null && secretEnv != null) {
       n.problem("client_secret_env", "set client_secret_file or client_secret_env, not both");
-    } else if (secretFile != null) {
-      try {
-        String s = Files.readString(secretFile, StandardCharsets.UTF_8).strip();
-        if (s.isEmpty()) {
-          n.report("client_secret_file", secretFile.toString(), "a file holding the client secret (it is empty)");
-        }
-        secret = Optional.of(s);
-      } catch (IOException e) {
-        n.report("client_secret_file", secretFile.toString(), "a readable file holding the client secret");
-      }
-    } else if (secretEnv != null) {
-      if (!secretEnv.matches("[A-Za-z_][A-Za-z0-9_]*")) {
-        n.report("client_secret_env", secretEnv, "the name of an environment variable");
-      } else {
-        String s = env.apply(secretEnv);
-        if (s == null || s.isBlank()) {
-          n.report("client_secret_env", secretEnv, "an environment variable that is set (it is not)");
-        } else {
-          secret = Optional.of(s.strip());
-        }
-      }
+    }
+    if (secretEnv != null && !secretEnv.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+      n.report("client_secret_env", secretEnv, "the name of an environment variable (the secret itself never goes here)");
     }
     List<String> scopes = n.strings("scopes");
     List<String> effective = new ArrayList<>(scopes == null ? DEFAULT_SCOPES : scopes);
@@ -66,7 +42,7 @@ final class SessionsConfigReader {
     if (!effective.contains("openid")) {
       effective.add(0, "openid");
     }
-    return new IssuerConfig.Login(clientId, secret, effective);
+    return new IssuerConfig.Login(clientId, secretFile, secretEnv, effective);
   }
 
   static SessionsConfig sessions(YamlMap n, Path base, List<IssuerConfig> issuers, YamlMap top) {

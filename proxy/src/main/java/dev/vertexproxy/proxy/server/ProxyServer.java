@@ -9,6 +9,7 @@ import dev.vertexproxy.proxy.BuildInfo;
 import dev.vertexproxy.proxy.admin.AdminServer;
 import dev.vertexproxy.proxy.admin.ProxyMetrics;
 import dev.vertexproxy.proxy.audit.AuditLog;
+import dev.vertexproxy.proxy.config.IssuerConfig;
 import dev.vertexproxy.proxy.config.ProxyConfig;
 import dev.vertexproxy.proxy.credentials.GoogleTokenProvider;
 import dev.vertexproxy.proxy.identity.TokenVerifier;
@@ -117,6 +118,7 @@ public final class ProxyServer implements AutoCloseable {
       metrics.auditQueue(audit);
       SessionIssuer issuer = config.sessions() == null ? null
           : SessionIssuer.load(config.sessions(), clock, config.identity().maxTokenBytes());
+      checkLoginSecrets(config);
       verifier = TokenVerifier.create(config.identity(), clock, blocking, metrics.jwksFetches(), issuer);
       tokens = GoogleTokenProvider.builder().config(config.credentials()).impersonation(googleTransport).clock(clock)
           .executor(blocking).events(metrics.googleTokens()).build();
@@ -197,6 +199,19 @@ public final class ProxyServer implements AutoCloseable {
       boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
       blocking.shutdownNow();
       throw e;
+    }
+  }
+
+  /** Every login's client secret is readable now, so a missing mount fails the start, not a person's first login. */
+  private static void checkLoginSecrets(ProxyConfig config) throws IOException {
+    for (IssuerConfig i : config.identity().issuers()) {
+      if (i.login() != null) {
+        try {
+          i.login().clientSecret();
+        } catch (IllegalStateException e) {
+          throw new IOException("identity.issuers[" + i.name() + "]." + e.getMessage(), e);
+        }
+      }
     }
   }
 

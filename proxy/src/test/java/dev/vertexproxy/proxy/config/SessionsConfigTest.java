@@ -1,11 +1,11 @@
 package dev.vertexproxy.proxy.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,10 +62,12 @@ class SessionsConfigTest {
   void theSecretMayComeFromTheEnvironmentAndOpenidIsAlwaysRequested() throws Exception {
     ProxyConfig c = load("""
         identity: { issuers: [ { name: humans, issuer: https://idp.example.com,
-                                 login: { client_id: p, client_secret_env: SECRET_VAR, scopes: [email, groups] } } ] }
+                                 login: { client_id: p, client_secret_env: VP_TEST_UNSET_SECRET, scopes: [email, groups] } } ] }
         sessions: { issuer: https://p.example.com, signing_keys_dir: keys, claims: [email, groups] }
         """);
-    assertThat(c.identity().issuers().get(0).login().clientSecret()).contains("s3cr3t-from-env");
+    // read at start, not at load: serve --check runs where the secret is not mounted
+    assertThatThrownBy(() -> c.identity().issuers().get(0).login().clientSecret())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("VP_TEST_UNSET_SECRET is not set");
     assertThat(c.identity().issuers().get(0).login().scopes()).containsExactly("openid", "email", "groups");
     assertThat(c.sessions().claims()).containsExactly("email", "groups");
   }
@@ -74,11 +76,11 @@ class SessionsConfigTest {
   void everyMistakeIsReportedWithItsKeyAndNoSecretIsEverShown() {
     String p = problems("""
         identity: { issuers: [ { name: humans, issuer: https://idp.example.com,
-                                 login: { client_secret_file: missing.txt, scopes: ['a b'] } } ] }
+                                 login: { client_secret_file: x.txt, client_secret_env: 'not a name', scopes: ['a b'] } } ] }
         sessions: { issuer: 'https://p.example.com/path', signing_keys_dir: keys, signing_key_file: k.pem,
                     algorithm: HS256, claims: [email, nonce], lifetime: 30d }
         """);
-    assertThat(p).contains("login.client_id: required", "login.client_secret_file", "login.scopes",
+    assertThat(p).contains("login.client_id: required", "login.client_secret_env", "login.scopes",
         "sessions.issuer", "sessions.signing_key_file", "sessions.algorithm", "sessions.claims", "sessions.lifetime");
   }
 
@@ -101,13 +103,15 @@ class SessionsConfigTest {
   }
 
   @Test
-  void secretsInTheEnvironmentMustBeSet() {
-    String p = problems("""
+  void anUnreadableSecretFileFailsWhenReadAndNeverShowsTheSecret() throws Exception {
+    Files.writeString(dir.resolve("empty.txt"), "  \n");
+    ProxyConfig c = load("""
         identity: { issuers: [ { name: humans, issuer: https://idp.example.com,
-                                 login: { client_id: p, client_secret_env: UNSET_VAR } } ] }
+                                 login: { client_id: p, client_secret_file: empty.txt } } ] }
         sessions: { issuer: https://p.example.com, signing_keys_dir: keys }
         """);
-    assertThat(p).contains("client_secret_env", "UNSET_VAR");
-    assertThat(List.of(p)).noneMatch(s -> s.contains("s3cr3t"));
+    assertThatThrownBy(() -> c.identity().issuers().get(0).login().clientSecret()).hasMessageContaining("is empty");
+    Files.writeString(dir.resolve("empty.txt"), "s3cr3t\n");
+    assertThat(c.identity().issuers().get(0).login().toString()).doesNotContain("s3cr3t").contains("empty.txt");
   }
 }

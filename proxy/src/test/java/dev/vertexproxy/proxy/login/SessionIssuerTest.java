@@ -25,7 +25,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,7 +46,7 @@ class SessionIssuerTest {
 
   private TokenVerifier verifier(SessionIssuer issuer) {
     IssuerConfig humans = new IssuerConfig("humans", URI.create("https://idp.test"), List.of(), List.of("RS256"), null,
-        false, Duration.ofHours(24), new IssuerConfig.Login("vertex-proxy", Optional.empty(), List.of("openid")));
+        false, Duration.ofHours(24), new IssuerConfig.Login("vertex-proxy", null, null, List.of("openid")));
     return TokenVerifier.create(IdentityConfig.of(List.of(humans)), clock, Runnable::run,
         KeyFetchEvents.NONE, issuer);
   }
