@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 
 /**
  * The person's half of the device flow (RFC 8628 §3.3), three steps in the browser of their choice, each needing their
@@ -40,11 +41,14 @@ public final class DevicePageEndpoint {
   private final SessionIssuer issuer;
   private final TokenVerifier verifier;
   private final DeviceGrants devices;
+  private final Executor blocking;
 
-  public DevicePageEndpoint(SessionIssuer issuer, TokenVerifier verifier, DeviceGrants devices) {
+  /** {@code blocking} runs the steps that use the store, which may do file I/O ({@link DeviceGrantsInDirectory}). */
+  public DevicePageEndpoint(SessionIssuer issuer, TokenVerifier verifier, DeviceGrants devices, Executor blocking) {
     this.issuer = issuer;
     this.verifier = verifier;
     this.devices = devices;
+    this.blocking = blocking;
   }
 
   /** {@code GET /_proxy/device}. */
@@ -112,7 +116,7 @@ public final class DevicePageEndpoint {
 
   /** A step that needs the session and a valid CSRF token; each refusal is its own page and reason. */
   private CompletionStage<ReservedResponse> withSession(ReservedRequest request, Step step) {
-    return DevicePages.session(request, verifier).thenApply(s -> {
+    return DevicePages.session(request, verifier).thenApplyAsync(s -> {
       if (s.isEmpty()) {
         return DevicePages.error(request, Reason.SESSION_REQUIRED, "Not signed in",
             "Sign in first: open " + DeviceCodeEndpoint.PAGE_PATH + " again.", AUDIT_METHOD);
@@ -129,7 +133,7 @@ public final class DevicePageEndpoint {
       } catch (IllegalArgumentException e) {
         return DevicePages.error(request, Reason.GRANT_INVALID, "Bad request", e.getMessage(), AUDIT_METHOD);
       }
-    });
+    }, blocking);
   }
 
   @FunctionalInterface

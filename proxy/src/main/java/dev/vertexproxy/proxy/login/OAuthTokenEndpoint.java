@@ -122,7 +122,10 @@ public final class OAuthTokenEndpoint implements ReservedEndpoint {
     if (deviceCode == null) {
       return done(error(400, "invalid_request", "device_code is required", Reason.GRANT_INVALID));
     }
-    DeviceGrants.Poll p = devices.poll(deviceCode, now);
+    return CompletableFuture.supplyAsync(() -> devices.poll(deviceCode, now), blocking).thenApply(p -> answer(p, now));
+  }
+
+  private ReservedResponse answer(DeviceGrants.Poll p, Instant now) {
     ReservedResponse answer;
     if (p instanceof DeviceGrants.Approved a) {
       answer = issue(a.approval(), "device", now).response();
@@ -140,7 +143,7 @@ public final class OAuthTokenEndpoint implements ReservedEndpoint {
     } else {
       answer = error(400, "invalid_grant", "the device code is unknown", Reason.GRANT_INVALID);
     }
-    return done(answer);
+    return answer;
   }
 
   /** The answer of an issuing attempt, and the token when one was minted. */

@@ -23,11 +23,14 @@ public final class ProxyEndpoints {
         .add(HttpMethod.GET, IssuerMetadata.DISCOVERY_PATH, IssuerMetadata.discovery(issuer))
         .add(HttpMethod.GET, IssuerMetadata.JWKS_PATH, IssuerMetadata.jwks(issuer));
     // the CLI's login: loopback redirect with PKCE (RFC 8252) and the device flow (RFC 8628), one token endpoint
-    DeviceGrants devices = new DeviceGrantsInMemory();
+    // pending device grants live where replicas share the signing keys; with one fixed key file, in this replica
+    DeviceGrants devices = issuer.config().signingKeysDir() != null
+        ? new DeviceGrantsInDirectory(issuer.config().signingKeysDir()) : new DeviceGrantsInMemory();
     CliAuthorizeCodes codes = new CliAuthorizeCodes();
-    DevicePageEndpoint device = new DevicePageEndpoint(issuer, ctx.verifier(), devices);
+    DevicePageEndpoint device = new DevicePageEndpoint(issuer, ctx.verifier(), devices, ctx.blocking());
     CliAuthorizeEndpoint cli = new CliAuthorizeEndpoint(issuer, ctx.verifier(), codes);
-    b.add(HttpMethod.POST, IssuerMetadata.DEVICE_AUTHORIZATION_PATH, new DeviceCodeEndpoint(issuer, devices))
+    b.add(HttpMethod.POST, IssuerMetadata.DEVICE_AUTHORIZATION_PATH, new DeviceCodeEndpoint(issuer, devices,
+            ctx.blocking()))
         .add(HttpMethod.GET, DeviceCodeEndpoint.PAGE_PATH, device.form())
         .add(HttpMethod.POST, DeviceCodeEndpoint.PAGE_PATH, device.lookup())
         .add(HttpMethod.POST, DevicePageEndpoint.CONFIRM_PATH, device.decide())
