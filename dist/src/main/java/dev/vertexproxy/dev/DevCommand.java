@@ -19,6 +19,11 @@ final class DevCommand implements Callable<Integer> {
       description = "Proxy port on 127.0.0.1 (default: ${DEFAULT-VALUE}; 0 picks a free one).")
   int port;
 
+  @Option(names = "--tls-port", defaultValue = "8443",
+      description = "HTTPS port (its CA is ca.pem in the state directory; for SDKs through `vertex-proxy adc`;"
+          + " default: ${DEFAULT-VALUE}).")
+  int tlsPort;
+
   @Option(names = "--admin-port", defaultValue = "9090",
       description = "Admin port (/metrics, /healthz, /readyz; default: ${DEFAULT-VALUE}).")
   int adminPort;
@@ -31,7 +36,7 @@ final class DevCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    DevMode dev = DevMode.start(new DevMode.Options(stateDir, "127.0.0.1", port, adminPort, policy, config));
+    DevMode dev = DevMode.start(new DevMode.Options(stateDir, "127.0.0.1", port, adminPort, policy, config, tlsPort));
     System.out.println(instructions(dev.info(), stateDir));
     System.out.flush();
     UntilShutdown.await(dev::close, "vertex-proxy-dev-shutdown");
@@ -49,6 +54,8 @@ final class DevCommand implements Callable<Integer> {
             + stateDir.resolve("dev.json") + ".",
         "",
         "  proxy          " + proxy,
+        "  proxy (https)  " + i.get("proxy_tls_url") + "   (CA: " + i.get("ca_file") + "; token exchange: "
+            + i.get("token_exchange_url") + ")",
         "  admin          " + i.get("admin_url") + "/metrics  /healthz  /readyz",
         "  OIDC issuer    " + i.get("issuer")
             + "   (policy name: " + i.get("issuer_name") + ", audience: " + i.get("audience") + ")",

@@ -17,7 +17,9 @@ import dev.vertexproxy.proxy.server.ProxyServer;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -53,10 +55,23 @@ public final class DevMode implements AutoCloseable {
   public static final String LOCATION = "us-central1";
   public static final String SERVICE_ACCOUNT = "vertex-caller@dev-project.iam.gserviceaccount.com";
   public static final String EXAMPLE_MODEL = "gemini-2.0-flash";
+  /** Where the proxy serves its STS-shaped token exchange (the {@code token_url} of {@code vertex-proxy adc}). */
+  public static final String TOKEN_EXCHANGE_PATH = "/_proxy/sts/v1/token";
   static final String WIF_AUDIENCE = "//iam.googleapis.com/projects/0/locations/global/workloadIdentityPools/dev/providers/dev";
 
-  /** Options of one dev run; ports 0 pick free ones. */
-  public record Options(Path stateDir, String host, int port, int adminPort, Path policyFile, Path extraConfig) {
+  /**
+   * Options of one dev run; ports 0 pick free ones.
+   *
+   * @param port    the plain HTTP port (curl, the examples)
+   * @param tlsPort the HTTPS port, with the dev CA's certificate: for clients that insist on https (google-auth's
+   *                {@code token_url}, hence {@code token_exchange_url})
+   */
+  public record Options(Path stateDir, String host, int port, int adminPort, Path policyFile, Path extraConfig,
+      int tlsPort) {
+    public Options(Path stateDir, String host, int port, int adminPort, Path policyFile, Path extraConfig) {
+      this(stateDir, host, port, adminPort, policyFile, extraConfig, 0);
+    }
+
     public static Options forTests(Path stateDir) {
       return new Options(stateDir, "127.0.0.1", 0, 0, null, null);
     }
@@ -112,14 +127,22 @@ public final class DevMode implements AutoCloseable {
         }
       }
       Path audit = state.resolve("audit");
+      Path caFile = state.resolve("ca.pem");
+      Map<String, Object> tls = listenerTls(o, state, caFile, clock);
+      Path devCert = Path.of((String) tls.get("cert")); // before --config may replace it
       Map<String, Object> cfg = devConfig(o, issuer, google, vertex, vertexCa, policy, credentials, audit);
+      asMap(cfg.get("listen")).put("tls", tls);
       if (o.extraConfig() != null) {
         Object extra = yaml().load(Files.readString(o.extraConfig(), StandardCharsets.UTF_8));
         if (!(extra instanceof Map<?, ?>)) {
           throw new ConfigException(List.of(Problem.ofFile(o.extraConfig().toString(), "expected a mapping")));
         }
+        if (extra instanceof Map<?, ?> m && m.get("listen") instanceof Map<?, ?> l && l.containsKey("tls")) {
+          asMap(cfg.get("listen")).remove("tls"); // a listen.tls of its own replaces the dev listener's, not merges
+        }
         merge(cfg, asMap(extra));
       }
+      sessions(cfg, state);
       Path configFile = state.resolve("proxy.yaml");
       Files.writeString(configFile, "# Written by `vertex-proxy dev`; regenerated on every start.\n" + yaml().dump(cfg),
           StandardCharsets.UTF_8);
@@ -133,9 +156,17 @@ public final class DevMode implements AutoCloseable {
       }
       proxy = ProxyServer.start(config, clock, () -> transport);
 
-      String proxyUrl = (config.listen().tls() == null ? "http://" : "https://") + o.host() + ":" + proxy.address().getPort();
+      ProxyConfig.Tls served = config.listen().tls();
+      String proxyUrl = (served == null || served.address() != null ? "http://" : "https://") + o.host() + ":"
+          + proxy.address().getPort();
+      String tlsUrl = proxy.tlsAddress() == null ? null : "https://" + o.host() + ":" + proxy.tlsAddress().getPort();
       Map<String, Object> info = new LinkedHashMap<>();
       info.put("proxy_url", proxyUrl);
+      info.put("proxy_tls_url", tlsUrl);
+      info.put("proxy_issuer", config.sessions() == null ? null : config.sessions().issuerUrl());
+      info.put("token_exchange_url", tlsUrl == null ? null : tlsUrl + TOKEN_EXCHANGE_PATH);
+      // the dev CA vouches only for the certificate dev mode wrote; a --config that brings its own has its own CA
+      info.put("ca_file", served != null && served.cert().equals(devCert) ? caFile.toString() : null);
       info.put("admin_url", proxy.adminAddress() == null ? null : "http://" + o.host() + ":" + proxy.adminAddress().getPort());
       info.put("issuer", issuer.issuer().toString());
       info.put("issuer_name", ISSUER_NAME);
@@ -170,6 +201,63 @@ public final class DevMode implements AutoCloseable {
       stateLock.close();
       throw e;
     }
+  }
+
+  /**
+   * The proxy as an issuer of its own tokens (people's sessions, the token exchange's access tokens), unless
+   * {@code --config} configured it: keys in the state directory, and as issuer URL the serving port's own, since login
+   * redirects come back to it. A port 0 is resolved first (a free port, probed and released: the one moment another
+   * process could take it), because the issuer must be known before the proxy starts.
+   */
+  private static void sessions(Map<String, Object> cfg, Path state) throws IOException {
+    Map<String, Object> sessions = cfg.get("sessions") instanceof Map<?, ?> m ? asMap(m) : new LinkedHashMap<>();
+    cfg.put("sessions", sessions);
+    if (!sessions.containsKey("signing_keys_dir") && !sessions.containsKey("signing_key_file")) {
+      sessions.put("signing_keys_dir", state.resolve("keys").toString());
+    }
+    if (sessions.containsKey("issuer")) {
+      return;
+    }
+    Map<String, Object> listen = asMap(cfg.get("listen"));
+    String address = String.valueOf(listen.get("address"));
+    int colon = address.lastIndexOf(':');
+    String host = address.substring(0, colon);
+    int port = Integer.parseInt(address.substring(colon + 1));
+    if (port == 0) {
+      try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getByName(host))) {
+        port = probe.getLocalPort();
+      }
+      listen.put("address", host + ":" + port);
+    }
+    boolean tlsHere = listen.get("tls") instanceof Map<?, ?> t && !t.containsKey("address");
+    sessions.put("issuer", (tlsHere ? "https://" : "http://") + host + ":" + port);
+  }
+
+  /**
+   * The HTTPS listener's identity: a fresh CA written to {@code ca.pem} (what clients trust) and a certificate it
+   * issued for localhost, 127.0.0.1 and the dev host, served on its own port beside the plain one.
+   */
+  private static Map<String, Object> listenerTls(Options o, Path state, Path caFile, Clock clock) throws IOException {
+    DevCertificates ca = DevCertificates.authority("vertex-proxy dev CA", clock);
+    boolean literal = o.host().matches("[0-9.]+") || o.host().contains(":");
+    List<InetAddress> addresses = new ArrayList<>(List.of(InetAddress.getByName("127.0.0.1")));
+    if (literal && !addresses.contains(InetAddress.getByName(o.host()))) {
+      addresses.add(InetAddress.getByName(o.host())); // a literal: no lookup happens
+    }
+    String[] names = literal || o.host().equals("localhost") ? new String[] {"localhost"} : new String[] {"localhost", o.host()};
+    DevCertificates leaf = ca.issue("vertex-proxy dev", clock, names, addresses.toArray(new InetAddress[0]));
+    ca.writeCertificatePem(caFile);
+    Path cert = state.resolve("tls.crt");
+    Path key = state.resolve("tls.key");
+    leaf.writeCertificatePem(cert);
+    String chain = Files.readString(cert, StandardCharsets.US_ASCII) + Files.readString(caFile, StandardCharsets.US_ASCII);
+    Files.writeString(cert, chain, StandardCharsets.US_ASCII); // the chain, leaf first
+    leaf.writeKeyPem(key);
+    Map<String, Object> tls = new LinkedHashMap<>();
+    tls.put("cert", cert.toString());
+    tls.put("key", key.toString());
+    tls.put("address", o.host() + ":" + o.tlsPort());
+    return tls;
   }
 
   private static Map<String, Object> devConfig(Options o, DevIssuer issuer, GoogleEmulator google, VertexEmulator vertex,

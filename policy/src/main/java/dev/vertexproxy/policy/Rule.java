@@ -127,6 +127,29 @@ public final class Rule {
     return List.of(claimNames);
   }
 
+  /**
+   * Whether {@code caller} satisfies the rule's identity part (issuer, subject, claims), whatever the request: what
+   * the proxy's page for people lists as "what I may call".
+   */
+  public boolean matchesIdentity(Caller caller) {
+    return identityMismatch(caller) == null;
+  }
+
+  /** The {@code resources.projects} values as written; empty when the rule allows any project. */
+  public List<String> projectPatterns() {
+    return projects == null ? List.of() : projects.values();
+  }
+
+  /** The {@code resources.locations} values as written; empty when the rule allows any location. */
+  public List<String> locationPatterns() {
+    return locations == null ? List.of() : locations.values();
+  }
+
+  /** The {@code resources.names} globs as written; empty when the rule constrains no resource name. */
+  public List<String> namePatterns() {
+    return names == null ? List.of() : names.values();
+  }
+
   /** Position in file order among all rules. */
   int index() {
     return index;

@@ -71,6 +71,23 @@ class PolicyTest {
   }
 
   @Test
+  void theIdentityPartAloneSaysWhichRulesAPersonFallsUnderWithTheirResourcesAsWritten() throws Exception {
+    Policy p = policy(POLICY);
+    Rule predict = p.rules().get(1);
+    Rule sandbox = p.rules().get(2);
+    Caller member = new Caller("humans", "alice", Map.of("groups", List.of("ml-team")));
+    Caller outsider = new Caller("humans", "bob", Map.of("groups", List.of("finance")));
+    assertThat(predict.matchesIdentity(member)).isTrue();
+    assertThat(predict.matchesIdentity(outsider)).isFalse();
+    assertThat(p.rules().get(0).matchesIdentity(member)).as("issuer gitlab only").isFalse();
+    assertThat(sandbox.matchesIdentity(member)).as("a claim the person does not have").isFalse();
+    assertThat(predict.projectPatterns()).containsExactly("acme-*");
+    assertThat(predict.locationPatterns()).isEmpty();
+    assertThat(predict.namePatterns()).containsExactly("projects/*/locations/*/endpoints/42*");
+    assertThat(p.rules().get(0).locationPatterns()).containsExactly("us-central1");
+  }
+
+  @Test
   void allowRuleGrantsItsMethodsAndNamesItsServiceAccount() throws Exception {
     Decision d = policy(POLICY).decide(forecasting(Map.of()), route("customJobs.create", "acme-ml-prod", "us-central1"));
     assertThat(d).isEqualTo(new Decision(true, "forecasting-ci-trains", Reasons.ALLOWED, SA,

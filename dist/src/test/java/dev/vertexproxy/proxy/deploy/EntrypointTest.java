@@ -301,6 +301,9 @@ class EntrypointTest {
     asMap(cfg.get("credentials")).put("iam_endpoint", google.iamBaseUri().toString());
     String auditDir = (String) asMap(cfg.get("audit")).get("dir");
     asMap(cfg.get("audit")).put("dir", image(auditDir).toString());
+    // the shipped sessions keep their keys on the same writable volume; the people's issuer went with the issuers above
+    Map<String, Object> sessions = asMap(cfg.get("sessions"));
+    sessions.put("signing_keys_dir", image((String) sessions.get("signing_keys_dir")).toString());
     assertThat((String) asMap(cfg.get("policy")).get("file")).isEqualTo("policy.yaml");
     try (InputStream in = DevMode.class.getResourceAsStream("dev-policy.yaml")) {
       Files.write(config.resolve("policy.yaml"), in.readAllBytes());

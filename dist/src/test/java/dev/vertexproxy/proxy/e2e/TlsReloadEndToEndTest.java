@@ -87,6 +87,9 @@ class TlsReloadEndToEndTest {
     try {
       int port = URI.create(stack.proxyUrl()).getPort();
       assertThat(stack.proxyUrl()).startsWith("https://");
+      // a listen.tls of its own replaces dev mode's second listener and its CA
+      assertThat(stack.dev.info().get("proxy_tls_url")).isEqualTo(stack.proxyUrl());
+      assertThat(stack.dev.info().get("ca_file")).as("the dev CA does not vouch for this certificate").isNull();
       assertThat(presented(port)).isEqualTo("CN=first");
 
       DevCertificates second = cert("second");

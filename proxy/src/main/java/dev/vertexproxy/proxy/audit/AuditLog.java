@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,6 +94,7 @@ public final class AuditLog implements AutoCloseable {
   private final Thread writer;
   private boolean closed; // guarded by closeLock
   private volatile boolean closing;
+  private volatile Consumer<AuditEvent> observer = e -> { };
   private volatile boolean healthy = true;
 
   // Owned by the writer thread after construction.
@@ -190,11 +192,22 @@ public final class AuditLog implements AutoCloseable {
       } else if (!queue.offer(new Pending(event, future))) {
         fail(future, new AuditException(AuditException.Kind.QUEUE_FULL,
             "audit queue full (" + (queue.size() + queue.remainingCapacity()) + " records waiting)", null));
+      } else {
+        observer.accept(event);
       }
     } finally {
       closeLock.readLock().unlock();
     }
     return future;
+  }
+
+  /**
+   * Also hands every queued event to {@code observer}, on the appending thread — an event loop, so it must be quick and
+   * never block: the page for people's recent requests per caller ({@code login.page.RecentRequests}). One observer;
+   * a later call replaces it.
+   */
+  public void observe(Consumer<AuditEvent> observer) {
+    this.observer = Objects.requireNonNull(observer, "observer");
   }
 
   /** False from a failed write until a later write succeeds. */

@@ -17,8 +17,9 @@ import picocli.CommandLine;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Least-privilege, keyless, audited access to Google Vertex AI.",
-    subcommands = {ServeCommand.class, PolicyCommand.class, AuditCommand.class, HealthcheckCommand.class, SessionsCommand.class,
-        LoginCommand.class, TokenCommand.class, LogoutCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {ServeCommand.class, PolicyCommand.class, AuditCommand.class, HealthcheckCommand.class,
+        SessionsCommand.class, LoginCommand.class, TokenCommand.class, LogoutCommand.class, AdcCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;

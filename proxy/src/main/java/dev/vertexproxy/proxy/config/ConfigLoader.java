@@ -50,7 +50,7 @@ public final class ConfigLoader {
       .mapping("", "listen", "admin", "limits", "upstream", "identity", "policy", "credentials", "audit",
           "logging", "sessions")
       .mapping("listen", "address", "tls", "trusted_proxies", "forwarded_header")
-      .mapping("listen.tls", "cert", "key", "reload_interval")
+      .mapping("listen.tls", "cert", "key", "reload_interval", "address")
       .mapping("admin", "enabled", "address")
       .mapping("limits", "max_initial_line_bytes", "max_header_bytes", "max_body_bytes", "idle_timeout",
           "request_header_timeout", "drain_timeout", "max_connections")
@@ -130,9 +130,23 @@ public final class ConfigLoader {
     YamlMap t = n.map("tls");
     if (t != null) {
       tls = new ProxyConfig.Tls(t.requiredPath("cert", base), t.requiredPath("key", base),
-          t.duration("reload_interval", ProxyConfig.Tls.DEFAULT_RELOAD_INTERVAL));
+          t.duration("reload_interval", ProxyConfig.Tls.DEFAULT_RELOAD_INTERVAL),
+          t.has("address") ? t.address("address", null) : null);
+      if (tls.address() != null && sameAddress(tls.address(), address)) {
+        t.report("address", t.string("address", ""), "another port than listen.address (which then serves plain HTTP)");
+      }
     }
     return new ProxyConfig.Listen(address, tls, trustedProxies(n, reader), forwardedHeader(n));
+  }
+
+  /** Two listeners cannot share a port: the same port on the same host, or on the wildcard, is one bind. */
+  private static boolean sameAddress(InetSocketAddress a, InetSocketAddress b) {
+    if (a == null || b == null || a.getPort() != b.getPort() || a.getPort() == 0) {
+      return false;
+    }
+    Set<String> wildcard = Set.of("0.0.0.0", "::");
+    return a.getHostString().equals(b.getHostString()) || wildcard.contains(a.getHostString())
+        || wildcard.contains(b.getHostString());
   }
 
   /** Each entry a literal address or CIDR block, each bad one reported at its own line. */

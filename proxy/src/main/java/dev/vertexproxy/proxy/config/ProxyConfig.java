@@ -72,12 +72,19 @@ public record ProxyConfig(
    * {@code listen.tls}: PEM certificate chain and PKCS#8 (or PKCS#1) private key, re-read when their content changes.
    *
    * @param reloadInterval {@code reload_interval}: how often the files are checked; zero: never
+   * @param address        {@code address}: a second listener for TLS, so that {@code listen.address} serves plain
+   *                       HTTP beside it (dev mode: curl on one, SDKs that insist on https on the other); {@code null}:
+   *                       TLS on {@code listen.address}
    */
-  public record Tls(Path cert, Path key, Duration reloadInterval) {
+  public record Tls(Path cert, Path key, Duration reloadInterval, InetSocketAddress address) {
     public static final Duration DEFAULT_RELOAD_INTERVAL = Duration.ofSeconds(10);
 
     public Tls(Path cert, Path key) {
       this(cert, key, DEFAULT_RELOAD_INTERVAL);
+    }
+
+    public Tls(Path cert, Path key, Duration reloadInterval) {
+      this(cert, key, reloadInterval, null);
     }
   }
 

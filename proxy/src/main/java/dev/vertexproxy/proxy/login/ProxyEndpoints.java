@@ -1,5 +1,7 @@
 package dev.vertexproxy.proxy.login;
 
+import dev.vertexproxy.proxy.login.page.PersonPageEndpoint;
+import dev.vertexproxy.proxy.login.page.StaticAssets;
 import dev.vertexproxy.proxy.reserved.ReservedRoutes;
 import io.netty.handler.codec.http.HttpMethod;
 
@@ -22,6 +24,16 @@ public final class ProxyEndpoints {
         // the proxy as an issuer
         .add(HttpMethod.GET, IssuerMetadata.DISCOVERY_PATH, IssuerMetadata.discovery(issuer))
         .add(HttpMethod.GET, IssuerMetadata.JWKS_PATH, IssuerMetadata.jwks(issuer));
+    // browser login and the page for people
+    BrowserLogin login = BrowserLogin.create(ctx);
+    b.add(HttpMethod.GET, BrowserLogin.LOGIN_PATH, login)
+        .add(HttpMethod.GET, BrowserLogin.CALLBACK_PATH, login.callback())
+        .add(HttpMethod.POST, BrowserLogin.LOGOUT_PATH, new BrowserLogout(issuer, ctx.verifier(), ctx.blocking()))
+        .add(HttpMethod.GET, BrowserLogin.HOME, new PersonPageEndpoint(issuer, ctx.verifier(), ctx.policy(), ctx.recent()))
+        .add(HttpMethod.GET, StaticAssets.CSS_PATH, StaticAssets.css())
+        .add(HttpMethod.GET, StaticAssets.JS_PATH, StaticAssets.js())
+        // SDKs with no code change: Google STS's wire shape, for external_account credentials (vertex-proxy adc)
+        .add(HttpMethod.POST, TokenExchange.PATH, new TokenExchange(ctx));
     // the CLI's login: loopback redirect with PKCE (RFC 8252) and the device flow (RFC 8628), one token endpoint
     // pending device grants live where replicas share the signing keys; with one fixed key file, in this replica
     DeviceGrants devices = issuer.config().signingKeysDir() != null

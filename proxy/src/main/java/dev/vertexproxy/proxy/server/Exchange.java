@@ -155,7 +155,9 @@ final class Exchange {
     return new AuditEvent(startTime, requestId,
         caller == null ? null : caller.issuer(),
         caller == null ? null : caller.subject(),
-        claims, sourceIp, admission.head().method(), path, admission.queryRefused() ? queryNames(admission.head().uri()) : query,
+        // a reserved route's query can carry an authorization code, a login state or a device code: names only
+        claims, sourceIp, admission.head().method(), path,
+        admission.queryRefused() || admission.reserved() ? queryNames(admission.head().uri()) : query,
         route == null ? admission.reservedMethod() : route.method().name(),
         route == null ? null : route.version(),
         route == null ? null : route.resource(),

@@ -18,6 +18,7 @@ import dev.vertexproxy.proxy.login.LoginContext;
 import dev.vertexproxy.proxy.login.ProxyEndpoints;
 import dev.vertexproxy.proxy.login.SessionIssuer;
 import dev.vertexproxy.proxy.login.SessionMaintenance;
+import dev.vertexproxy.proxy.login.page.RecentRequests;
 import dev.vertexproxy.proxy.reserved.ReservedRoutes;
 import dev.vertexproxy.proxy.upstream.UpstreamConnections;
 import dev.vertexproxy.proxy.upstream.UpstreamHosts;
@@ -69,7 +70,7 @@ public final class ProxyServer implements AutoCloseable {
   private final ExecutorService blocking;
   private final ChannelGroup channels;
   private final AtomicBoolean identityReady;
-  private final Channel listener;
+  private final Listeners listeners;
   private final AdminServer admin;
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -78,8 +79,12 @@ public final class ProxyServer implements AutoCloseable {
       UpstreamConnections connections, TlsReloader tls, SessionMaintenance sessions) {
   }
 
+  /** The caller listeners: {@code listen.address}, and where TLS is served (the same channel, another, or none). */
+  private record Listeners(Channel main, Channel tls) {
+  }
+
   private ProxyServer(ProxyConfig config, ProxyContext px, Parts parts, EventLoopGroup boss, EventLoopGroup workers,
-      ExecutorService blocking, ChannelGroup channels, AtomicBoolean identityReady, Channel listener, AdminServer admin) {
+      ExecutorService blocking, ChannelGroup channels, AtomicBoolean identityReady, Listeners listeners, AdminServer admin) {
     this.config = config;
     this.parts = parts;
     this.channels = channels;
@@ -88,7 +93,7 @@ public final class ProxyServer implements AutoCloseable {
     this.boss = boss;
     this.workers = workers;
     this.blocking = blocking;
-    this.listener = listener;
+    this.listeners = listeners;
     this.admin = admin;
   }
 
@@ -131,8 +136,13 @@ public final class ProxyServer implements AutoCloseable {
       AuditLog a = audit;
       BooleanSupplier ready = () -> !draining.get() && a.healthy() && identityReady.get();
       AtomicReference<Policy> policyInForce = new AtomicReference<>(policy);
+      // the page for people lists each person's recent requests on this replica, fed with every audit event
+      RecentRequests recent = new RecentRequests(LoginContext.RECENT_PER_CALLER, LoginContext.RECENT_CALLERS);
+      if (issuer != null) {
+        audit.observe(recent::record);
+      }
       ReservedRoutes reserved = ProxyEndpoints.routes(issuer == null ? null
-          : new LoginContext(config, issuer, verifier, policyInForce::get, blocking, clock));
+          : new LoginContext(config, issuer, verifier, policyInForce::get, blocking, clock, recent));
       ProxyContext px = new ProxyContext(
           RequestFlow.admission(config, new Router(catalog), policyInForce, verifier, tokens, audit, reserved), audit,
           metrics, clock, config.limits(), new UpstreamHosts(config.upstream().urlTemplate()), connections,
@@ -140,22 +150,26 @@ public final class ProxyServer implements AutoCloseable {
       Parts parts = new Parts(policyInForce, verifier, tokens, connections, tls == null ? null : tls.start(),
           issuer == null ? null : SessionMaintenance.start(issuer, workers, blocking));
       ChannelGroup channels = new DefaultChannelGroup("callers", GlobalEventExecutor.INSTANCE);
-      InetSocketAddress bind = resolve(config.listen().address());
-      Channel listener;
-      try {
-        listener = new ServerBootstrap()
-            .group(boss, workers)
-            .channel(serverType)
-            .option(ChannelOption.SO_BACKLOG, 1024)
-            .childOption(ChannelOption.AUTO_READ, false)
-            .childOption(ChannelOption.TCP_NODELAY, true)
-            .childHandler(new ProxyChannelInitializer(px, tls, channels, config.listen()))
-            .bind(bind).sync().channel();
-      } catch (Exception e) {
-        if (e instanceof InterruptedException) {
-          Thread.currentThread().interrupt();
+      ServerBootstrap bootstrap = new ServerBootstrap()
+          .group(boss, workers)
+          .channel(serverType)
+          .option(ChannelOption.SO_BACKLOG, 1024)
+          .childOption(ChannelOption.AUTO_READ, false)
+          .childOption(ChannelOption.TCP_NODELAY, true);
+      // listen.tls.address: TLS on its own port and plain HTTP on listen.address; otherwise one port, TLS if configured
+      boolean split = tls != null && config.listen().tls().address() != null;
+      Channel listener = bind(bootstrap.clone().childHandler(
+          new ProxyChannelInitializer(px, split ? null : tls, channels, config.listen())),
+          config.listen().address(), "listen.address");
+      Channel tlsListener = listener;
+      if (split) {
+        try {
+          tlsListener = bind(bootstrap.clone().childHandler(new ProxyChannelInitializer(px, tls, channels, config.listen())),
+              config.listen().tls().address(), "listen.tls.address");
+        } catch (IOException e) {
+          listener.close();
+          throw e;
         }
-        throw new IOException("cannot listen on " + bind + " (listen.address): " + e.getMessage(), e);
       }
       AdminServer admin = null;
       if (config.admin().address() != null) {
@@ -167,13 +181,16 @@ public final class ProxyServer implements AutoCloseable {
             Thread.currentThread().interrupt();
           }
           listener.close();
+          tlsListener.close();
           throw new IOException("cannot listen on " + config.admin().address() + " (admin.address): " + e.getMessage(), e);
         }
       }
-      ProxyServer server = new ProxyServer(config, px, parts, boss, workers, blocking, channels, identityReady, listener, admin);
+      ProxyServer server = new ProxyServer(config, px, parts, boss, workers, blocking, channels, identityReady,
+          new Listeners(listener, tls == null ? null : tlsListener), admin);
       server.warmUpIdentity(0);
       log.info("vertex-proxy {} started: listening on {} ({}), admin {}, issuers {}, policy {} ({} rules), trusted proxies: {}",
-          version(), listener.localAddress(), tls == null ? "plain HTTP" : "TLS",
+          version(), listener.localAddress(),
+          split ? "plain HTTP, TLS on " + tlsListener.localAddress() : tls == null ? "plain HTTP" : "TLS",
           admin == null ? "off" : admin.address(), config.identity().issuerNames(), policy.version(), policy.rules().size(),
           config.listen().trustedProxies().isEmpty() ? "none" : config.listen().trustedProxies());
       if (config.listen().trustedProxies().trustsAnyPeer()) {
@@ -215,6 +232,19 @@ public final class ProxyServer implements AutoCloseable {
     }
   }
 
+  /** Binds one caller listener; a port already taken names the config key that asked for it. */
+  private static Channel bind(ServerBootstrap bootstrap, InetSocketAddress address, String key) throws IOException {
+    InetSocketAddress bind = resolve(address);
+    try {
+      return bootstrap.bind(bind).sync().channel();
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      throw new IOException("cannot listen on " + bind + " (" + key + "): " + e.getMessage(), e);
+    }
+  }
+
   /** Fetches every issuer's keys so /readyz turns ready; retries with backoff while an issuer is unreachable. */
   private void warmUpIdentity(int attempt) {
     if (closed.get()) {
@@ -241,8 +271,14 @@ public final class ProxyServer implements AutoCloseable {
     return a.isUnresolved() ? new InetSocketAddress(a.getHostString(), a.getPort()) : a;
   }
 
+  /** Where {@code listen.address} is bound: TLS or plain as configured (plain when {@code listen.tls.address} is set). */
   public InetSocketAddress address() {
-    return (InetSocketAddress) listener.localAddress();
+    return (InetSocketAddress) listeners.main().localAddress();
+  }
+
+  /** Where TLS is served: {@link #address()} or the {@code listen.tls.address} listener; {@code null} without TLS. */
+  public InetSocketAddress tlsAddress() {
+    return listeners.tls() == null ? null : (InetSocketAddress) listeners.tls().localAddress();
   }
 
   public InetSocketAddress adminAddress() {
@@ -304,7 +340,10 @@ public final class ProxyServer implements AutoCloseable {
       return;
     }
     px.draining().set(true);
-    listener.close().syncUninterruptibly();
+    listeners.main().close().syncUninterruptibly();
+    if (listeners.tls() != null) {
+      listeners.tls().close().syncUninterruptibly();
+    }
     long started = System.nanoTime();
     long deadline = started + px.limits().drainTimeout().toNanos();
     log.info("draining: no new connections, {} exchanges in flight, waiting up to {}s", px.metrics().inFlight().get(),
