@@ -72,7 +72,7 @@ public final class CliAuthorizeEndpoint {
       if (s.isEmpty()) {
         return DevicePages.toLogin(issuer, PATH, query(p), AUDIT_METHOD);
       }
-      String csrf = DevicePages.hidden(DevicePages.CSRF_FIELD, DevicePages.csrf(issuer, s.get().id()));
+      String csrf = DevicePages.hidden(Csrf.FIELD, Csrf.token(issuer, s.get().id()));
       StringBuilder hidden = new StringBuilder(csrf);
       hidden.append(DevicePages.hidden("response_type", "code"))
           .append(DevicePages.hidden("client_id", OAuthTokenEndpoint.CLIENT_ID))
@@ -104,7 +104,7 @@ public final class CliAuthorizeEndpoint {
       String decision;
       try {
         form = request.form();
-        if (!DevicePages.csrfValid(issuer, s.get().id(), ReservedRequest.single(form, DevicePages.CSRF_FIELD).orElse(null))) {
+        if (!Csrf.check(issuer, s.get().id(), ReservedRequest.single(form, Csrf.FIELD).orElse(null))) {
           return DevicePages.error(request, Reason.CSRF_TOKEN_INVALID, "Refused",
               "This form did not come from the proxy's page; run vertex-proxy login again.", AUDIT_METHOD)
               .caller(s.get().token().caller());

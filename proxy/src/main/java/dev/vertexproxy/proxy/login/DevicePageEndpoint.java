@@ -124,7 +124,7 @@ public final class DevicePageEndpoint {
       Map<String, List<String>> form;
       try {
         form = request.form();
-        if (!DevicePages.csrfValid(issuer, s.get().id(), ReservedRequest.single(form, DevicePages.CSRF_FIELD).orElse(null))) {
+        if (!Csrf.check(issuer, s.get().id(), ReservedRequest.single(form, Csrf.FIELD).orElse(null))) {
           return DevicePages.error(request, Reason.CSRF_TOKEN_INVALID, "Refused",
               "This form did not come from the proxy's page; open " + DeviceCodeEndpoint.PAGE_PATH + " again.",
               AUDIT_METHOD).caller(s.get().token().caller());
@@ -167,7 +167,7 @@ public final class DevicePageEndpoint {
         + (problem == null ? "" : "<p class=\"error\" id=\"message\">" + DevicePages.text(problem) + "</p>")
         + "<p>Enter the code your terminal shows after <code>vertex-proxy login</code>. Only continue if you started "
         + "that sign-in yourself.</p><form method=\"post\" action=\"" + DeviceCodeEndpoint.PAGE_PATH + "\">"
-        + DevicePages.hidden(DevicePages.CSRF_FIELD, DevicePages.csrf(issuer, s.id()))
+        + DevicePages.hidden(Csrf.FIELD, Csrf.token(issuer, s.id()))
         + "<label>Code <input name=\"user_code\" id=\"user_code\" autocomplete=\"off\" autocapitalize=\"characters\" "
         + "spellcheck=\"false\" value=\"" + DevicePages.text(code) + "\"></label> "
         + "<button type=\"submit\">Continue</button></form>";
@@ -175,7 +175,7 @@ public final class DevicePageEndpoint {
   }
 
   private ReservedResponse confirm(DevicePages.Session s, DeviceGrants.Grant g) {
-    String csrf = DevicePages.hidden(DevicePages.CSRF_FIELD, DevicePages.csrf(issuer, s.id()))
+    String csrf = DevicePages.hidden(Csrf.FIELD, Csrf.token(issuer, s.id()))
         + DevicePages.hidden("user_code", g.userCode());
     String body = "<h1>Sign in the vertex-proxy CLI?</h1><p>A terminal asked to sign in as <strong id=\"who\">"
         + DevicePages.text(s.who()) + "</strong>.</p><dl><dt>Code</dt><dd id=\"code\">" + DevicePages.text(g.userCode())

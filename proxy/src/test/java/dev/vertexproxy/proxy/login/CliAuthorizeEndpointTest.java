@@ -52,7 +52,7 @@ class CliAuthorizeEndpointTest {
   void start() throws Exception {
     kit = new LoginEndpointsKit(dir);
     cookie = kit.cookie(ALICE);
-    csrf = DevicePages.csrf(kit.issuer, kit.sessionId(cookie));
+    csrf = Csrf.token(kit.issuer, kit.sessionId(cookie));
   }
 
   @AfterEach
@@ -193,7 +193,7 @@ class CliAuthorizeEndpointTest {
 
   @Test
   void confirmingWithoutTheCsrfTokenOrTheSessionIssuesNoCode() throws Exception {
-    String bobsCsrf = DevicePages.csrf(kit.issuer, kit.sessionId(kit.cookie(BOB)));
+    String bobsCsrf = Csrf.token(kit.issuer, kit.sessionId(kit.cookie(BOB)));
     for (String bad : new String[] {"", "x", bobsCsrf}) {
       Map<String, String> f = answer(REDIRECT, "approve");
       f.put("csrf", bad);

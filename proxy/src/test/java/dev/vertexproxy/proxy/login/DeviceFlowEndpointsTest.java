@@ -42,7 +42,7 @@ class DeviceFlowEndpointsTest {
   void start() throws Exception {
     kit = new LoginEndpointsKit(dir);
     cookie = kit.cookie(ALICE);
-    csrf = DevicePages.csrf(kit.issuer, kit.sessionId(cookie));
+    csrf = Csrf.token(kit.issuer, kit.sessionId(cookie));
   }
 
   @AfterEach
@@ -169,7 +169,7 @@ class DeviceFlowEndpointsTest {
   void approvalWithoutTheCsrfTokenOrWithAnotherSessionsIsRefusedAndTheGrantStaysPending() throws Exception {
     JsonNode grant = startGrant();
     String userCode = grant.get("user_code").asText();
-    String bobsCsrf = DevicePages.csrf(kit.issuer, kit.sessionId(kit.cookie(BOB)));
+    String bobsCsrf = Csrf.token(kit.issuer, kit.sessionId(kit.cookie(BOB)));
     for (String bad : new String[] {"", "x", bobsCsrf}) {
       ReservedResponse r = approve(userCode, bad, "approve");
       assertThat(r.status()).as(bad).isEqualTo(403);
