@@ -13,6 +13,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 
 /**
  * {@code /_proxy/cli/authorize}: the authorization endpoint of the CLI's loopback login (RFC 6749 §4.1 with RFC 7636
@@ -44,11 +45,13 @@ public final class CliAuthorizeEndpoint {
   private final SessionIssuer issuer;
   private final TokenVerifier verifier;
   private final CliAuthorizeCodes codes;
+  private final Executor blocking;
 
-  public CliAuthorizeEndpoint(SessionIssuer issuer, TokenVerifier verifier, CliAuthorizeCodes codes) {
+  public CliAuthorizeEndpoint(SessionIssuer issuer, TokenVerifier verifier, CliAuthorizeCodes codes, Executor blocking) {
     this.issuer = issuer;
     this.verifier = verifier;
     this.codes = codes;
+    this.blocking = blocking;
   }
 
   /** A checked authorization request. */
@@ -94,7 +97,7 @@ public final class CliAuthorizeEndpoint {
 
   /** {@code POST}: the person's answer, with CSRF; a code or {@code access_denied} to the loopback redirect. */
   public ReservedEndpoint answer() {
-    return request -> DevicePages.session(request, verifier).thenApply(s -> {
+    return request -> DevicePages.session(request, verifier).thenApplyAsync(s -> {
       if (s.isEmpty()) {
         return DevicePages.error(request, Reason.SESSION_REQUIRED, "Not signed in",
             "Your browser session ended; run vertex-proxy login again.", AUDIT_METHOD);
@@ -135,7 +138,7 @@ public final class CliAuthorizeEndpoint {
       return ReservedResponse.redirect(back + "code=" + DevicePages.enc(code.get()) + state + "&iss="
           + DevicePages.enc(issuer.url())).header("Set-Cookie", DevicePages.clearResume(PATH)).auditMethod(AUDIT_METHOD)
           .caller(s.get().token().caller());
-    });
+    }, blocking); // the codes may be a shared file
   }
 
   /** Checks an authorization request's parameters (query or form); the message says what is wrong. */

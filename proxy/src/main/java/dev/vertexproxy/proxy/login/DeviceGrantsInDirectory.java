@@ -29,8 +29,7 @@ import java.util.function.Function;
  * grant may each reach a different replica — the device flow's browser is on another machine by design, so no
  * balancer affinity can keep them together.
  *
- * <p>The grants are one JSON document, {@value #FILE}, read and replaced whole under an exclusive lock on a
- * {@code .lock} file beside it (a lock between processes; one monitor per file orders this process's own threads first), with
+ * <p>The grants are one JSON {@link Document}, {@value #FILE}, read and replaced whole under a file lock, with
  * the state machine of {@link DeviceGrantsInMemory} applied to what was read — so replicas agree on every transition
  * and a code is redeemed once across all of them. The document holds no usable secret (device codes only as hashes)
  * and is private to the proxy (0600). It stays small: grants are bounded and forgotten a lifetime after they expire.
@@ -45,15 +44,11 @@ public final class DeviceGrantsInDirectory implements DeviceGrants {
   /** One monitor per file in this JVM: a file lock is held per process, so this process's threads queue first. */
   private static final ConcurrentMap<Path, Object> MONITORS = new ConcurrentHashMap<>();
 
-  private final Path file;
-  private final Path lockFile;
-  private final Object monitor;
+  private final Document document;
   private final DeviceGrantsInMemory guesses = new DeviceGrantsInMemory();
 
   public DeviceGrantsInDirectory(Path dir) {
-    this.file = dir.resolve(FILE);
-    this.lockFile = dir.resolve(FILE + ".lock");
-    this.monitor = MONITORS.computeIfAbsent(lockFile.toAbsolutePath().normalize(), p -> new Object());
+    this.document = new Document(dir.resolve(FILE));
   }
 
   @Override
@@ -92,68 +87,92 @@ public final class DeviceGrantsInDirectory implements DeviceGrants {
   }
 
   private <T> T locked(Function<DeviceGrantsInMemory, T> op, boolean changes) {
-    synchronized (monitor) {
-      return lockedFile(op, changes);
-    }
+    return document.apply(doc -> {
+      DeviceGrantsInMemory table = new DeviceGrantsInMemory();
+      if (doc != null) {
+        table.loadJson(doc);
+      }
+      T result = op.apply(table);
+      return new Document.Step<>(result, changes ? table.toJson() : null);
+    });
   }
 
-  private <T> T lockedFile(Function<DeviceGrantsInMemory, T> op, boolean changes) {
-    try {
-      Files.createDirectories(file.getParent());
-      try (FileChannel lock = FileChannel.open(lockFile, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
-          privateMode())) {
-        FileLock held = lock.lock();
+  /**
+   * One JSON document replicas share: read and replaced whole under an exclusive lock on a {@code .lock} file beside
+   * it — a lock between processes, with one monitor per file ordering this process's own threads first — written to a
+   * private temporary file, forced and renamed over the old one, so a reader never sees half of a change.
+   */
+  static final class Document {
+    /** What an operation answers and, when it changed anything, the new document. */
+    record Step<T>(T result, JsonNode replacement) {
+    }
+
+    private final Path file;
+    private final Path lockFile;
+    private final Object monitor;
+
+    Document(Path file) {
+      this.file = file;
+      this.lockFile = file.resolveSibling(file.getFileName() + ".lock");
+      this.monitor = MONITORS.computeIfAbsent(lockFile.toAbsolutePath().normalize(), p -> new Object());
+    }
+
+    /** Runs {@code op} on the current document ({@code null} when there is none yet) and stores its replacement. */
+    <T> T apply(Function<JsonNode, Step<T>> op) {
+      synchronized (monitor) {
         try {
-          DeviceGrantsInMemory table = new DeviceGrantsInMemory();
-          JsonNode doc = read();
-          if (doc != null) {
-            table.loadJson(doc);
+          Files.createDirectories(file.getParent());
+          try (FileChannel lock = FileChannel.open(lockFile, Set.of(StandardOpenOption.CREATE,
+              StandardOpenOption.WRITE), privateMode())) {
+            FileLock held = lock.lock();
+            try {
+              Step<T> step = op.apply(read());
+              if (step.replacement() != null) {
+                write(JSON.writeValueAsBytes(step.replacement()));
+              }
+              return step.result();
+            } finally {
+              held.release();
+            }
           }
-          T result = op.apply(table);
-          if (changes) {
-            write(JSON.writeValueAsBytes(table.toJson()));
-          }
-          return result;
-        } finally {
-          held.release();
+        } catch (IOException e) {
+          throw new UncheckedIOException("shared document " + file, e);
         }
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException("device grants in " + file, e);
     }
-  }
 
-  private JsonNode read() throws IOException {
-    try {
-      return JSON.readTree(Files.readAllBytes(file));
-    } catch (NoSuchFileException e) {
-      return null;
-    }
-  }
-
-  private void write(byte[] bytes) throws IOException {
-    Path tmp = Files.createTempFile(file.getParent(), "." + FILE + ".", ".tmp", privateMode());
-    try {
-      try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-        ByteBuffer buf = ByteBuffer.wrap(bytes);
-        while (buf.hasRemaining()) {
-          out.write(buf);
-        }
-        out.force(true);
-      }
+    private JsonNode read() throws IOException {
       try {
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+        return JSON.readTree(Files.readAllBytes(file));
+      } catch (NoSuchFileException e) {
+        return null;
       }
-    } finally {
-      Files.deleteIfExists(tmp);
     }
-  }
 
-  private static FileAttribute<?>[] privateMode() {
-    return FileSystems.getDefault().supportedFileAttributeViews().contains("posix")
-        ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))}
-        : new FileAttribute<?>[0];
+    private void write(byte[] bytes) throws IOException {
+      Path tmp = Files.createTempFile(file.getParent(), "." + file.getFileName() + ".", ".tmp", privateMode());
+      try {
+        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+          ByteBuffer buf = ByteBuffer.wrap(bytes);
+          while (buf.hasRemaining()) {
+            out.write(buf);
+          }
+          out.force(true);
+        }
+        try {
+          Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+          Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+        }
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    }
+
+    private static FileAttribute<?>[] privateMode() {
+      return FileSystems.getDefault().supportedFileAttributeViews().contains("posix")
+          ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))}
+          : new FileAttribute<?>[0];
+    }
   }
 }

@@ -193,13 +193,7 @@ public final class DeviceGrantsInMemory implements DeviceGrants {
       }
       o.put("interval_s", e.interval.toSeconds());
       if (e.approval != null) {
-        ObjectNode a = o.putObject("approval");
-        a.put("issuer", e.approval.caller().issuer());
-        a.put("subject", e.approval.caller().subject());
-        a.set("claims", JSON.valueToTree(e.approval.caller().claims()));
-        a.put("not_after", e.approval.notAfter().toString());
-        a.put("session_id", e.approval.sessionId());
-        a.put("session_issued_at", e.approval.sessionIssuedAt().toString());
+        o.set("approval", approvalJson(e.approval));
       }
     }
     return root;
@@ -216,16 +210,32 @@ public final class DeviceGrantsInMemory implements DeviceGrants {
       e.state = State.valueOf(o.path("state").asText());
       e.lastPoll = o.hasNonNull("last_poll") ? Instant.parse(o.get("last_poll").asText()) : null;
       e.interval = Duration.ofSeconds(o.path("interval_s").asLong(INTERVAL.toSeconds()));
-      JsonNode a = o.path("approval");
-      if (a.isObject()) {
-        Map<String, Object> claims = JSON.convertValue(a.path("claims"), CLAIMS);
-        e.approval = new Approval(new Caller(a.path("issuer").asText(), a.path("subject").asText(), claims),
-            Instant.parse(a.path("not_after").asText()), a.path("session_id").asText(),
-            Instant.parse(a.path("session_issued_at").asText()));
+      if (o.path("approval").isObject()) {
+        e.approval = approval(o.get("approval"));
       }
       byDeviceHash.put(e.deviceHash, e);
       byUserCode.put(normalize(g.userCode()), e);
     }
+  }
+
+  /** An approval as JSON, for the documents replicas share. */
+  static ObjectNode approvalJson(Approval approval) {
+    ObjectNode a = JSON.createObjectNode();
+    a.put("issuer", approval.caller().issuer());
+    a.put("subject", approval.caller().subject());
+    a.set("claims", JSON.valueToTree(approval.caller().claims()));
+    a.put("not_after", approval.notAfter().toString());
+    a.put("session_id", approval.sessionId());
+    a.put("session_issued_at", approval.sessionIssuedAt().toString());
+    return a;
+  }
+
+  /** The approval {@link #approvalJson} wrote. */
+  static Approval approval(JsonNode a) {
+    Map<String, Object> claims = JSON.convertValue(a.path("claims"), CLAIMS);
+    return new Approval(new Caller(a.path("issuer").asText(), a.path("subject").asText(), claims),
+        Instant.parse(a.path("not_after").asText()), a.path("session_id").asText(),
+        Instant.parse(a.path("session_issued_at").asText()));
   }
 
   /** Forgets grants a lifetime after they expired. */

@@ -47,7 +47,7 @@ final class LoginEndpointsKit implements AutoCloseable {
   final SessionIssuer issuer;
   final TokenVerifier verifier;
   final DeviceGrants devices;
-  final CliAuthorizeCodes codes = new CliAuthorizeCodes();
+  final CliAuthorizeCodes codes;
   final OAuthTokenEndpoint token;
   final DeviceCodeEndpoint deviceCode;
   final DevicePageEndpoint devicePage;
@@ -63,10 +63,11 @@ final class LoginEndpointsKit implements AutoCloseable {
         URI.create("https://127.0.0.1:1"), List.of("vertex-proxy"), List.of("RS256"), null))), clock, blocking,
         KeyFetchEvents.NONE, issuer);
     devices = new DeviceGrantsInDirectory(dir.resolve("keys")); // what the proxy uses with a signing_keys_dir
+    codes = new CliAuthorizeCodes(dir.resolve("keys"));
     token = new OAuthTokenEndpoint(issuer, devices, codes, blocking);
     deviceCode = new DeviceCodeEndpoint(issuer, devices, blocking);
     devicePage = new DevicePageEndpoint(issuer, verifier, devices, blocking);
-    cliAuthorize = new CliAuthorizeEndpoint(issuer, verifier, codes);
+    cliAuthorize = new CliAuthorizeEndpoint(issuer, verifier, codes, blocking);
     revoke = new OAuthTokenRevokeEndpoint(issuer, verifier, blocking);
   }
 
