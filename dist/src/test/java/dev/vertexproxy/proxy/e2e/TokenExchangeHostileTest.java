@@ -115,9 +115,11 @@ class TokenExchangeHostileTest {
 
     HttpResponse<String> call = stack.post(stack.examplePath(), "Bearer " + access, DevStack.BODY);
     assertThat(call.statusCode()).as(call.body()).isEqualTo(200);
-    JsonNode vertexRecord = stack.auditRecords().stream()
-        .filter(x -> jobId.equals(x.at("/caller/claims/job_id").asText()))
-        .filter(x -> x.path("method").asText().equals("publishers.models.generateContent")).findFirst().orElseThrow();
+    // the record is written after the answer went out: wait (bounded) for it rather than read the trail at once
+    JsonNode vertexRecord = stack.awaitAudit(List.of(call.headers().firstValue("x-vertex-proxy-request-id").orElseThrow()))
+        .stream().findFirst().orElseThrow();
+    assertThat(vertexRecord.at("/caller/claims/job_id").asText()).isEqualTo(jobId);
+    assertThat(vertexRecord.path("method").asText()).isEqualTo("publishers.models.generateContent");
     assertThat(vertexRecord.path("decision").asText()).isEqualTo("allow");
     assertThat(vertexRecord.at("/caller/issuer").asText()).isEqualTo(DevMode.ISSUER_NAME);
     assertThat(vertexRecord.at("/caller/claims/proxy_session/via").asText()).isEqualTo("exchange");
