@@ -26,8 +26,11 @@ import picocli.CommandLine.TypeConversionException;
  *
  * <p>{@code --format google-executable} prints what google-auth's executable-sourced credentials read (the
  * {@code external_account} file {@code vertex-proxy adc --login} writes): {@code version}, {@code success},
- * {@code token_type} (a JWT), {@code id_token} and {@code expiration_time} in epoch seconds — or, on failure,
- * {@code success: false} with a {@code code} and {@code message}, and exit 1.
+ * {@code token_type} (a JWT), {@code id_token} and {@code expiration_time} in epoch seconds. google-auth runs it with
+ * no person to answer, merges stderr into the JSON it parses, and shows a failure's {@code message} only when the
+ * exit code is 0 — so in this format the command never starts a login, writes nothing to stderr, and answers a missing
+ * or expired session with {@code success: false}, a {@code code} and a {@code message} naming the login to run, and
+ * exit 0.
  */
 @Command(name = "token", mixinStandardHelpOptions = true,
     description = "Print a valid proxy session token (logging in again at a terminal when it has expired).")
@@ -91,6 +94,7 @@ final class TokenCommand implements Callable<Integer> {
         o.put("code", "vertex_proxy_login_required");
         o.put("message", e.getMessage());
         out.println(o.toString());
+        return 0;
       }
       err.println("token: " + e.getMessage());
       return 1;
@@ -109,7 +113,7 @@ final class TokenCommand implements Callable<Integer> {
       return stored.get();
     }
     String why = stored.isPresent() ? "the session for " + target + " has expired" : "not logged in to " + target;
-    if (!env.interactive()) {
+    if (!env.interactive() || format == Format.GOOGLE_EXECUTABLE) {
       throw new CliException(why + ": run `vertex-proxy login --proxy " + target + "`");
     }
     err.println(why + "; logging in again.");

@@ -1,6 +1,11 @@
 package dev.vertexproxy.proxy.login;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -10,6 +15,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The one-time authorization codes of the CLI's loopback login: issued when a person confirms "sign in the CLI on this
@@ -23,14 +29,17 @@ import java.util.Optional;
  * have expired, so a replay is recognised as one. At most {@value #MAX_CODES} codes are live; only their SHA-256 is
  * kept.
  *
- * <p>In this replica's memory, like {@link DeviceGrantsInMemory}: the CLI redeems a code within seconds of the browser
- * being redirected, over the same balancer, so several replicas need affinity on the source address. Thread-safe.
+ * <p>Built on a directory ({@link #CliAuthorizeCodes(Path)}), the codes are a document every replica shares
+ * ({@value #FILE} beside the signing keys, like {@link DeviceGrantsInDirectory}): the browser's confirmation and the
+ * CLI's redemption may reach different replicas. Its methods then do file I/O: call them on the blocking executor.
+ * Without one, the codes stay in this replica's memory. Thread-safe.
  */
 public final class CliAuthorizeCodes {
   /** How long a code may wait for its redemption. */
   public static final Duration LIFETIME = Duration.ofSeconds(60);
   static final int MAX_CODES = 1000;
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
    * What a code was issued for.
@@ -75,10 +84,78 @@ public final class CliAuthorizeCodes {
     }
   }
 
+  static final String FILE = "cli-codes.json";
   private final Map<String, Entry> byHash = new HashMap<>();
+  private final DeviceGrantsInDirectory.Document document;
+
+  /** Codes in this replica's memory. */
+  public CliAuthorizeCodes() {
+    this.document = null;
+  }
+
+  /** Codes shared by every replica that mounts {@code dir}. */
+  public CliAuthorizeCodes(Path dir) {
+    this.document = new DeviceGrantsInDirectory.Document(dir.resolve(FILE));
+  }
+
+  /** Runs {@code op} on the codes: in memory, or on the shared document read fresh and written back. */
+  private <T> T run(Supplier<T> op) {
+    if (document == null) {
+      synchronized (this) {
+        return op.get();
+      }
+    }
+    return document.apply(doc -> {
+      synchronized (this) {
+        load(doc);
+        T result = op.get();
+        return new DeviceGrantsInDirectory.Document.Step<>(result, toJson());
+      }
+    });
+  }
+
+  private void load(JsonNode doc) {
+    byHash.clear();
+    if (doc == null) {
+      return;
+    }
+    for (JsonNode o : doc.path("codes")) {
+      Issued i = new Issued(o.path("client_id").asText(), o.path("redirect_uri").asText(),
+          o.path("code_challenge").asText(), DeviceGrantsInMemory.approval(o.path("approval")));
+      Entry e = new Entry(i, Instant.parse(o.path("expires_at").asText()));
+      e.redeemed = o.path("redeemed").asBoolean();
+      e.sessionId = o.hasNonNull("session_id") ? o.get("session_id").asText() : null;
+      e.sessionExpiresAt = o.hasNonNull("session_expires_at") ? Instant.parse(o.get("session_expires_at").asText()) : null;
+      byHash.put(o.path("code_hash").asText(), e);
+    }
+  }
+
+  private ObjectNode toJson() {
+    ObjectNode root = JSON.createObjectNode();
+    ArrayNode list = root.putArray("codes");
+    byHash.forEach((hash, e) -> {
+      ObjectNode o = list.addObject();
+      o.put("code_hash", hash);
+      o.put("client_id", e.issued.clientId());
+      o.put("redirect_uri", e.issued.redirectUri());
+      o.put("code_challenge", e.issued.codeChallenge());
+      o.set("approval", DeviceGrantsInMemory.approvalJson(e.issued.approval()));
+      o.put("expires_at", e.expiresAt.toString());
+      o.put("redeemed", e.redeemed);
+      if (e.sessionId != null) {
+        o.put("session_id", e.sessionId);
+        o.put("session_expires_at", e.sessionExpiresAt.toString());
+      }
+    });
+    return root;
+  }
 
   /** A new code for {@code issued}; empty when {@value #MAX_CODES} are already live. */
-  public synchronized Optional<String> issue(Issued issued, Instant now) {
+  public Optional<String> issue(Issued issued, Instant now) {
+    return run(() -> issueNow(issued, now));
+  }
+
+  private Optional<String> issueNow(Issued issued, Instant now) {
     byHash.values().removeIf(e -> !now.isBefore(e.expiresAt));
     if (byHash.size() >= MAX_CODES) {
       return Optional.empty();
@@ -94,8 +171,11 @@ public final class CliAuthorizeCodes {
    * Redeems {@code code} for a token request with these parameters. Whatever the outcome, a code that existed is used
    * up: a request with a wrong verifier or redirect URI does not leave it for a second try.
    */
-  public synchronized Redemption redeem(String code, String clientId, String redirectUri, String codeVerifier,
-      Instant now) {
+  public Redemption redeem(String code, String clientId, String redirectUri, String codeVerifier, Instant now) {
+    return run(() -> redeemNow(code, clientId, redirectUri, codeVerifier, now));
+  }
+
+  private Redemption redeemNow(String code, String clientId, String redirectUri, String codeVerifier, Instant now) {
     Entry e = code == null ? null : byHash.get(sha256(code));
     if (e == null || !now.isBefore(e.expiresAt)) {
       return new Refused("the code is unknown or has expired");
@@ -119,12 +199,15 @@ public final class CliAuthorizeCodes {
   }
 
   /** Records the session a redemption yielded, so a replay of its code can revoke it. */
-  public synchronized void yielded(String code, String sessionId, Instant sessionExpiresAt) {
-    Entry e = byHash.get(sha256(code));
-    if (e != null) {
-      e.sessionId = sessionId;
-      e.sessionExpiresAt = sessionExpiresAt;
-    }
+  public void yielded(String code, String sessionId, Instant sessionExpiresAt) {
+    run(() -> {
+      Entry e = byHash.get(sha256(code));
+      if (e != null) {
+        e.sessionId = sessionId;
+        e.sessionExpiresAt = sessionExpiresAt;
+      }
+      return null;
+    });
   }
 
   /** RFC 7636 §4.1: 43 to 128 characters of {@code [A-Za-z0-9-._~]}. */

@@ -5,6 +5,7 @@ import dev.vertexproxy.proxy.reason.Reason;
 import dev.vertexproxy.proxy.reserved.ReservedEndpoint;
 import dev.vertexproxy.proxy.reserved.ReservedRequest;
 import dev.vertexproxy.proxy.reserved.ReservedResponse;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.ZoneOffset;
@@ -12,6 +13,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 
 /**
  * {@code /_proxy/cli/authorize}: the authorization endpoint of the CLI's loopback login (RFC 6749 §4.1 with RFC 7636
@@ -43,11 +45,13 @@ public final class CliAuthorizeEndpoint {
   private final SessionIssuer issuer;
   private final TokenVerifier verifier;
   private final CliAuthorizeCodes codes;
+  private final Executor blocking;
 
-  public CliAuthorizeEndpoint(SessionIssuer issuer, TokenVerifier verifier, CliAuthorizeCodes codes) {
+  public CliAuthorizeEndpoint(SessionIssuer issuer, TokenVerifier verifier, CliAuthorizeCodes codes, Executor blocking) {
     this.issuer = issuer;
     this.verifier = verifier;
     this.codes = codes;
+    this.blocking = blocking;
   }
 
   /** A checked authorization request. */
@@ -59,14 +63,19 @@ public final class CliAuthorizeEndpoint {
     return request -> DevicePages.session(request, verifier).thenApply(s -> {
       Params p;
       try {
-        p = check(request.query());
+        Map<String, List<String>> q = request.query();
+        Optional<String> resumed = q.isEmpty() ? DevicePages.resumed(issuer, request, PATH) : Optional.empty();
+        if (resumed.isPresent()) {
+          q = new QueryStringDecoder(resumed.get(), false).parameters(); // back from the browser login
+        }
+        p = check(q);
       } catch (IllegalArgumentException e) {
         return DevicePages.error(request, Reason.GRANT_INVALID, "Bad sign-in request", e.getMessage(), AUDIT_METHOD);
       }
       if (s.isEmpty()) {
-        return DevicePages.toLogin(PATH + "?" + query(p), AUDIT_METHOD);
+        return DevicePages.toLogin(issuer, PATH, query(p), AUDIT_METHOD);
       }
-      String csrf = DevicePages.hidden(DevicePages.CSRF_FIELD, DevicePages.csrf(issuer, s.get().id()));
+      String csrf = DevicePages.hidden(Csrf.FIELD, Csrf.token(issuer, s.get().id()));
       StringBuilder hidden = new StringBuilder(csrf);
       hidden.append(DevicePages.hidden("response_type", "code"))
           .append(DevicePages.hidden("client_id", OAuthTokenEndpoint.CLIENT_ID))
@@ -88,7 +97,7 @@ public final class CliAuthorizeEndpoint {
 
   /** {@code POST}: the person's answer, with CSRF; a code or {@code access_denied} to the loopback redirect. */
   public ReservedEndpoint answer() {
-    return request -> DevicePages.session(request, verifier).thenApply(s -> {
+    return request -> DevicePages.session(request, verifier).thenApplyAsync(s -> {
       if (s.isEmpty()) {
         return DevicePages.error(request, Reason.SESSION_REQUIRED, "Not signed in",
             "Your browser session ended; run vertex-proxy login again.", AUDIT_METHOD);
@@ -98,7 +107,7 @@ public final class CliAuthorizeEndpoint {
       String decision;
       try {
         form = request.form();
-        if (!DevicePages.csrfValid(issuer, s.get().id(), ReservedRequest.single(form, DevicePages.CSRF_FIELD).orElse(null))) {
+        if (!Csrf.check(issuer, s.get().id(), ReservedRequest.single(form, Csrf.FIELD).orElse(null))) {
           return DevicePages.error(request, Reason.CSRF_TOKEN_INVALID, "Refused",
               "This form did not come from the proxy's page; run vertex-proxy login again.", AUDIT_METHOD)
               .caller(s.get().token().caller());
@@ -112,6 +121,7 @@ public final class CliAuthorizeEndpoint {
       String state = "&state=" + DevicePages.enc(p.state());
       if (decision.equals("deny")) {
         return ReservedResponse.redirect(back + "error=access_denied" + state).auditMethod(AUDIT_METHOD)
+            .header("Set-Cookie", DevicePages.clearResume(PATH))
             .reason(Reason.ACCESS_DENIED).caller(s.get().token().caller());
       }
       if (!decision.equals("approve")) {
@@ -126,9 +136,9 @@ public final class CliAuthorizeEndpoint {
             "Too many sign-ins are in progress; try again in a minute.", AUDIT_METHOD);
       }
       return ReservedResponse.redirect(back + "code=" + DevicePages.enc(code.get()) + state + "&iss="
-          + DevicePages.enc(issuer.url())).header("Content-Security-Policy", CSP).auditMethod(AUDIT_METHOD)
+          + DevicePages.enc(issuer.url())).header("Set-Cookie", DevicePages.clearResume(PATH)).auditMethod(AUDIT_METHOD)
           .caller(s.get().token().caller());
-    });
+    }, blocking); // the codes may be a shared file
   }
 
   /** Checks an authorization request's parameters (query or form); the message says what is wrong. */

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 
 /**
  * {@code POST /_proxy/device/code}: the device authorization endpoint of RFC 8628 §3.1–3.2, where
@@ -31,10 +32,13 @@ public final class DeviceCodeEndpoint implements ReservedEndpoint {
 
   private final SessionIssuer issuer;
   private final DeviceGrants devices;
+  private final Executor blocking;
 
-  public DeviceCodeEndpoint(SessionIssuer issuer, DeviceGrants devices) {
+  /** {@code blocking} runs the store's calls, which may do file I/O ({@link DeviceGrantsInDirectory}). */
+  public DeviceCodeEndpoint(SessionIssuer issuer, DeviceGrants devices, Executor blocking) {
     this.issuer = issuer;
     this.devices = devices;
+    this.blocking = blocking;
   }
 
   @Override
@@ -55,9 +59,13 @@ public final class DeviceCodeEndpoint implements ReservedEndpoint {
     if (scope.isPresent() && !scope.get().isBlank()) {
       return done(error(400, "invalid_scope", "the proxy's sessions take no scope", Reason.GRANT_INVALID));
     }
-    Optional<DeviceGrants.Grant> started = devices.start(request.sourceIp(), request.now());
+    return CompletableFuture.supplyAsync(() -> devices.start(request.sourceIp(), request.now()), blocking)
+        .thenApply(this::answer);
+  }
+
+  private ReservedResponse answer(Optional<DeviceGrants.Grant> started) {
     if (started.isEmpty()) {
-      return done(error(400, "slow_down", "too many sign-ins are pending; try again in a few minutes", Reason.SLOW_DOWN));
+      return error(400, "slow_down", "too many sign-ins are pending; try again in a few minutes", Reason.SLOW_DOWN);
     }
     DeviceGrants.Grant g = started.get();
     String page = issuer.url() + PAGE_PATH;
@@ -68,7 +76,7 @@ public final class DeviceCodeEndpoint implements ReservedEndpoint {
     o.put("verification_uri_complete", page + "?user_code=" + URLEncoder.encode(g.userCode(), StandardCharsets.UTF_8));
     o.put("expires_in", DeviceGrants.LIFETIME.toSeconds());
     o.put("interval", DeviceGrants.INTERVAL.toSeconds());
-    return done(ReservedResponse.status(200).json(o.toString()).auditMethod(AUDIT_METHOD));
+    return ReservedResponse.status(200).json(o.toString()).auditMethod(AUDIT_METHOD);
   }
 
   private static ReservedResponse error(int status, String code, String description, Reason reason) {

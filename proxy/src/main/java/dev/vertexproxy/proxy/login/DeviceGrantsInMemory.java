@@ -1,5 +1,11 @@
 package dev.vertexproxy.proxy.login;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vertexproxy.policy.Caller;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -35,6 +41,9 @@ public final class DeviceGrantsInMemory implements DeviceGrants {
   static final int MAX_GUESSERS = 10_000;
   static final String ALPHABET = "BCDFGHJKLMNPQRSTVWXZ";
   private static final SecureRandom RANDOM = new SecureRandom();
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final TypeReference<Map<String, Object>> CLAIMS = new TypeReference<>() {
+  };
 
   private enum State { PENDING, APPROVED, DENIED, REDEEMED }
 
@@ -75,7 +84,8 @@ public final class DeviceGrantsInMemory implements DeviceGrants {
     String deviceCode = deviceCode();
     Grant g = new Grant(deviceCode, userCode.substring(0, 4) + "-" + userCode.substring(4), now, source,
         now.plus(LIFETIME));
-    Entry e = new Entry(g, sha256(deviceCode));
+    // the table keeps no usable secret: the grant without its device code, keyed by the code's hash
+    Entry e = new Entry(new Grant(null, g.userCode(), g.requestedAt(), g.sourceIp(), g.expiresAt()), sha256(deviceCode));
     byDeviceHash.put(e.deviceHash, e);
     byUserCode.put(userCode, e);
     return Optional.of(g);
@@ -161,6 +171,71 @@ public final class DeviceGrantsInMemory implements DeviceGrants {
     } else {
       misses.put(who, new Misses(m.windowStart(), m.count() + 1));
     }
+  }
+
+  /**
+   * The grants (not the guess counters, which stay per replica) as JSON, for {@link DeviceGrantsInDirectory}: the
+   * whole table in one document, so a replica's change is one atomic file replacement.
+   */
+  synchronized ObjectNode toJson() {
+    ObjectNode root = JSON.createObjectNode();
+    ArrayNode list = root.putArray("grants");
+    for (Entry e : byDeviceHash.values()) {
+      ObjectNode o = list.addObject();
+      o.put("device_hash", e.deviceHash);
+      o.put("user_code", e.grant.userCode());
+      o.put("requested_at", e.grant.requestedAt().toString());
+      o.put("source_ip", e.grant.sourceIp());
+      o.put("expires_at", e.grant.expiresAt().toString());
+      o.put("state", e.state.name());
+      if (e.lastPoll != null) {
+        o.put("last_poll", e.lastPoll.toString());
+      }
+      o.put("interval_s", e.interval.toSeconds());
+      if (e.approval != null) {
+        o.set("approval", approvalJson(e.approval));
+      }
+    }
+    return root;
+  }
+
+  /** Replaces the grants with those of {@link #toJson()}'s document. */
+  synchronized void loadJson(JsonNode root) {
+    byDeviceHash.clear();
+    byUserCode.clear();
+    for (JsonNode o : root.path("grants")) {
+      Grant g = new Grant(null, o.path("user_code").asText(), Instant.parse(o.path("requested_at").asText()),
+          o.path("source_ip").asText(), Instant.parse(o.path("expires_at").asText()));
+      Entry e = new Entry(g, o.path("device_hash").asText());
+      e.state = State.valueOf(o.path("state").asText());
+      e.lastPoll = o.hasNonNull("last_poll") ? Instant.parse(o.get("last_poll").asText()) : null;
+      e.interval = Duration.ofSeconds(o.path("interval_s").asLong(INTERVAL.toSeconds()));
+      if (o.path("approval").isObject()) {
+        e.approval = approval(o.get("approval"));
+      }
+      byDeviceHash.put(e.deviceHash, e);
+      byUserCode.put(normalize(g.userCode()), e);
+    }
+  }
+
+  /** An approval as JSON, for the documents replicas share. */
+  static ObjectNode approvalJson(Approval approval) {
+    ObjectNode a = JSON.createObjectNode();
+    a.put("issuer", approval.caller().issuer());
+    a.put("subject", approval.caller().subject());
+    a.set("claims", JSON.valueToTree(approval.caller().claims()));
+    a.put("not_after", approval.notAfter().toString());
+    a.put("session_id", approval.sessionId());
+    a.put("session_issued_at", approval.sessionIssuedAt().toString());
+    return a;
+  }
+
+  /** The approval {@link #approvalJson} wrote. */
+  static Approval approval(JsonNode a) {
+    Map<String, Object> claims = JSON.convertValue(a.path("claims"), CLAIMS);
+    return new Approval(new Caller(a.path("issuer").asText(), a.path("subject").asText(), claims),
+        Instant.parse(a.path("not_after").asText()), a.path("session_id").asText(),
+        Instant.parse(a.path("session_issued_at").asText()));
   }
 
   /** Forgets grants a lifetime after they expired. */

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 
 /**
  * The person's half of the device flow (RFC 8628 §3.3), three steps in the browser of their choice, each needing their
@@ -40,22 +41,25 @@ public final class DevicePageEndpoint {
   private final SessionIssuer issuer;
   private final TokenVerifier verifier;
   private final DeviceGrants devices;
+  private final Executor blocking;
 
-  public DevicePageEndpoint(SessionIssuer issuer, TokenVerifier verifier, DeviceGrants devices) {
+  /** {@code blocking} runs the steps that use the store, which may do file I/O ({@link DeviceGrantsInDirectory}). */
+  public DevicePageEndpoint(SessionIssuer issuer, TokenVerifier verifier, DeviceGrants devices, Executor blocking) {
     this.issuer = issuer;
     this.verifier = verifier;
     this.devices = devices;
+    this.blocking = blocking;
   }
 
   /** {@code GET /_proxy/device}. */
   public ReservedEndpoint form() {
     return request -> DevicePages.session(request, verifier).thenApply(s -> {
-      String code = ReservedRequest.first(request.query(), "user_code").orElse("");
+      String code = ReservedRequest.first(request.query(), "user_code")
+          .or(() -> DevicePages.resumed(issuer, request, DeviceCodeEndpoint.PAGE_PATH)).orElse("");
       boolean plausible = DeviceGrantsInMemory.normalize(code).length() == 8
           && DeviceGrantsInMemory.normalize(code).chars().allMatch(c -> DeviceGrantsInMemory.ALPHABET.indexOf(c) >= 0);
       if (s.isEmpty()) {
-        return DevicePages.toLogin(DeviceCodeEndpoint.PAGE_PATH + (plausible ? "?user_code=" + DevicePages.enc(code) : ""),
-            AUDIT_METHOD);
+        return DevicePages.toLogin(issuer, DeviceCodeEndpoint.PAGE_PATH, plausible ? code : null, AUDIT_METHOD);
       }
       return codeForm(s.get(), plausible ? code : "", null).caller(s.get().token().caller());
     });
@@ -112,7 +116,7 @@ public final class DevicePageEndpoint {
 
   /** A step that needs the session and a valid CSRF token; each refusal is its own page and reason. */
   private CompletionStage<ReservedResponse> withSession(ReservedRequest request, Step step) {
-    return DevicePages.session(request, verifier).thenApply(s -> {
+    return DevicePages.session(request, verifier).thenApplyAsync(s -> {
       if (s.isEmpty()) {
         return DevicePages.error(request, Reason.SESSION_REQUIRED, "Not signed in",
             "Sign in first: open " + DeviceCodeEndpoint.PAGE_PATH + " again.", AUDIT_METHOD);
@@ -120,7 +124,7 @@ public final class DevicePageEndpoint {
       Map<String, List<String>> form;
       try {
         form = request.form();
-        if (!DevicePages.csrfValid(issuer, s.get().id(), ReservedRequest.single(form, DevicePages.CSRF_FIELD).orElse(null))) {
+        if (!Csrf.check(issuer, s.get().id(), ReservedRequest.single(form, Csrf.FIELD).orElse(null))) {
           return DevicePages.error(request, Reason.CSRF_TOKEN_INVALID, "Refused",
               "This form did not come from the proxy's page; open " + DeviceCodeEndpoint.PAGE_PATH + " again.",
               AUDIT_METHOD).caller(s.get().token().caller());
@@ -129,7 +133,7 @@ public final class DevicePageEndpoint {
       } catch (IllegalArgumentException e) {
         return DevicePages.error(request, Reason.GRANT_INVALID, "Bad request", e.getMessage(), AUDIT_METHOD);
       }
-    });
+    }, blocking);
   }
 
   @FunctionalInterface
@@ -163,7 +167,7 @@ public final class DevicePageEndpoint {
         + (problem == null ? "" : "<p class=\"error\" id=\"message\">" + DevicePages.text(problem) + "</p>")
         + "<p>Enter the code your terminal shows after <code>vertex-proxy login</code>. Only continue if you started "
         + "that sign-in yourself.</p><form method=\"post\" action=\"" + DeviceCodeEndpoint.PAGE_PATH + "\">"
-        + DevicePages.hidden(DevicePages.CSRF_FIELD, DevicePages.csrf(issuer, s.id()))
+        + DevicePages.hidden(Csrf.FIELD, Csrf.token(issuer, s.id()))
         + "<label>Code <input name=\"user_code\" id=\"user_code\" autocomplete=\"off\" autocapitalize=\"characters\" "
         + "spellcheck=\"false\" value=\"" + DevicePages.text(code) + "\"></label> "
         + "<button type=\"submit\">Continue</button></form>";
@@ -171,7 +175,7 @@ public final class DevicePageEndpoint {
   }
 
   private ReservedResponse confirm(DevicePages.Session s, DeviceGrants.Grant g) {
-    String csrf = DevicePages.hidden(DevicePages.CSRF_FIELD, DevicePages.csrf(issuer, s.id()))
+    String csrf = DevicePages.hidden(Csrf.FIELD, Csrf.token(issuer, s.id()))
         + DevicePages.hidden("user_code", g.userCode());
     String body = "<h1>Sign in the vertex-proxy CLI?</h1><p>A terminal asked to sign in as <strong id=\"who\">"
         + DevicePages.text(s.who()) + "</strong>.</p><dl><dt>Code</dt><dd id=\"code\">" + DevicePages.text(g.userCode())

@@ -8,9 +8,7 @@ import dev.vertexproxy.proxy.reserved.ReservedResponse;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -18,16 +16,15 @@ import java.util.concurrent.CompletionStage;
  * the browser login when there is no session, and plain server-rendered HTML in which every value is escaped.
  *
  * <p>The pages carry no script and load only the proxy's own stylesheet; their policy allows forms to post only to the
- * proxy (and, for the CLI's confirmation, to the loopback redirect the proxy then answers with). A session is a cookie
- * holding a proxy {@code session} token from the browser login, verified like any bearer on every request, revocation
- * included; an access token from the token exchange is not a browser session.
+ * proxy (and, for the CLI's confirmation, to the loopback redirect the proxy then answers with). The session is the
+ * browser login's ({@link SessionCookie}), verified on every request, revocation included; CSRF tokens are its
+ * ({@link Csrf}).
  */
 final class DevicePages {
   static final String LOGIN_PATH = "/_proxy/login";
   static final String CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
       + "frame-ancestors 'none'; base-uri 'none'";
-  private static final String COOKIE_HTTPS = "__Host-vp_session";
-  private static final String COOKIE_HTTP = "vp_session";
+  static final String RESUME_COOKIE = "vp_resume";
 
   private DevicePages() {
   }
@@ -46,46 +43,59 @@ final class DevicePages {
     }
   }
 
-  /** The person's browser session, when the request carries a valid one. */
+  /** The person's browser session ({@link SessionCookie}), when the request carries a valid one. */
   static CompletionStage<Optional<Session>> session(ReservedRequest request, TokenVerifier verifier) {
-    Optional<String> cookie = request.cookie(COOKIE_HTTPS).or(() -> request.cookie(COOKIE_HTTP));
-    if (cookie.isEmpty() || cookie.get().isEmpty()) {
-      return CompletableFuture.completedFuture(Optional.empty());
-    }
-    return verifier.verifyToken(cookie.get()).handle((v, err) -> {
-      if (v == null || !v.proxyIssued()) {
-        return Optional.empty();
-      }
-      Object ps = v.caller().claims().get(TokenVerifier.PROXY_SESSION);
-      if (!(ps instanceof Map<?, ?> m) || !(m.get("id") instanceof String id) || !"session".equals(m.get("use"))) {
-        return Optional.empty();
-      }
-      return Optional.of(new Session(v, id));
-    });
+    return SessionCookie.read(request, verifier).thenApply(v -> v.filter(t -> t.sessionId() != null)
+        .map(t -> new Session(t, t.sessionId())));
   }
-
-  /** The form field the CSRF token travels in. */
-  static final String CSRF_FIELD = "csrf";
 
   /**
-   * The CSRF token of a browser session: HMAC-SHA256 of {@code "csrf:" + sessionId} under {@code secret("csrf")},
-   * base64url — the browser login's scheme, so a token from either set of pages is the same value; stateless, the
-   * same on every replica, dying with the session.
+   * The browser login, coming back to {@code path} once the person is signed in, with {@code query} (the request's
+   * own, already checked) waiting for it in a cookie. The login takes only a plain path as {@code next} — a query
+   * could smuggle another target — so what the page needs to resume travels beside it: a cookie scoped to that one
+   * path, HMAC-sealed under {@code secret("resume")} so no other site can plant a request, living as long as a login
+   * attempt may, sent back on the top-level navigation {@code SameSite=Lax} allows.
    */
-  static String csrf(SessionIssuer issuer, String sessionId) {
+  static ReservedResponse toLogin(SessionIssuer issuer, String path, String query, String auditMethod) {
+    ReservedResponse r = ReservedResponse.redirect(LOGIN_PATH + "?next=" + enc(path)).auditMethod(auditMethod);
+    if (query != null && !query.isEmpty()) {
+      String value = Base64.getUrlEncoder().withoutPadding().encodeToString(query.getBytes(StandardCharsets.UTF_8));
+      r.header("Set-Cookie", RESUME_COOKIE + "=" + value + "." + seal(issuer, path, value) + "; Path=" + path
+          + "; HttpOnly; SameSite=Lax; Max-Age=600" + (issuer.url().startsWith("https://") ? "; Secure" : ""));
+    }
+    return r;
+  }
+
+  /** The query {@link #toLogin} left waiting for {@code path}, when the request carries an intact one. */
+  static Optional<String> resumed(SessionIssuer issuer, ReservedRequest request, String path) {
+    Optional<String> cookie = request.cookie(RESUME_COOKIE);
+    if (cookie.isEmpty()) {
+      return Optional.empty();
+    }
+    int dot = cookie.get().indexOf('.');
+    if (dot < 0) {
+      return Optional.empty();
+    }
+    String value = cookie.get().substring(0, dot);
+    if (!Hmac.equal(seal(issuer, path, value).getBytes(StandardCharsets.US_ASCII),
+        cookie.get().substring(dot + 1).getBytes(StandardCharsets.US_ASCII))) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(new String(Base64.getUrlDecoder().decode(value), StandardCharsets.UTF_8));
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** The {@code Set-Cookie} that drops a resumed request once it has been acted on. */
+  static String clearResume(String path) {
+    return RESUME_COOKIE + "=; Path=" + path + "; HttpOnly; SameSite=Lax; Max-Age=0";
+  }
+
+  private static String seal(SessionIssuer issuer, String path, String value) {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(
-        Hmac.sha256(issuer.secret("csrf"), ("csrf:" + sessionId).getBytes(StandardCharsets.UTF_8)));
-  }
-
-  /** Whether {@code presented} is the session's CSRF token, compared in constant time; false when missing. */
-  static boolean csrfValid(SessionIssuer issuer, String sessionId, String presented) {
-    return sessionId != null && presented != null && !presented.isEmpty() && Hmac.equal(
-        csrf(issuer, sessionId).getBytes(StandardCharsets.US_ASCII), presented.getBytes(StandardCharsets.UTF_8));
-  }
-
-  /** The browser login, coming back to {@code next} (a path under {@code /_proxy/}) once the person is signed in. */
-  static ReservedResponse toLogin(String next, String auditMethod) {
-    return ReservedResponse.redirect(LOGIN_PATH + "?next=" + enc(next)).auditMethod(auditMethod);
+        Hmac.sha256(issuer.secret("resume"), (path + "\n" + value).getBytes(StandardCharsets.UTF_8)));
   }
 
   /** A whole page; {@code body} is markup built from constants and {@link #text}. */

@@ -8,6 +8,7 @@ import dev.vertexproxy.proxy.reserved.ReservedEndpoint;
 import dev.vertexproxy.proxy.reserved.ReservedRequest;
 import dev.vertexproxy.proxy.reserved.ReservedResponse;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -90,6 +91,12 @@ public final class OAuthTokenEndpoint implements ReservedEndpoint {
       return done(error(400, "invalid_request", "code, redirect_uri and code_verifier are required",
           Reason.GRANT_INVALID));
     }
+    return CompletableFuture.supplyAsync(() -> redeem(code, redirectUri, verifier, now), blocking)
+        .thenCompose(r -> r);
+  }
+
+  /** On the blocking executor: the codes may be a shared file ({@link CliAuthorizeCodes#CliAuthorizeCodes(Path)}). */
+  private CompletionStage<ReservedResponse> redeem(String code, String redirectUri, String verifier, Instant now) {
     CliAuthorizeCodes.Redemption r = codes.redeem(code, CLIENT_ID, redirectUri, verifier, now);
     if (r instanceof CliAuthorizeCodes.Replayed replay) {
       ReservedResponse refused = error(400, "invalid_grant", "the code was already used", Reason.LOGIN_CODE_REPLAYED);
@@ -97,14 +104,12 @@ public final class OAuthTokenEndpoint implements ReservedEndpoint {
         return done(refused);
       }
       // one of the two redeemers is not the CLI that asked: end what the first redemption got (RFC 6749 §10.5)
-      return CompletableFuture.supplyAsync(() -> {
-        try {
-          issuer.revocations().revokeSession(replay.sessionId(), replay.sessionExpiresAt());
-        } catch (IOException e) {
-          log.warn("could not revoke the session of a replayed CLI code: {}", e.toString());
-        }
-        return refused;
-      }, blocking);
+      try {
+        issuer.revocations().revokeSession(replay.sessionId(), replay.sessionExpiresAt());
+      } catch (IOException e) {
+        log.warn("could not revoke the session of a replayed CLI code: {}", e.toString());
+      }
+      return done(refused);
     }
     if (r instanceof CliAuthorizeCodes.Refused refused) {
       return done(error(400, "invalid_grant", refused.why(), Reason.GRANT_INVALID));
@@ -122,7 +127,10 @@ public final class OAuthTokenEndpoint implements ReservedEndpoint {
     if (deviceCode == null) {
       return done(error(400, "invalid_request", "device_code is required", Reason.GRANT_INVALID));
     }
-    DeviceGrants.Poll p = devices.poll(deviceCode, now);
+    return CompletableFuture.supplyAsync(() -> devices.poll(deviceCode, now), blocking).thenApply(p -> answer(p, now));
+  }
+
+  private ReservedResponse answer(DeviceGrants.Poll p, Instant now) {
     ReservedResponse answer;
     if (p instanceof DeviceGrants.Approved a) {
       answer = issue(a.approval(), "device", now).response();
@@ -140,7 +148,7 @@ public final class OAuthTokenEndpoint implements ReservedEndpoint {
     } else {
       answer = error(400, "invalid_grant", "the device code is unknown", Reason.GRANT_INVALID);
     }
-    return done(answer);
+    return answer;
   }
 
   /** The answer of an issuing attempt, and the token when one was minted. */

@@ -4,6 +4,7 @@ import dev.vertexproxy.proxy.login.page.PersonPageEndpoint;
 import dev.vertexproxy.proxy.login.page.StaticAssets;
 import dev.vertexproxy.proxy.reserved.ReservedRoutes;
 import io.netty.handler.codec.http.HttpMethod;
+import java.nio.file.Path;
 
 /**
  * Every route the proxy answers itself, in one list: the issuer metadata, the login and the page for people, the CLI's
@@ -35,11 +36,14 @@ public final class ProxyEndpoints {
         // SDKs with no code change: Google STS's wire shape, for external_account credentials (vertex-proxy adc)
         .add(HttpMethod.POST, TokenExchange.PATH, new TokenExchange(ctx));
     // the CLI's login: loopback redirect with PKCE (RFC 8252) and the device flow (RFC 8628), one token endpoint
-    DeviceGrants devices = new DeviceGrantsInMemory();
-    CliAuthorizeCodes codes = new CliAuthorizeCodes();
-    DevicePageEndpoint device = new DevicePageEndpoint(issuer, ctx.verifier(), devices);
-    CliAuthorizeEndpoint cli = new CliAuthorizeEndpoint(issuer, ctx.verifier(), codes);
-    b.add(HttpMethod.POST, IssuerMetadata.DEVICE_AUTHORIZATION_PATH, new DeviceCodeEndpoint(issuer, devices))
+    // pending grants and codes live where replicas share the signing keys; with one fixed key file, in this replica
+    Path shared = issuer.config().signingKeysDir();
+    DeviceGrants devices = shared != null ? new DeviceGrantsInDirectory(shared) : new DeviceGrantsInMemory();
+    CliAuthorizeCodes codes = shared != null ? new CliAuthorizeCodes(shared) : new CliAuthorizeCodes();
+    DevicePageEndpoint device = new DevicePageEndpoint(issuer, ctx.verifier(), devices, ctx.blocking());
+    CliAuthorizeEndpoint cli = new CliAuthorizeEndpoint(issuer, ctx.verifier(), codes, ctx.blocking());
+    b.add(HttpMethod.POST, IssuerMetadata.DEVICE_AUTHORIZATION_PATH, new DeviceCodeEndpoint(issuer, devices,
+            ctx.blocking()))
         .add(HttpMethod.GET, DeviceCodeEndpoint.PAGE_PATH, device.form())
         .add(HttpMethod.POST, DeviceCodeEndpoint.PAGE_PATH, device.lookup())
         .add(HttpMethod.POST, DevicePageEndpoint.CONFIRM_PATH, device.decide())

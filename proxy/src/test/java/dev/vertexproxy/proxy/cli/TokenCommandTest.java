@@ -78,7 +78,8 @@ class TokenCommandTest {
     assertThat(as.requests).isEmpty();
 
     PersonCli.Run g = cli.token("--format", "google-executable");
-    assertThat(g.exit()).isEqualTo(1);
+    assertThat(g.exit()).as("google-auth reads the message only after exit 0").isZero();
+    assertThat(g.err()).as("google-auth merges stderr into the JSON").isEmpty();
     JsonNode j = JSON.readTree(g.out());
     assertThat(j.get("success").asBoolean()).isFalse();
     assertThat(j.get("version").asInt()).isEqualTo(1);
@@ -97,6 +98,17 @@ class TokenCommandTest {
     assertThat(r.out()).isEqualTo(as.token(2) + "\n");
     assertThat(r.err()).contains("has expired; logging in again").contains("WDJB-MJHT");
     assertThat(cli.store().get(ProxyUrl.parse(as.url())).orElseThrow().accessToken()).isEqualTo(as.token(2));
+  }
+
+  @Test
+  void googleExecutableNeverStartsALoginEvenAtATerminal() throws Exception {
+    cli.interactive = true;
+    cli.clock.advance(Duration.ofHours(9));
+    PersonCli.Run r = cli.token("--format", "google-executable");
+    assertThat(r.exit()).isZero();
+    assertThat(JSON.readTree(r.out()).get("success").asBoolean()).isFalse();
+    assertThat(r.err()).isEmpty();
+    assertThat(as.requests).isEmpty();
   }
 
   @Test

@@ -3,10 +3,14 @@ package dev.vertexproxy.proxy.login;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.vertexproxy.policy.Caller;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The loopback login's codes: bound to client, redirect URI and PKCE challenge, good once, for a minute. */
 class CliAuthorizeCodesTest {
@@ -62,6 +66,22 @@ class CliAuthorizeCodesTest {
         .isInstanceOf(CliAuthorizeCodes.Refused.class);
     assertThat(codes.redeem("never-issued", "vertex-proxy-cli", REDIRECT, VERIFIER, T0))
         .isInstanceOf(CliAuthorizeCodes.Refused.class);
+  }
+
+  @Test
+  void sharedCodesAreIssuedOnOneReplicaAndRedeemedOnceOnAnother(@TempDir Path dir) throws Exception {
+    CliAuthorizeCodes a = new CliAuthorizeCodes(dir);
+    CliAuthorizeCodes b = new CliAuthorizeCodes(dir);
+    String code = a.issue(ISSUED, T0).orElseThrow();
+    assertThat(b.redeem(code, "vertex-proxy-cli", REDIRECT, VERIFIER, T0.plusSeconds(1)))
+        .isEqualTo(new CliAuthorizeCodes.Redeemed(ISSUED));
+    b.yielded(code, "minted-1", T0.plus(Duration.ofHours(8)));
+    assertThat(a.redeem(code, "vertex-proxy-cli", REDIRECT, VERIFIER, T0.plusSeconds(2)))
+        .isEqualTo(new CliAuthorizeCodes.Replayed("minted-1", T0.plus(Duration.ofHours(8))));
+    String text = Files.readString(dir.resolve(CliAuthorizeCodes.FILE));
+    assertThat(text).doesNotContain(code).doesNotContain(VERIFIER);
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve(CliAuthorizeCodes.FILE))))
+        .isEqualTo("rw-------");
   }
 
   @Test

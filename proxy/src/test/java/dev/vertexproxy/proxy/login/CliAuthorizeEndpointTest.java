@@ -19,6 +19,7 @@ import dev.vertexproxy.proxy.reserved.ReservedResponse;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -51,7 +52,7 @@ class CliAuthorizeEndpointTest {
   void start() throws Exception {
     kit = new LoginEndpointsKit(dir);
     cookie = kit.cookie(ALICE);
-    csrf = DevicePages.csrf(kit.issuer, kit.sessionId(cookie));
+    csrf = Csrf.token(kit.issuer, kit.sessionId(cookie));
   }
 
   @AfterEach
@@ -91,12 +92,27 @@ class CliAuthorizeEndpointTest {
   }
 
   @Test
-  void withoutASessionThePersonIsSentToTheBrowserLoginAndBack() throws Exception {
+  void withoutASessionThePersonIsSentToTheBrowserLoginAndTheRequestWaitsInASealedCookie() throws Exception {
     ReservedResponse r = call(kit.cliAuthorize.ask(), kit.get(PATH + "?" + query(REDIRECT), null));
     assertThat(r.status()).isEqualTo(302);
-    String next = new QueryStringDecoder(r.headers().get("Location")).parameters().get("next").get(0);
-    assertThat(r.headers().get("Location")).startsWith("/_proxy/login?next=");
-    assertThat(next).isEqualTo(PATH + "?" + query(REDIRECT));
+    assertThat(r.headers().get("Location")).isEqualTo("/_proxy/login?next=%2F_proxy%2Fcli%2Fauthorize");
+    String setCookie = r.headers().get("Set-Cookie");
+    assertThat(setCookie).startsWith("vp_resume=").contains("; Path=/_proxy/cli/authorize; HttpOnly; SameSite=Lax")
+        .contains("Max-Age=600").contains("; Secure");
+    String resume = setCookie.substring(0, setCookie.indexOf(';'));
+
+    ReservedResponse back = call(kit.cliAuthorize.ask(), kit.get(PATH, cookie + "; " + resume));
+    assertThat(back.status()).as(body(back)).isEqualTo(200);
+    assertThat(field(back, "redirect_uri")).isEqualTo(REDIRECT);
+    assertThat(field(back, "state")).isEqualTo("st-1");
+    assertThat(field(back, "code_challenge")).isEqualTo(CHALLENGE);
+
+    String forged = resume.substring(0, resume.indexOf('=') + 1)
+        + Base64.getUrlEncoder().withoutPadding().encodeToString(query("http://127.0.0.1:1/x").getBytes())
+        + resume.substring(resume.indexOf('.'));
+    ReservedResponse tampered = call(kit.cliAuthorize.ask(), kit.get(PATH, cookie + "; " + forged));
+    assertThat(tampered.status()).as("a cookie the proxy did not seal is no request").isEqualTo(400);
+    assertThat(call(kit.cliAuthorize.ask(), kit.get(PATH, cookie)).status()).isEqualTo(400);
   }
 
   @Test
@@ -177,7 +193,7 @@ class CliAuthorizeEndpointTest {
 
   @Test
   void confirmingWithoutTheCsrfTokenOrTheSessionIssuesNoCode() throws Exception {
-    String bobsCsrf = DevicePages.csrf(kit.issuer, kit.sessionId(kit.cookie(BOB)));
+    String bobsCsrf = Csrf.token(kit.issuer, kit.sessionId(kit.cookie(BOB)));
     for (String bad : new String[] {"", "x", bobsCsrf}) {
       Map<String, String> f = answer(REDIRECT, "approve");
       f.put("csrf", bad);
@@ -196,6 +212,7 @@ class CliAuthorizeEndpointTest {
     ReservedResponse r = call(kit.cliAuthorize.answer(), kit.post(PATH, cookie, answer(REDIRECT, "deny")));
     assertThat(r.status()).isEqualTo(302);
     assertThat(r.headers().get("Location")).isEqualTo(REDIRECT + "?error=access_denied&state=st-1");
+    assertThat(r.headers().get("Set-Cookie")).startsWith("vp_resume=;").contains("Max-Age=0");
     assertThat(r.reason()).isEqualTo(Reason.ACCESS_DENIED);
   }
 

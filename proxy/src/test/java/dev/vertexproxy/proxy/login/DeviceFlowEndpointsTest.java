@@ -42,7 +42,7 @@ class DeviceFlowEndpointsTest {
   void start() throws Exception {
     kit = new LoginEndpointsKit(dir);
     cookie = kit.cookie(ALICE);
-    csrf = DevicePages.csrf(kit.issuer, kit.sessionId(cookie));
+    csrf = Csrf.token(kit.issuer, kit.sessionId(cookie));
   }
 
   @AfterEach
@@ -82,10 +82,12 @@ class DeviceFlowEndpointsTest {
 
     ReservedResponse loggedOut = call(kit.devicePage.form(), kit.get("/_proxy/device?user_code=" + userCode, null));
     assertThat(loggedOut.status()).isEqualTo(302);
-    assertThat(loggedOut.headers().get("Location"))
-        .isEqualTo("/_proxy/login?next=%2F_proxy%2Fdevice%3Fuser_code%3D" + userCode.replace("-", "-"));
+    assertThat(loggedOut.headers().get("Location")).isEqualTo("/_proxy/login?next=%2F_proxy%2Fdevice");
+    String resume = loggedOut.headers().get("Set-Cookie");
+    assertThat(resume).startsWith("vp_resume=").contains("Path=/_proxy/device;");
 
-    ReservedResponse page = call(kit.devicePage.form(), kit.get("/_proxy/device?user_code=" + userCode, cookie));
+    ReservedResponse page = call(kit.devicePage.form(), kit.get("/_proxy/device",
+        cookie + "; " + resume.substring(0, resume.indexOf(';'))));
     assertThat(page.status()).isEqualTo(200);
     assertThat(body(page)).contains("value=\"" + userCode + "\"").doesNotContain("<script");
     assertThat(page.headers().get("Content-Security-Policy")).contains("form-action 'self'").doesNotContain("unsafe");
@@ -167,7 +169,7 @@ class DeviceFlowEndpointsTest {
   void approvalWithoutTheCsrfTokenOrWithAnotherSessionsIsRefusedAndTheGrantStaysPending() throws Exception {
     JsonNode grant = startGrant();
     String userCode = grant.get("user_code").asText();
-    String bobsCsrf = DevicePages.csrf(kit.issuer, kit.sessionId(kit.cookie(BOB)));
+    String bobsCsrf = Csrf.token(kit.issuer, kit.sessionId(kit.cookie(BOB)));
     for (String bad : new String[] {"", "x", bobsCsrf}) {
       ReservedResponse r = approve(userCode, bad, "approve");
       assertThat(r.status()).as(bad).isEqualTo(403);

@@ -29,7 +29,8 @@ class DeviceGrantsInMemoryTest {
     assertThat(g.deviceCode()).hasSizeGreaterThanOrEqualTo(43);
     assertThat(g.expiresAt()).isEqualTo(T0.plus(DeviceGrants.LIFETIME));
     assertThat(grants.poll(g.deviceCode(), T0.plusSeconds(5))).isInstanceOf(DeviceGrants.Pending.class);
-    assertThat(grants.pending(g.userCode().toLowerCase().replace("-", " "), T0.plusSeconds(6))).contains(g);
+    DeviceGrants.Grant found = grants.pending(g.userCode().toLowerCase().replace("-", " "), T0.plusSeconds(6)).orElseThrow();
+    assertThat(found).isEqualTo(new DeviceGrants.Grant(null, g.userCode(), T0, "192.0.2.1", g.expiresAt()));
     assertThat(grants.approve(g.userCode(), ALICE, T0.plusSeconds(7))).isTrue();
     assertThat(grants.approve(g.userCode(), ALICE, T0.plusSeconds(7))).as("decided once").isFalse();
     assertThat(grants.pending(g.userCode(), T0.plusSeconds(8))).isEmpty();

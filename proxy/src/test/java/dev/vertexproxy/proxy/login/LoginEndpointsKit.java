@@ -46,8 +46,8 @@ final class LoginEndpointsKit implements AutoCloseable {
   final ExecutorService blocking = Executors.newCachedThreadPool();
   final SessionIssuer issuer;
   final TokenVerifier verifier;
-  final DeviceGrantsInMemory devices = new DeviceGrantsInMemory();
-  final CliAuthorizeCodes codes = new CliAuthorizeCodes();
+  final DeviceGrants devices;
+  final CliAuthorizeCodes codes;
   final OAuthTokenEndpoint token;
   final DeviceCodeEndpoint deviceCode;
   final DevicePageEndpoint devicePage;
@@ -62,10 +62,12 @@ final class LoginEndpointsKit implements AutoCloseable {
     verifier = TokenVerifier.create(IdentityConfig.of(List.of(new IssuerConfig("humans",
         URI.create("https://127.0.0.1:1"), List.of("vertex-proxy"), List.of("RS256"), null))), clock, blocking,
         KeyFetchEvents.NONE, issuer);
+    devices = new DeviceGrantsInDirectory(dir.resolve("keys")); // what the proxy uses with a signing_keys_dir
+    codes = new CliAuthorizeCodes(dir.resolve("keys"));
     token = new OAuthTokenEndpoint(issuer, devices, codes, blocking);
-    deviceCode = new DeviceCodeEndpoint(issuer, devices);
-    devicePage = new DevicePageEndpoint(issuer, verifier, devices);
-    cliAuthorize = new CliAuthorizeEndpoint(issuer, verifier, codes);
+    deviceCode = new DeviceCodeEndpoint(issuer, devices, blocking);
+    devicePage = new DevicePageEndpoint(issuer, verifier, devices, blocking);
+    cliAuthorize = new CliAuthorizeEndpoint(issuer, verifier, codes, blocking);
     revoke = new OAuthTokenRevokeEndpoint(issuer, verifier, blocking);
   }
 
