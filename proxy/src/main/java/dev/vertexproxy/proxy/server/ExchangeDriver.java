@@ -145,8 +145,11 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
         new Admission(RequestHead.of(req)), req.headers().get(HttpHeaderNames.USER_AGENT), keepAlive);
     current = ex;
     px.metrics().inFlight().incrementAndGet();
+    // The verdict is acted on in a task of its own, even when every step decided at once: the rest of what this read
+    // decoded (the body chunks that came with the head) is dispatched first, so a malformed chunk in them refuses the
+    // request before its head can go to Vertex.
     ex.log.run(() -> px.admission().admit(ex.admission, ctx.executor(),
-        verdict -> ex.log.run(() -> phases.admitted(ex, verdict))));
+        verdict -> ctx.executor().execute(() -> ex.log.run(() -> phases.admitted(ex, verdict)))));
   }
 
   /** The log context of {@code ex}, or one that changes nothing between exchanges. */
