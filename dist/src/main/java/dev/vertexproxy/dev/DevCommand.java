@@ -59,6 +59,7 @@ final class DevCommand implements Callable<Integer> {
         "  admin          " + i.get("admin_url") + "/metrics  /healthz  /readyz",
         "  OIDC issuer    " + i.get("issuer")
             + "   (policy name: " + i.get("issuer_name") + ", audience: " + i.get("audience") + ")",
+        "  people's IdP   " + i.get("people_issuer") + "   (policy name: " + DevMode.PEOPLE_ISSUER_NAME + ")",
         "  Vertex emu     " + i.get("vertex_emulator_url"),
         "  Google emu     " + i.get("google_emulator_url") + "   (STS + IAM generateAccessToken)",
         "  policy         " + i.get("policy_file"),
@@ -86,10 +87,24 @@ final class DevCommand implements Callable<Integer> {
             + " | sed -E 's/.*\"token\":\"([^\"]+)\".*/\\1/')",
         "   curl -s " + proxy + example + " -H \"Authorization: Bearer $BAD\" -d " + body,
         "",
-        "5. Verify the audit trail:",
+        "5. Log in as a person (the dev identity provider lets you be anyone; ml-team may prompt Gemini):",
+        "",
+        "   open " + i.get("people_url") + "   (who you are, what you may call, your token)",
+        "   scripts/vertex-proxy login --proxy " + proxy + " --device",
+        "   curl -s " + proxy + example + " -H \"Authorization: Bearer $(scripts/vertex-proxy token --proxy " + proxy
+            + ")\" -d " + body,
+        "",
+        "6. Verify the audit trail:",
         "",
         "   scripts/vertex-proxy audit verify " + i.get("audit_dir"),
         "   scripts/vertex-proxy audit query " + i.get("audit_dir") + " --decision deny",
+        "",
+        "6. Or let unmodified SDK code use the proxy through Application Default Credentials (it prints what to",
+        "   export; the SDK's process must trust " + i.get("ca_file") + "):",
+        "",
+        "   printf '%s' \"$TOKEN\" > " + stateDir.resolve("id-token"),
+        "   scripts/vertex-proxy adc --proxy " + i.get("proxy_tls_url") + " --ca-file " + i.get("ca_file") + " \\",
+        "     --token-file " + stateDir.resolve("id-token") + " --output " + stateDir.resolve("adc.json"),
         "");
   }
 }

@@ -50,6 +50,10 @@ import org.yaml.snakeyaml.representer.Representer;
  */
 public final class DevMode implements AutoCloseable {
   public static final String ISSUER_NAME = "gitlab";
+  /** The name of the dev identity provider for people (the dev issuer's {@code /people} face) in proxy.yaml and policy. */
+  public static final String PEOPLE_ISSUER_NAME = "humans";
+  /** The proxy's client id at the dev identity provider for people: a public client, PKCE only. */
+  public static final String PEOPLE_CLIENT_ID = "vertex-proxy-dev";
   public static final String AUDIENCE = "https://vertex-proxy.dev.local";
   public static final String PROJECT = "dev-project";
   public static final String LOCATION = "us-central1";
@@ -170,6 +174,8 @@ public final class DevMode implements AutoCloseable {
       info.put("admin_url", proxy.adminAddress() == null ? null : "http://" + o.host() + ":" + proxy.adminAddress().getPort());
       info.put("issuer", issuer.issuer().toString());
       info.put("issuer_name", ISSUER_NAME);
+      info.put("people_issuer", issuer.peopleIssuer().toString());
+      info.put("people_url", config.sessions() == null ? null : proxyUrl + "/_proxy/");
       info.put("audience", AUDIENCE);
       info.put("mint_url", issuer.mintUri().toString());
       info.put("audit_dir", audit.toString());
@@ -274,7 +280,13 @@ public final class DevMode implements AutoCloseable {
     iss.put("issuer", issuer.issuer().toString());
     iss.put("audiences", List.of(AUDIENCE));
     iss.put("algorithms", List.of("RS256"));
-    cfg.put("identity", map("issuers", List.of(iss)));
+    // people log in through the dev issuer's /people face: its ID tokens count only through the proxy's login
+    Map<String, Object> people = new LinkedHashMap<>();
+    people.put("name", PEOPLE_ISSUER_NAME);
+    people.put("issuer", issuer.peopleIssuer().toString());
+    people.put("algorithms", List.of("RS256"));
+    people.put("login", map("client_id", PEOPLE_CLIENT_ID));
+    cfg.put("identity", map("issuers", new ArrayList<>(List.of(iss, people))));
     cfg.put("policy", map("file", policy.toString()));
     Map<String, Object> cred = new LinkedHashMap<>();
     cred.put("mode", "impersonate");

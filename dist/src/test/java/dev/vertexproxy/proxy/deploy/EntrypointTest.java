@@ -294,7 +294,11 @@ class EntrypointTest {
     iss.put("issuer", issuer.issuer().toString());
     iss.put("audiences", List.of(DevMode.AUDIENCE));
     iss.put("algorithms", List.of("RS256"));
-    asMap(cfg.get("identity")).put("issuers", List.of(iss));
+    Map<String, Object> people = new LinkedHashMap<>();
+    people.put("name", DevMode.PEOPLE_ISSUER_NAME); // the dev policy has a rule for people; a public client, no secret
+    people.put("issuer", issuer.peopleIssuer().toString());
+    people.put("login", Map.of("client_id", DevMode.PEOPLE_CLIENT_ID));
+    asMap(cfg.get("identity")).put("issuers", List.of(iss, people));
     Path credentials = image(CONFIG + "/google-credentials.json");
     Files.writeString(credentials, externalAccount());
     asMap(cfg.get("credentials")).put("source_credentials", credentials.toString());

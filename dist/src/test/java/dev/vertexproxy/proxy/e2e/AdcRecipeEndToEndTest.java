@@ -97,11 +97,9 @@ class AdcRecipeEndToEndTest {
     Path work = Files.createDirectories(state.resolve("job"));
     Path bin = Files.createDirectories(work.resolve("bin"));
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Files.createSymbolicLink(bin.resolve("java"), Path.of(java));
-    Path cli = bin.resolve("vertex-proxy");
-    Files.writeString(cli, "#!/bin/sh\nexec " + java + " -cp '" + System.getProperty("java.class.path") + "' "
-        + DistMain.class.getName() + " \"$@\"\n");
-    Files.setPosixFilePermissions(cli, PosixFilePermissions.fromString("rwx------"));
+    executable(bin.resolve("java"), "exec " + java + " \"$@\"");
+    executable(bin.resolve("vertex-proxy"), "exec " + java + " -cp '" + System.getProperty("java.class.path") + "' "
+        + DistMain.class.getName() + " \"$@\"");
     appJar(work.resolve("app.jar"));
     Path trust = DevTrust.storeFile(Path.of((String) stack.dev.info().get("ca_file")), work.resolve("dev-ca.p12"));
     env.put("JAVA_TOOL_OPTIONS", "-Djavax.net.ssl.trustStore=" + trust + " -Djavax.net.ssl.trustStorePassword="
@@ -144,6 +142,11 @@ class AdcRecipeEndToEndTest {
       assertThat(seen.principal()).isEqualTo(DevMode.SERVICE_ACCOUNT);
       assertThat(seen.headers().toString()).doesNotContain(jobToken);
     });
+  }
+
+  private static void executable(Path file, String line) throws Exception {
+    Files.writeString(file, "#!/bin/sh\n" + line + "\n");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwx------"));
   }
 
   /** An executable jar whose manifest runs the documented example with this build's classpath. */

@@ -103,7 +103,7 @@ class BrowserLoginFlowTest {
   void anIdTokenWithAnotherNonceIsRefusedLoginNonceInvalid() throws Exception {
     login.idp.enqueueCallback(new DefaultOAuth2TokenCallback(BrowserLoginStack.ISSUER_NAME, "frank", "JWT", null,
         Map.of("nonce", "a-nonce-from-another-attempt", "groups", List.of("ml-team")), 3600));
-    BrowserLoginStack.Attempt a = login.loginAtIdp(null, null);
+    BrowserLoginStack.Attempt a = login.loginAtIdp("frank", "{}");
     HttpResponse<String> r = login.get(a.callbackPathAndQuery(), a.loginCookie());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(401);
     assertThat(reasonOf(r)).isEqualTo("login-nonce-invalid");
@@ -111,13 +111,14 @@ class BrowserLoginFlowTest {
   }
 
   @Test
-  void anIdTokenForAnotherClientIsRefusedAudienceMismatch() throws Exception {
+  void anIdTokenForAnotherClientIsRefusedLoginFailedNamingTheAudience() throws Exception {
     login.idp.enqueueCallback(new DefaultOAuth2TokenCallback(BrowserLoginStack.ISSUER_NAME, "grace", "JWT", null,
         Map.of("aud", "some-other-client", "groups", List.of("ml-team")), 3600));
-    BrowserLoginStack.Attempt a = login.loginAtIdp(null, null);
+    BrowserLoginStack.Attempt a = login.loginAtIdp("grace", "{}");
     HttpResponse<String> r = login.get(a.callbackPathAndQuery(), a.loginCookie());
     assertThat(r.statusCode()).as(r.body()).isEqualTo(401);
-    assertThat(reasonOf(r)).isEqualTo("audience-mismatch");
+    assertThat(reasonOf(r)).isEqualTo("login-failed");
+    assertThat(r.body()).as("the page names the check that failed").contains("audience-mismatch");
     assertThat(BrowserLoginStack.cookiePair(r, "vp_session")).isEmpty();
   }
 
@@ -188,6 +189,13 @@ class BrowserLoginFlowTest {
       assertThat(csp).as(path).contains("frame-ancestors 'none'").doesNotContain("unsafe-inline");
       assertThat(r.headers().firstValue("x-frame-options")).as(path).contains("DENY");
     }
+    HttpResponse<String> script = login.get("/_proxy/static/page.js", null);
+    assertThat(script.statusCode()).as(script.body()).isEqualTo(200);
+    assertThat(script.headers().firstValue("content-type")).contains("text/javascript; charset=utf-8");
+    assertThat(script.body()).contains("copy-token");
+    HttpResponse<String> css = login.get("/_proxy/static/page.css", null);
+    assertThat(css.statusCode()).isEqualTo(200);
+    assertThat(css.headers().firstValue("content-type")).contains("text/css; charset=utf-8");
     HttpResponse<String> page = login.get("/_proxy/", cookie);
     assertThat(page.headers().firstValue("content-security-policy").orElseThrow())
         .contains("script-src 'self'", "style-src 'self'", "form-action 'self'");

@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import no.nav.security.mock.oauth2.MockOAuth2Server;
+import no.nav.security.mock.oauth2.OAuth2Config;
 
 /**
  * The stack the browser login tests run against: mock-oauth2-server on a loopback port playing the company IdP
@@ -73,7 +74,8 @@ final class BrowserLoginStack implements AutoCloseable {
   }
 
   static BrowserLoginStack start(Path dir) throws Exception {
-    MockOAuth2Server idp = new MockOAuth2Server();
+    // interactive: every authorize request shows the IdP's login form, where the person types who they are
+    MockOAuth2Server idp = new MockOAuth2Server(new OAuth2Config(true));
     idp.start(InetAddress.getLoopbackAddress(), 0);
     try {
       int port = freePort();
@@ -158,7 +160,8 @@ final class BrowserLoginStack implements AutoCloseable {
 
   /**
    * Starts a login at the proxy and logs in at the IdP's form as {@code username} with {@code claimsJson}, without
-   * a browser: up to the IdP's redirect back to the proxy, which the caller then follows (or tampers with).
+   * a browser: up to the IdP's redirect back to the proxy, which the caller then follows (or tampers with). The form
+   * posts to the authorize address itself, with the same query.
    */
   Attempt loginAtIdp(String username, String claimsJson) throws IOException, InterruptedException {
     HttpResponse<String> start = get("/_proxy/login", null);
@@ -167,16 +170,12 @@ final class BrowserLoginStack implements AutoCloseable {
     }
     String cookie = cookiePair(start, "vp_login").orElseThrow();
     URI authorize = URI.create(start.headers().firstValue("location").orElseThrow());
-    HttpResponse<String> back;
-    if (username == null) {
-      back = http.send(HttpRequest.newBuilder(authorize).GET().build(), HttpResponse.BodyHandlers.ofString());
-    } else {
-      Map<String, String> form = new LinkedHashMap<>();
-      form.put("username", username);
-      form.put("claims", claimsJson);
-      back = http.send(HttpRequest.newBuilder(authorize).header("Content-Type", "application/x-www-form-urlencoded")
-          .POST(HttpRequest.BodyPublishers.ofString(form(form))).build(), HttpResponse.BodyHandlers.ofString());
-    }
+    Map<String, String> form = new LinkedHashMap<>();
+    form.put("username", username);
+    form.put("claims", claimsJson);
+    HttpResponse<String> back = http.send(HttpRequest.newBuilder(authorize)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .POST(HttpRequest.BodyPublishers.ofString(form(form))).build(), HttpResponse.BodyHandlers.ofString());
     if (back.statusCode() != 302) {
       throw new IllegalStateException("the IdP answered " + back.statusCode() + ": " + back.body());
     }

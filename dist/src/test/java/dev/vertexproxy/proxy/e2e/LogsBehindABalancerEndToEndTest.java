@@ -238,8 +238,8 @@ class LogsBehindABalancerEndToEndTest {
       }
     }
     assertThat(proxyLines).extracting(e -> e.get("severity").asText() + " " + e.get("message").asText())
-        .anySatisfy(m -> assertThat(m).startsWith("INFO vertex-proxy ").contains(" started: listening on ", "issuers [gitlab]",
-            "policy " + version, "trusted proxies: [10.0.0.0/8]"))
+        .anySatisfy(m -> assertThat(m).startsWith("INFO vertex-proxy ").contains(" started: listening on ",
+            "issuers [gitlab, humans]", "policy " + version, "trusted proxies: [10.0.0.0/8]"))
         .anySatisfy(m -> assertThat(m).startsWith("INFO policy reloaded: " + version + " -> " + next))
         .anySatisfy(m -> assertThat(m).startsWith("WARNING policy reload refused, " + next + " stays in force"))
         .anySatisfy(m -> assertThat(m).startsWith("INFO draining: no new connections, 0 exchanges in flight"))

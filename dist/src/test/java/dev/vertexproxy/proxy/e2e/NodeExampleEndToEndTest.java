@@ -6,8 +6,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.vertexproxy.proxy.audit.AuditVerifier;
 import dev.vertexproxy.dev.DevMode;
 import dev.vertexproxy.emulators.VertexEmulator;
+import dev.vertexproxy.proxy.cli.Main;
 import dev.vertexproxy.proxy.testing.Examples;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -118,6 +121,41 @@ class NodeExampleEndToEndTest {
     assertThat(record.path("google_principal").asText()).isEqualTo(DevMode.SERVICE_ACCOUNT);
     assertThat(record.toString()).doesNotContain(jwt);
     assertThat(AuditVerifier.verify(stack.auditDir()).ok()).isTrue();
+  }
+
+  @Test
+  void theAdcExampleUsesTheProxyWithNoCredentialCode() throws Exception {
+    // docs/gitlab-ci.md's recipe for Node: the job token in a file, `vertex-proxy adc`, and the SDK's own defaults;
+    // google-auth-library exchanges the token at the proxy's token exchange over dev's TLS listener
+    String jobId = UUID.randomUUID().toString();
+    String jwt = stack.mint(Map.of("job_id", jobId, "exp", Instant.now().plus(Duration.ofHours(1)).getEpochSecond()));
+    Path token = Files.writeString(state.resolve("id-token"), jwt);
+    Path adc = state.resolve("adc.json");
+    String tlsUrl = (String) stack.dev.info().get("proxy_tls_url");
+    String ca = (String) stack.dev.info().get("ca_file");
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int exit = Main.run(new PrintWriter(out), new PrintWriter(err), "adc", "--proxy", tlsUrl, "--token-file",
+        token.toString(), "--output", adc.toString(), "--ca-file", ca);
+    assertThat(exit).as(err.toString()).isZero();
+
+    Examples.Result r = Examples.run(example, Map.of(
+        "GOOGLE_APPLICATION_CREDENTIALS", adc.toString(),
+        "GOOGLE_GENAI_USE_VERTEXAI", "true",
+        "GOOGLE_VERTEX_BASE_URL", tlsUrl,
+        "GOOGLE_CLOUD_PROJECT", DevMode.PROJECT,
+        "GOOGLE_CLOUD_LOCATION", DevMode.LOCATION,
+        "NODE_EXTRA_CA_CERTS", ca,
+        "METADATA_SERVER_DETECTION", "none"), NODE_TIMEOUT, "node", "generate-adc.mjs");
+
+    assertThat(r.exitCode()).as(r.describe(jwt)).isZero();
+    assertThat(r.stdout()).as("the emulator echoes the prompt").contains("Hello from GitLab CI");
+    assertThat(stack.dev.vertex().seen()).singleElement().satisfies(seen -> {
+      assertThat(seen.principal()).isEqualTo(DevMode.SERVICE_ACCOUNT);
+      assertThat(seen.headers().toString()).doesNotContain(jwt);
+    });
+    assertThat(auditRecordsOfJob(jobId, 2)).extracting(x -> x.path("method").asText())
+        .containsExactlyInAnyOrder("proxy.token_exchange", "publishers.models.generateContent");
   }
 
   @Test

@@ -124,6 +124,18 @@ class ReservedRoutesEndToEndTest {
   }
 
   @Test
+  void aBadlyEncodedQueryIs400AndTheConnectionStaysUsable() throws Exception {
+    try (RawCaller c = new RawCaller(stack.proxyUrl())) {
+      RawCaller.Response bad = c.send("GET /_proxy/jwks.json?x=%zz HTTP/1.1\r\nHost: x\r\n\r\n").read(QUIET);
+      assertThat(bad.status()).isEqualTo(400);
+      assertThat(bad.body()).contains("INVALID_ARGUMENT", "request-malformed");
+      RawCaller.Response next = c.send("GET /_proxy/jwks.json HTTP/1.1\r\nHost: x\r\n\r\n").read(QUIET);
+      assertThat(next.status()).isEqualTo(200);
+    }
+    assertThat(up.requests).isEmpty();
+  }
+
+  @Test
   void aBodyLargerThanReservedRoutesReadIs413() throws Exception {
     RawCaller.Response declared = send("POST /_proxy/jwks.json HTTP/1.1\r\nHost: x\r\nContent-Length: 70000\r\n\r\n");
     assertThat(declared.status()).isIn(405, 413);

@@ -4,10 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vertexproxy.dev.DevMode;
+import dev.vertexproxy.policy.Caller;
+import dev.vertexproxy.proxy.config.ConfigLoader;
+import dev.vertexproxy.proxy.config.ProxyConfig;
+import dev.vertexproxy.proxy.login.SessionIssuer;
 import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -115,9 +121,10 @@ class TokenExchangeHostileTest {
 
     HttpResponse<String> call = stack.post(stack.examplePath(), "Bearer " + access, DevStack.BODY);
     assertThat(call.statusCode()).as(call.body()).isEqualTo(200);
-    JsonNode vertexRecord = stack.auditRecords().stream()
-        .filter(x -> jobId.equals(x.at("/caller/claims/job_id").asText()))
-        .filter(x -> x.path("method").asText().equals("publishers.models.generateContent")).findFirst().orElseThrow();
+    JsonNode vertexRecord = stack.awaitAudit(List.of(call.headers().firstValue("x-vertex-proxy-request-id").orElseThrow()))
+        .get(0);
+    assertThat(vertexRecord.path("method").asText()).isEqualTo("publishers.models.generateContent");
+    assertThat(vertexRecord.at("/caller/claims/job_id").asText()).isEqualTo(jobId);
     assertThat(vertexRecord.path("decision").asText()).isEqualTo("allow");
     assertThat(vertexRecord.at("/caller/issuer").asText()).isEqualTo(DevMode.ISSUER_NAME);
     assertThat(vertexRecord.at("/caller/claims/proxy_session/via").asText()).isEqualTo("exchange");
@@ -125,6 +132,39 @@ class TokenExchangeHostileTest {
     // an access token is no subject: only the original credential is exchanged
     RawCaller.Response again = exchange(form(access));
     assertThat(oauthError(again, 400, access)).isEqualTo("invalid_grant");
+  }
+
+  @Test
+  void aPersonsSessionBuysAnAccessTokenUntilTheSubjectIsRevoked() throws Exception {
+    // a second replica's issuer: the same keys directory and revocation list as the running proxy
+    ProxyConfig config = new ConfigLoader().load(Path.of((String) stack.dev.info().get("config_file")));
+    SessionIssuer replica = SessionIssuer.load(config.sessions(), Clock.systemUTC(), config.identity().maxTokenBytes());
+    String subject = "person-" + UUID.randomUUID();
+    Map<String, Object> claims = new LinkedHashMap<>(Map.of("project_path", "acme/ml/forecasting",
+        "namespace_path", "acme/ml", "ref_protected", "true", "sub", subject));
+    String session = replica.mint(new Caller(DevMode.ISSUER_NAME, subject, claims), SessionIssuer.TokenUse.SESSION,
+        "login", null).token();
+
+    RawCaller.Response r = exchange(form(session));
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    String access = DevStack.JSON.readTree(r.body()).path("access_token").asText();
+    JsonNode record = auditRecord(r);
+    assertThat(record.at("/caller/subject").asText()).isEqualTo(subject);
+    assertThat(record.at("/caller/claims/proxy_session/via").asText()).isEqualTo("login");
+    assertThat(stack.post(stack.examplePath(), "Bearer " + access, DevStack.BODY).statusCode()).isEqualTo(200);
+
+    replica.revocations().revokeSubject(DevMode.ISSUER_NAME, subject);
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos(); // other replicas: within 2 s
+    RawCaller.Response after = exchange(form(session));
+    while (after.status() == 200 && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+      after = exchange(form(session));
+    }
+    assertThat(oauthError(after, 400, session)).isEqualTo("invalid_grant");
+    assertThat(auditRecord(after).path("reason").asText()).isEqualTo("session-revoked");
+    HttpResponse<String> call = stack.post(stack.examplePath(), "Bearer " + access, DevStack.BODY);
+    assertThat(call.statusCode()).as("the access token went with the subject").isEqualTo(401);
+    assertThat(call.body()).contains("session-revoked");
   }
 
   @Test

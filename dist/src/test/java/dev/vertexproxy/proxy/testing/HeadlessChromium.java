@@ -10,6 +10,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -112,6 +113,11 @@ public final class HeadlessChromium implements AutoCloseable {
   /** Waits (bounded) until the browser's address starts with {@code prefix}. */
   public void awaitUrlStartingWith(String prefix) {
     new WebDriverWait(driver, Duration.ofSeconds(15)).until(d -> d.getCurrentUrl().startsWith(prefix));
+  }
+
+  /** Saves what the browser shows now as a PNG (for a person looking into a failure). */
+  public void screenshot(Path png) throws IOException {
+    Files.write(png, driver.getScreenshotAs(OutputType.BYTES));
   }
 
   /** Ends the browser and its driver and deletes the profile. */

@@ -292,6 +292,8 @@ final class AdcCommand implements Callable<Integer> {
     b.append("export GOOGLE_GENAI_USE_VERTEXAI=true\n");
     if (source.login) {
       b.append("export GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES=1\n");
+      b.append("# (no JAVA_TOOL_OPTIONS in that environment: the token command's JVM would announce it on stderr,\n"
+          + "# which google-auth reads together with the token)\n");
     }
     b.append("# and GOOGLE_CLOUD_PROJECT, GOOGLE_CLOUD_LOCATION: the project and location your policy grants\n");
     b.append("# (the Vertex AI SDK for Python: vertexai.init(api_endpoint=\"").append(base.getAuthority())

@@ -160,26 +160,37 @@ public final class BrowserLogin implements ReservedEndpoint {
   }
 
   /**
-   * {@code next} when it is a plain path under {@code /_proxy/}; {@link #HOME} otherwise. Refused: absolute and
-   * scheme-relative URLs, backslashes (browsers read {@code /\evil} as {@code //evil}), control characters, dot
-   * segments, and anything with a query or fragment that could smuggle another target.
+   * {@code next} when it is a plain path under {@code /_proxy/}, optionally with a simple query (a device approval
+   * page's {@code ?user_code=…}); {@link #HOME} otherwise. Refused: absolute and scheme-relative URLs, backslashes
+   * (browsers read {@code /\evil} as {@code //evil}), control characters, dot segments, fragments, and any character
+   * beyond letters, digits and {@code -_.~} in the path (plus {@code =&%+} in the query).
    */
   public static String safeNext(String next) {
     if (next == null || !next.startsWith(HOME) || next.length() > 512) {
       return HOME;
     }
-    for (int i = 0; i < next.length(); i++) {
-      char c = next.charAt(i);
-      boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "/-_.~".indexOf(c) >= 0;
-      if (!ok) {
-        return HOME;
-      }
+    int q = next.indexOf('?');
+    String path = q < 0 ? next : next.substring(0, q);
+    String query = q < 0 ? "" : next.substring(q + 1);
+    if (!only(path, "/-_.~") || !only(query, "-_.~=&%+")) {
+      return HOME;
     }
-    if (next.contains("//") || next.contains("/./") || next.contains("/../") || next.endsWith("/..")
-        || next.endsWith("/.")) {
+    if (path.contains("//") || path.contains("/./") || path.contains("/../") || path.endsWith("/..")
+        || path.endsWith("/.")) {
       return HOME;
     }
     return next;
+  }
+
+  private static boolean only(String s, String punctuation) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || punctuation.indexOf(c) >= 0;
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** An HTML error or notice page with the given status and audit reason. */

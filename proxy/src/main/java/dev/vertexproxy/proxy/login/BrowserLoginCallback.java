@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * is redeemed at the IdP's token endpoint with the PKCE verifier and the client secret (on the blocking executor;
  * unreachable: {@code login-unavailable}, refused: {@code login-failed}), and the ID token is verified by
  * {@code TokenVerifier.verifyIdToken} — the issuer's keys, {@code aud} the client id, {@code nonce} the attempt's
- * ({@code login-nonce-invalid}) — before a session token is minted and set as the session cookie.
+ * ({@code login-nonce-invalid}; any other failed check is {@code login-failed}, naming the check) — before a session
+ * token is minted and set as the session cookie.
  *
  * <p>The attempt cookie is cleared by every answer. Nothing the flow handles — code, verifier, tokens, client secret
  * — is logged or put in an error page; the IdP's {@code error_description} is not echoed either (it is the IdP's
@@ -142,9 +143,16 @@ final class BrowserLoginCallback implements ReservedEndpoint {
             "The keys of '" + target.name() + "' could not be fetched to check the login. Try again in a moment.")
             .header("Set-Cookie", clear);
       }
-      return BrowserLogin.page(request, reason.httpStatus(), reason, "Login refused",
-          "The identity provider's answer did not pass the proxy's checks: " + ie.getMessage())
-          .header("Set-Cookie", clear);
+      if (reason == Reason.LOGIN_NONCE_INVALID) {
+        return BrowserLogin.page(request, 401, reason, "Login refused",
+            "The identity provider's ID token belongs to another login attempt. Start the login again.")
+            .header("Set-Cookie", clear);
+      }
+      // any other check the ID token failed (another client's aud, signature, expiry): the login failed, and which
+      // check it was is named on the page and in the log
+      return BrowserLogin.page(request, 401, Reason.LOGIN_FAILED, "Login refused",
+          "The identity provider's ID token did not pass the proxy's checks (" + ie.reason() + "): " + ie.getMessage())
+          .header("Set-Cookie", clear).message("ID token refused: " + ie.reason());
     }
     if (!(cause instanceof Unreachable) && !(cause instanceof IOException)) {
       log.warn("request {}: browser login failed unexpectedly: {}", request.requestId(), cause.getClass().getName());

@@ -100,9 +100,16 @@ final class ReservedAnswer {
     invoked = true;
     Admission a = ex.admission;
     RequestHead head = a.head();
-    QueryStringDecoder query = new QueryStringDecoder(head.uri(), StandardCharsets.UTF_8, true, 64);
-    ReservedRequest request = new ReservedRequest(ex.requestId, HttpMethod.valueOf(head.method()), query.rawPath(),
-        query.parameters(), head.headers(), body.toByteArray(), ex.sourceIp, ex.startTime);
+    ReservedRequest request;
+    try {
+      QueryStringDecoder query = new QueryStringDecoder(head.uri(), StandardCharsets.UTF_8, true, 64);
+      request = new ReservedRequest(ex.requestId, HttpMethod.valueOf(head.method()), query.rawPath(),
+          query.parameters(), head.headers(), body.toByteArray(), ex.sourceIp, ex.startTime);
+    } catch (IllegalArgumentException e) {
+      // a bad %-escape in the query: the router never saw this path, so this is where it is refused
+      phases.refuse(ex, Reason.REQUEST_MALFORMED, "The query string is not validly percent-encoded.");
+      return;
+    }
     CompletionStage<ReservedResponse> stage;
     try {
       stage = endpoint.handle(request);

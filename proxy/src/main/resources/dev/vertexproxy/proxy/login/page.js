@@ -5,30 +5,33 @@ document.addEventListener("DOMContentLoaded", function () {
   var button = document.getElementById("copy-token");
   var field = document.getElementById("token");
   var status = document.getElementById("copy-status");
-  if (!button || !field) {
+  if (!button || !field || !status) {
     return;
   }
-  function done(message) {
-    if (status) {
-      status.textContent = message;
-    }
-    button.dataset.copied = message === "Copied." ? "true" : "false";
-  }
-  function fallback() {
-    field.focus();
-    field.select();
-    try {
-      done(document.execCommand("copy") ? "Copied." : "Select the token and copy it.");
-    } catch (e) {
-      done("Select the token and copy it.");
-    }
+  function say(message) {
+    status.textContent = message;
   }
   button.addEventListener("click", function () {
+    // the token stays selected whatever happens next, so Ctrl-C works where the browser refuses a scripted copy
+    field.focus();
     field.select();
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(field.value).then(function () { done("Copied."); }, fallback);
+    var copied = false;
+    try {
+      copied = document.execCommand("copy");
+    } catch (e) {
+      copied = false;
+    }
+    if (copied) {
+      say("Copied.");
+    } else if (navigator.clipboard && window.isSecureContext) {
+      say("Copying…");
+      navigator.clipboard.writeText(field.value).then(function () {
+        say("Copied.");
+      }, function () {
+        say("Selected: press Ctrl-C (⌘-C) to copy.");
+      });
     } else {
-      fallback();
+      say("Selected: press Ctrl-C (⌘-C) to copy.");
     }
   });
 });

@@ -138,7 +138,7 @@ class AdcCommandTest {
     try (InputStream in = Files.newInputStream(file)) {
       assertThat(GoogleCredentials.fromStream(in).getClass().getSimpleName()).isEqualTo("PluggableAuthCredentials");
     }
-    assertThat(r.out()).contains("export GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES=1\n");
+    assertThat(r.out()).contains("export GOOGLE_EXTERNAL_ACCOUNT_ALLOW_EXECUTABLES=1\n", "no JAVA_TOOL_OPTIONS");
   }
 
   @Test

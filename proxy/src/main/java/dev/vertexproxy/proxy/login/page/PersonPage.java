@@ -68,9 +68,12 @@ public final class PersonPage {
         .append("<dt>Subject</dt><dd id=\"subject\">").append(Html.text(c.subject())).append("</dd>")
         .append("<dt>Session ends</dt><dd id=\"expires\">").append(Html.text(TIME.format(v.expiresAt()))).append("</dd>")
         .append("</dl>");
+    // the claims of the rules that could apply to my issuer: a CI rule's project_path means nothing to a person
     Set<String> used = new LinkedHashSet<>();
     for (Rule r : v.policy().rules()) {
-      used.addAll(r.claimNames());
+      if (r.issuers().isEmpty() || r.issuers().contains(c.issuer())) {
+        used.addAll(r.claimNames());
+      }
     }
     b.append("<h2>Claims the policy uses</h2>");
     if (used.isEmpty()) {

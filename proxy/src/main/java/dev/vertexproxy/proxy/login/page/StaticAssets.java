@@ -48,7 +48,7 @@ public final class StaticAssets implements ReservedEndpoint {
 
   @Override
   public CompletionStage<ReservedResponse> handle(ReservedRequest request) {
-    return CompletableFuture.completedFuture(ReservedResponse.status(200).header("Content-Type", contentType).text(body)
+    return CompletableFuture.completedFuture(ReservedResponse.status(200).body(contentType, body)
         .reason(Reason.SERVED).auditMethod("proxy.static"));
   }
 }
