@@ -179,6 +179,8 @@ class CliLoginEndToEndTest {
     assertThat(after.statusCode()).isEqualTo(401);
     assertThat(after.body()).contains("session-revoked");
     assertThat(Files.readString(file)).doesNotContain(session);
+    assertThat(stack.auditRecords().toString()).as("no token or code in the trail")
+        .doesNotContain(session).doesNotContain(userCode);
   }
 
   @Test
