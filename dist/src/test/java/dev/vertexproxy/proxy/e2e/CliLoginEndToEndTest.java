@@ -1,6 +1,7 @@
 package dev.vertexproxy.proxy.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vertexproxy.dev.DevMode;
@@ -118,7 +119,11 @@ class CliLoginEndToEndTest {
     BufferedReader err = new BufferedReader(new InputStreamReader(login.getErrorStream(), StandardCharsets.UTF_8));
     List<String> said = new ArrayList<>();
     String userCode = null;
-    for (String line = err.readLine(); line != null && userCode == null; line = err.readLine()) {
+    while (userCode == null) {
+      String line = err.readLine();
+      if (line == null) {
+        break;
+      }
       said.add(line);
       Matcher m = USER_CODE.matcher(line);
       userCode = m.find() ? m.group(1) : null;
@@ -174,6 +179,56 @@ class CliLoginEndToEndTest {
     assertThat(after.statusCode()).isEqualTo(401);
     assertThat(after.body()).contains("session-revoked");
     assertThat(Files.readString(file)).doesNotContain(session);
+    assertThat(stack.auditRecords().toString()).as("no token or code in the trail")
+        .doesNotContain(session).doesNotContain(userCode);
+  }
+
+  @Test
+  void theRealCliLoopbackLoginCompletesWhenThePersonConfirmsInTheBrowser() throws Exception {
+    Path config = tmp.resolve("loopback-person/config");
+    // $BROWSER is a command that "opens" by succeeding; the URL it was given is also on the CLI's stderr
+    Process login = cli(config, Map.of("BROWSER", "/bin/true"), "login", "--proxy", proxyUrl);
+    BufferedReader err = new BufferedReader(new InputStreamReader(login.getErrorStream(), StandardCharsets.UTF_8));
+    List<String> said = new ArrayList<>();
+    String authorize = null;
+    while (authorize == null) { // stop reading at the URL: the CLI says nothing more until the browser is back
+      String line = err.readLine();
+      if (line == null) {
+        break;
+      }
+      said.add(line);
+      authorize = line.strip().startsWith(proxyUrl + "/_proxy/cli/authorize?") ? line.strip() : null;
+    }
+    assertThat(authorize).as("what the CLI said: %s", said).isNotNull();
+
+    Jar jar = new Jar();
+    HttpResponse<String> page = signIn(jar, jar.get(authorize), "carol", List.of("ml-team"));
+    assertThat(page.statusCode()).as(page.body()).isEqualTo(200);
+    assertThat(page.body()).contains("carol@example.com");
+    Map<String, String> answer = new LinkedHashMap<>();
+    for (String f : List.of("csrf", "response_type", "client_id", "redirect_uri", "state", "code_challenge",
+        "code_challenge_method")) {
+      answer.put(f, field(page, f));
+    }
+    answer.put("decision", "approve");
+    HttpResponse<String> back = jar.post(proxyUrl + "/_proxy/cli/authorize", answer);
+    assertThat(back.statusCode()).as(back.body()).isEqualTo(302);
+    String loopback = back.headers().firstValue("location").orElseThrow();
+    assertThat(loopback).matches("http://127\\.0\\.0\\.1:[0-9]+/callback\\?code=.*");
+    HttpResponse<String> landed = http.send(HttpRequest.newBuilder(URI.create(loopback)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(landed.statusCode()).isEqualTo(200);
+    assertThat(landed.body()).contains("signed in");
+
+    assertThat(login.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    String out = new String(login.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(login.exitValue()).as(out + String.join("\n", said)).isZero();
+    assertThat(out).contains("Logged in to " + proxyUrl + " as carol@example.com");
+    String stored = Files.readString(config.resolve("vertex-proxy/sessions.json"));
+    assertThat(stored).contains("\"via\" : \"loopback\"");
+    assertThatThrownBy(() -> http.send(HttpRequest.newBuilder(URI.create(loopback)).GET().build(),
+        HttpResponse.BodyHandlers.ofString())).as("the CLI's listener is gone once the login is done")
+        .isInstanceOf(IOException.class);
   }
 
   @Test
@@ -234,15 +289,20 @@ class CliLoginEndToEndTest {
 
   /** The real CLI in its own JVM, with its own config directory and no display, polling at the proxy's interval. */
   private Process cli(Path config, String... args) throws IOException {
+    return cli(config, Map.of(), args);
+  }
+
+  private Process cli(Path config, Map<String, String> env, String... args) throws IOException {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m", "-cp", System.getProperty("java.class.path"),
         Main.class.getName()));
     command.addAll(List.of(args));
     ProcessBuilder b = new ProcessBuilder(command).directory(tmp.toFile());
     b.environment().put("XDG_CONFIG_HOME", config.toString());
-    for (String v : List.of("DISPLAY", "WAYLAND_DISPLAY", "VERTEX_PROXY_URL", "VERTEX_PROXY_DEBUG")) {
+    for (String v : List.of("DISPLAY", "WAYLAND_DISPLAY", "BROWSER", "VERTEX_PROXY_URL", "VERTEX_PROXY_DEBUG")) {
       b.environment().remove(v);
     }
+    b.environment().putAll(env);
     b.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     return b.start();
   }

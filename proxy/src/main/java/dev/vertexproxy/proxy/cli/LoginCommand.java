@@ -46,6 +46,11 @@ final class LoginCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     try {
       SessionStore store = env.store();
+      String fromEnv = env.env().get(SessionChoice.PROXY_ENV);
+      if (proxy == null && (fromEnv == null || fromEnv.isBlank()) && store.all().isEmpty()) {
+        throw new CliException("which proxy? pass --proxy URL (its base URL, such as https://vertex-proxy.example.com)"
+            + " or set " + SessionChoice.PROXY_ENV);
+      }
       ProxyUrl target = SessionChoice.proxy(env, store, proxy);
       StoredSession s = SessionChoice.login(env, store, target, caFile, device, err);
       out.println("Logged in to " + target + " as " + SessionChoice.who(s) + " until " + s.expiresAt()

@@ -2,6 +2,7 @@ package dev.vertexproxy.proxy.cli;
 
 import java.io.IOException;
 import java.net.URI;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -10,6 +11,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * Opens a URL in the desktop's browser by the platform's own launcher ({@code xdg-open}, {@code open},
  * {@code rundll32}), without a shell: the URL is one argument, never parsed as a command line.
+ *
+ * <p>{@code $BROWSER}, when set, wins: the first command of its {@code :}-separated list, run with the URL as its last
+ * argument (or in place of {@code %s}), split on spaces and never given to a shell — the convention of
+ * {@code xdg-open} and git, for a text browser in a terminal or a browser of one's own choosing.
  *
  * <p>It answers false — and {@code login} falls back to the device flow — when there is plainly no browser to open:
  * on Linux and the BSDs with neither {@code DISPLAY} nor {@code WAYLAND_DISPLAY} set (an SSH session, a container, a
@@ -27,6 +32,18 @@ class SystemBrowser implements CliEnvironment.BrowserOpener {
 
   /** The launcher command for this platform, or null when there is no display to open a browser on. */
   List<String> command(URI url) {
+    String chosen = env.get("BROWSER");
+    if (!isBlank(chosen)) {
+      // the convention xdg-open and git follow: the first of a ':'-separated list, %s for the URL or appended
+      String first = chosen.split(":", 2)[0].strip();
+      List<String> words = new ArrayList<>(List.of(first.split("\\s+")));
+      if (words.stream().anyMatch(w -> w.contains("%s"))) {
+        words.replaceAll(w -> w.replace("%s", url.toString()));
+      } else {
+        words.add(url.toString());
+      }
+      return words;
+    }
     if (os.startsWith("mac")) {
       return List.of("open", url.toString());
     }

@@ -190,6 +190,22 @@ class LoginCommandTest {
   }
 
   @Test
+  void withoutAProxyTheLoginAsksForOneAndAfterwardsReusesTheOneItKnows() throws Exception {
+    PersonCli.Run first = cli.login("--device");
+    assertThat(first.exit()).isEqualTo(1);
+    assertThat(first.err()).contains("which proxy? pass --proxy URL").contains("VERTEX_PROXY_URL");
+    assertThat(as.requests).isEmpty();
+    as.devicePolls.add(new Object[] {200, null});
+    cli.env.put("VERTEX_PROXY_URL", as.url());
+    assertThat(cli.login("--device").exit()).isZero();
+    cli.env.remove("VERTEX_PROXY_URL");
+    as.devicePolls.add(new Object[] {200, null});
+    PersonCli.Run again = cli.login("--device");
+    assertThat(again.exit()).as(again.toString()).isZero();
+    assertThat(stored().accessToken()).isEqualTo(as.token(2));
+  }
+
+  @Test
   void plainHttpToAnotherMachineIsRefusedBeforeAnyRequest() {
     PersonCli.Run r = cli.login("--device", "--proxy", "http://proxy.example.com");
     assertThat(r.exit()).isEqualTo(1);

@@ -31,6 +31,16 @@ class SystemBrowserTest {
   }
 
   @Test
+  void browserFromTheEnvironmentWinsEvenWithoutADisplay() {
+    assertThat(new SystemBrowser(Map.of("BROWSER", "w3m:lynx"), "Linux").command(URL))
+        .isEqualTo(List.of("w3m", URL.toString()));
+    assertThat(new SystemBrowser(Map.of("BROWSER", "firefox --new-tab %s"), "Mac OS X").command(URL))
+        .isEqualTo(List.of("firefox", "--new-tab", URL.toString()));
+    assertThat(new SystemBrowser(Map.of("BROWSER", "/bin/false"), "Linux").open(URL)).as("a failing browser").isFalse();
+    assertThat(new SystemBrowser(Map.of("BROWSER", "/bin/true"), "Linux").open(URL)).isTrue();
+  }
+
+  @Test
   void aLauncherThatIsNotInstalledMeansNoBrowser() {
     // a display, but a PATH with no xdg-open: ProcessBuilder fails to start it
     SystemBrowser b = new SystemBrowser(Map.of("DISPLAY", ":0"), "Linux") {
