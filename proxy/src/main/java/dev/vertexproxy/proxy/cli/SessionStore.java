@@ -1,18 +1,16 @@
 package dev.vertexproxy.proxy.cli;
 
+import dev.vertexproxy.proxy.files.PrivateFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
@@ -134,24 +132,8 @@ final class SessionStore {
   }
 
   private void writeAtomically(Path dir, byte[] bytes) throws IOException {
-    Path tmp = Files.createTempFile(dir, "." + FILE_NAME + ".", ".tmp", privateFile(FILE_MODE));
-    try {
-      try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-        ByteBuffer buf = ByteBuffer.wrap(bytes);
-        while (buf.hasRemaining()) {
-          out.write(buf);
-        }
-        out.force(true);
-      }
-      try {
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING); // same directory: only exotic file systems
-      }
-      forceDirectory(dir);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    PrivateFiles.replace(file, bytes);
+    forceDirectory(dir);
   }
 
   private static void ensurePrivateDirectory(Path dir) throws IOException {

@@ -1,5 +1,6 @@
 package dev.vertexproxy.proxy.login;
 
+import dev.vertexproxy.proxy.login.page.Html;
 import dev.vertexproxy.proxy.identity.TokenVerifier;
 import dev.vertexproxy.proxy.identity.VerifiedToken;
 import dev.vertexproxy.proxy.reason.Reason;
@@ -134,24 +135,9 @@ final class DevicePages {
 
   /** {@code value} escaped for an HTML text node or a double-quoted attribute; {@code null} becomes empty. */
   static String text(Object value) {
-    if (value == null) {
-      return "";
-    }
-    String s = value.toString();
-    StringBuilder out = new StringBuilder(s.length() + 16);
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '&' -> out.append("&amp;");
-        case '<' -> out.append("&lt;");
-        case '>' -> out.append("&gt;");
-        case '"' -> out.append("&quot;");
-        case '\'' -> out.append("&#39;");
-        default -> out.append(c < 0x20 && c != '\n' && c != '\t' ? "&#xFFFD;" : String.valueOf(c));
-      }
-    }
-    return out.toString();
+    return Html.text(value);
   }
+
 
   static String enc(String s) {
     return URLEncoder.encode(s, StandardCharsets.UTF_8);

@@ -1,5 +1,6 @@
 package dev.vertexproxy.proxy.login;
 
+import dev.vertexproxy.proxy.files.PrivateFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -8,11 +9,9 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.time.Clock;
@@ -174,17 +173,8 @@ public final class Revocations {
     for (String id : new TreeSet<>(m.sessions.keySet())) {
       sessions.addObject().put("id", id).put("expires_at", m.sessions.get(id).toString());
     }
-    Path tmp = Files.createTempFile(dir, ".revocations-", ".tmp");
-    try {
-      Files.writeString(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n", StandardCharsets.UTF_8);
-      try {
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
-      }
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    PrivateFiles.replace(file, (JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root) + "\n")
+        .getBytes(StandardCharsets.UTF_8));
   }
 
   private static String key(String issuerName, String subject) {

@@ -1,5 +1,6 @@
 package dev.vertexproxy.proxy.login;
 
+import dev.vertexproxy.proxy.files.PrivateFiles;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.jwk.Curve;
@@ -13,13 +14,9 @@ import dev.vertexproxy.proxy.config.SessionsConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.SecureRandom;
@@ -212,31 +209,12 @@ public final class SigningKeys {
     return s;
   }
 
-  /** Writes {@code name} with mode 0600 through a temporary file; {@code replace} false keeps an existing file. */
+  /** Writes {@code name} with mode 0600 ({@link PrivateFiles}); {@code replace} false keeps an existing file. */
   private static void writePrivate(Path dir, String name, byte[] content, boolean replace) throws IOException {
-    Path tmp = Files.createTempFile(dir, ".tmp-", "");
-    try {
-      try {
-        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-      } catch (UnsupportedOperationException e) {
-        // not a POSIX file system: its own ACLs apply
-      }
-      Files.write(tmp, content);
-      try {
-        if (replace) {
-          Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } else {
-          Files.createLink(dir.resolve(name), tmp); // atomic and never replaces: another replica may have won
-        }
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(tmp, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-      } catch (FileAlreadyExistsException e) {
-        // another replica wrote it first: theirs is the one
-      } catch (UnsupportedOperationException e) {
-        Files.move(tmp, dir.resolve(name));
-      }
-    } finally {
-      Files.deleteIfExists(tmp);
+    if (replace) {
+      PrivateFiles.replace(dir.resolve(name), content);
+    } else {
+      PrivateFiles.createIfAbsent(dir.resolve(name), content); // another replica may have won: theirs is the one
     }
   }
 
