@@ -137,7 +137,7 @@ class AdcExecutableEndToEndTest {
       Thread.sleep(20);
     }
     assertThat(records).extracting(r -> r.path("method").asText())
-        .containsExactlyInAnyOrder("proxy.token_exchange", "publishers.models.generateContent",
+        .containsExactlyInAnyOrder("proxy.tokenExchange", "publishers.models.generateContent",
             "publishers.models.streamGenerateContent");
     assertThat(records).allSatisfy(r -> {
       assertThat(r.path("status").asInt()).isEqualTo(200);

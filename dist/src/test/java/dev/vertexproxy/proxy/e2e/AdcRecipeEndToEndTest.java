@@ -129,7 +129,7 @@ class AdcRecipeEndToEndTest {
 
     List<JsonNode> records = awaitRecordsOfJob(jobId, 3);
     assertThat(records).extracting(r -> r.path("method").asText())
-        .contains("proxy.token_exchange", "publishers.models.generateContent", "publishers.models.streamGenerateContent");
+        .contains("proxy.tokenExchange", "publishers.models.generateContent", "publishers.models.streamGenerateContent");
     assertThat(records).allSatisfy(r -> {
       assertThat(r.at("/caller/issuer").asText()).isEqualTo(DevMode.ISSUER_NAME);
       assertThat(r.path("status").asInt()).isEqualTo(200);

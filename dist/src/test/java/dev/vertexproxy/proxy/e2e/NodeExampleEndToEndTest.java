@@ -155,7 +155,7 @@ class NodeExampleEndToEndTest {
       assertThat(seen.headers().toString()).doesNotContain(jwt);
     });
     assertThat(auditRecordsOfJob(jobId, 2)).extracting(x -> x.path("method").asText())
-        .containsExactlyInAnyOrder("proxy.token_exchange", "publishers.models.generateContent");
+        .containsExactlyInAnyOrder("proxy.tokenExchange", "publishers.models.generateContent");
   }
 
   @Test

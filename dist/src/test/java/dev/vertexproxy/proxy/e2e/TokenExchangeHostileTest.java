@@ -114,7 +114,7 @@ class TokenExchangeHostileTest {
     assertThat(access).isNotEqualTo(jwt);
 
     JsonNode record = auditRecord(r);
-    assertThat(record.path("method").asText()).isEqualTo("proxy.token_exchange");
+    assertThat(record.path("method").asText()).isEqualTo("proxy.tokenExchange");
     assertThat(record.path("reason").asText()).isEqualTo("served");
     assertThat(record.at("/caller/issuer").asText()).isEqualTo(DevMode.ISSUER_NAME);
     assertThat(record.at("/caller/claims/job_id").asText()).isEqualTo(jobId);

@@ -44,7 +44,7 @@ import java.util.concurrent.Executor;
  */
 public final class TokenExchange implements ReservedEndpoint {
   public static final String PATH = IssuerMetadata.TOKEN_EXCHANGE_PATH;
-  public static final String AUDIT_METHOD = "proxy.token_exchange";
+  public static final String AUDIT_METHOD = "proxy.tokenExchange";
   static final String GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
   static final String JWT = "urn:ietf:params:oauth:token-type:jwt";
   static final String ID_TOKEN = "urn:ietf:params:oauth:token-type:id_token";

@@ -96,7 +96,7 @@ class TokenExchangeTest {
     assertThat(r.status()).isEqualTo(200);
     assertThat(json(r).path("expires_in").asLong()).isEqualTo(3600);
     assertThat(r.reason()).isEqualTo(Reason.SERVED);
-    assertThat(r.auditMethod()).isEqualTo("proxy.token_exchange");
+    assertThat(r.auditMethod()).isEqualTo("proxy.tokenExchange");
     assertThat(r.caller().subject()).isEqualTo("alice");
 
     String shortSession = issuer.mint(alice(), TokenUse.SESSION, "login", clock.instant().plusSeconds(600)).token();
