@@ -145,11 +145,17 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
         new Admission(RequestHead.of(req)), req.headers().get(HttpHeaderNames.USER_AGENT), keepAlive);
     current = ex;
     px.metrics().inFlight().incrementAndGet();
-    // The verdict is acted on in a task of its own, even when every step decided at once: the rest of what this read
-    // decoded (the body chunks that came with the head) is dispatched first, so a malformed chunk in them refuses the
-    // request before its head can go to Vertex.
-    ex.log.run(() -> px.admission().admit(ex.admission, ctx.executor(),
-        verdict -> ctx.executor().execute(() -> ex.log.run(() -> phases.admitted(ex, verdict)))));
+    // A verdict that lets the request go to Vertex is acted on in a task of its own, even when every step decided at
+    // once: the rest of what this read decoded (the body chunks that came with the head) is dispatched first, so a
+    // malformed chunk in them refuses the request before its head can leave. A refusal is answered at once: its own
+    // reason (a head too long, say) is the one the caller must hear, not a chunk's after it.
+    ex.log.run(() -> px.admission().admit(ex.admission, ctx.executor(), verdict -> {
+      if (verdict.proceeds()) {
+        ctx.executor().execute(() -> ex.log.run(() -> phases.admitted(ex, verdict)));
+      } else {
+        ex.log.run(() -> phases.admitted(ex, verdict));
+      }
+    }));
   }
 
   /** The log context of {@code ex}, or one that changes nothing between exchanges. */
