@@ -94,17 +94,17 @@ final class DevCommand implements Callable<Integer> {
         "   curl -s " + proxy + example + " -H \"Authorization: Bearer $(scripts/vertex-proxy token --proxy " + proxy
             + ")\" -d " + body,
         "",
-        "6. Verify the audit trail:",
-        "",
-        "   scripts/vertex-proxy audit verify " + i.get("audit_dir"),
-        "   scripts/vertex-proxy audit query " + i.get("audit_dir") + " --decision deny",
-        "",
-        "6. Or let unmodified SDK code use the proxy through Application Default Credentials (it prints what to",
+        "6. Let unmodified SDK code use the proxy through Application Default Credentials (it prints what to",
         "   export; the SDK's process must trust " + i.get("ca_file") + "):",
         "",
         "   printf '%s' \"$TOKEN\" > " + stateDir.resolve("id-token"),
         "   scripts/vertex-proxy adc --proxy " + i.get("proxy_tls_url") + " --ca-file " + i.get("ca_file") + " \\",
         "     --token-file " + stateDir.resolve("id-token") + " --output " + stateDir.resolve("adc.json"),
+        "",
+        "7. Verify the audit trail:",
+        "",
+        "   scripts/vertex-proxy audit verify " + i.get("audit_dir"),
+        "   scripts/vertex-proxy audit query " + i.get("audit_dir") + " --decision deny",
         "");
   }
 }
