@@ -2,11 +2,7 @@ package dev.vertexproxy.proxy.cli;
 
 import java.io.PrintWriter;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code vertex-proxy logout [--proxy URL]}: ends a person's session — at the proxy first ({@code POST
@@ -20,54 +16,35 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "logout", mixinStandardHelpOptions = true,
     description = "Revoke the proxy session at the proxy and remove it from this machine.")
-final class LogoutCommand implements Callable<Integer> {
+final class LogoutCommand extends SessionCommand {
   static final String REVOKE_PATH = "/_proxy/oauth/revoke";
-
-  @Option(names = "--proxy", paramLabel = "URL",
-      description = "The proxy's base URL (default: $VERTEX_PROXY_URL, else the one proxy a session is stored for).")
-  String proxy;
-
-  @Spec
-  CommandSpec spec;
-
-  private final CliEnvironment env;
 
   LogoutCommand() {
     this(CliEnvironment.system());
   }
 
   LogoutCommand(CliEnvironment env) {
-    this.env = env;
+    super(env);
   }
 
   @Override
-  public Integer call() {
-    PrintWriter out = spec.commandLine().getOut();
-    PrintWriter err = spec.commandLine().getErr();
-    try {
-      SessionStore store = env.store();
-      ProxyUrl target = SessionChoice.proxy(env, store, proxy);
-      Optional<StoredSession> stored = store.get(target);
-      if (stored.isEmpty()) {
-        out.println("Not logged in to " + target + ".");
-        return 0;
-      }
-      String problem = revoke(stored.get());
-      store.remove(target);
-      if (problem != null) {
-        err.println("logout: removed the session from this machine, but the proxy did not revoke it (" + problem
-            + "); it stays valid until " + stored.get().expiresAt());
-        return 1;
-      }
-      out.println("Logged out of " + target + ".");
+  int run(PrintWriter out, PrintWriter err) throws CliException {
+    SessionStore store = env.store();
+    ProxyUrl target = SessionChoice.proxy(env, store, proxy);
+    Optional<StoredSession> stored = store.get(target);
+    if (stored.isEmpty()) {
+      out.println("Not logged in to " + target + ".");
       return 0;
-    } catch (CliException e) {
-      err.println("logout: " + e.getMessage());
-      return 1;
-    } finally {
-      out.flush();
-      err.flush();
     }
+    String problem = revoke(stored.get());
+    store.remove(target);
+    if (problem != null) {
+      err.println("logout: removed the session from this machine, but the proxy did not revoke it (" + problem
+          + "); it stays valid until " + stored.get().expiresAt());
+      return 1;
+    }
+    out.println("Logged out of " + target + ".");
+    return 0;
   }
 
   /** Revokes at the proxy; null when the token no longer works there, else what went wrong. */

@@ -6,12 +6,9 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
 /**
@@ -34,7 +31,7 @@ import picocli.CommandLine.TypeConversionException;
  */
 @Command(name = "token", mixinStandardHelpOptions = true,
     description = "Print a valid proxy session token (logging in again at a terminal when it has expired).")
-final class TokenCommand implements Callable<Integer> {
+final class TokenCommand extends SessionCommand {
   static final Duration MARGIN = Duration.ofMinutes(5);
   static final String JWT_TYPE = "urn:ietf:params:oauth:token-type:jwt";
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -47,61 +44,48 @@ final class TokenCommand implements Callable<Integer> {
     GOOGLE_EXECUTABLE
   }
 
-  @Option(names = "--proxy", paramLabel = "URL",
-      description = "The proxy's base URL (default: $VERTEX_PROXY_URL, else the one proxy a session is stored for).")
-  String proxy;
-
   @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "token", converter = FormatConverter.class,
       description = "token (default) or google-executable (the JSON google-auth's executable credential source reads).")
   Format format;
-
-  @Spec
-  CommandSpec spec;
-
-  private final CliEnvironment env;
 
   TokenCommand() {
     this(CliEnvironment.system());
   }
 
   TokenCommand(CliEnvironment env) {
-    this.env = env;
+    super(env);
   }
 
   @Override
-  public Integer call() {
-    PrintWriter out = spec.commandLine().getOut();
-    PrintWriter err = spec.commandLine().getErr();
-    try {
-      StoredSession s = validSession(err);
-      if (format == Format.GOOGLE_EXECUTABLE) {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("version", 1);
-        o.put("success", true);
-        o.put("token_type", JWT_TYPE);
-        o.put("id_token", s.accessToken());
-        o.put("expiration_time", s.expiresAt().getEpochSecond());
-        out.println(o.toString());
-      } else {
-        out.println(s.accessToken());
-      }
-      return 0;
-    } catch (CliException e) {
-      if (format == Format.GOOGLE_EXECUTABLE) {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("version", 1);
-        o.put("success", false);
-        o.put("code", "vertex_proxy_login_required");
-        o.put("message", e.getMessage());
-        out.println(o.toString());
-        return 0;
-      }
-      err.println("token: " + e.getMessage());
-      return 1;
-    } finally {
-      out.flush();
-      err.flush();
+  int run(PrintWriter out, PrintWriter err) throws CliException {
+    StoredSession s = validSession(err);
+    if (format == Format.GOOGLE_EXECUTABLE) {
+      ObjectNode o = JSON.createObjectNode();
+      o.put("version", 1);
+      o.put("success", true);
+      o.put("token_type", JWT_TYPE);
+      o.put("id_token", s.accessToken());
+      o.put("expiration_time", s.expiresAt().getEpochSecond());
+      out.println(o.toString());
+    } else {
+      out.println(s.accessToken());
     }
+    return 0;
+  }
+
+  /** For google-auth, a failure is its executable-response JSON with exit 0: it reads stdout and drops the rest. */
+  @Override
+  int failed(CliException e, PrintWriter out, PrintWriter err) {
+    if (format == Format.GOOGLE_EXECUTABLE) {
+      ObjectNode o = JSON.createObjectNode();
+      o.put("version", 1);
+      o.put("success", false);
+      o.put("code", "vertex_proxy_login_required");
+      o.put("message", e.getMessage());
+      out.println(o.toString());
+      return 0;
+    }
+    return super.failed(e, out, err);
   }
 
   private StoredSession validSession(PrintWriter err) throws CliException {
