@@ -85,7 +85,7 @@ public final class DevIssuer implements AutoCloseable {
     this.issuer = URI.create("http://" + hostLiteral(server.getAddress()) + ":" + server.getAddress().getPort());
     RSAKey first = newKey();
     this.keys = new Keys(first, List.of(first));
-    this.people = new DevPeopleIdp(issuer, clock, this::sign, null);
+    this.people = new DevPeopleIdp(issuer, clock, this::sign);
   }
 
   /** The issuer URL of the people face ({@code <issuer>/people}): an OIDC provider with the authorization code flow. */
@@ -382,11 +382,11 @@ public final class DevIssuer implements AutoCloseable {
     respondJson(exchange, code, Map.of("error", error));
   }
 
-  private static void respondJson(HttpExchange exchange, int code, Object body) throws IOException {
+  static void respondJson(HttpExchange exchange, int code, Object body) throws IOException {
     respond(exchange, code, "application/json; charset=utf-8", JSON.writeValueAsString(body));
   }
 
-  private static void respond(HttpExchange exchange, int code, String contentType, String body) throws IOException {
+  static void respond(HttpExchange exchange, int code, String contentType, String body) throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     exchange.getResponseHeaders().set("Content-Type", contentType);
     exchange.getResponseHeaders().set("Cache-Control", "no-store");

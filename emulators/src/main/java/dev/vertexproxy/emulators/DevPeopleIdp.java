@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
@@ -46,30 +45,28 @@ final class DevPeopleIdp {
   private final URI issuer;
   private final Clock clock;
   private final Function<Map<String, Object>, String> signer;
-  private final String jwks;
   private final Map<String, Grant> codes = new ConcurrentHashMap<>();
 
   private record Grant(String clientId, String redirectUri, String challenge, String nonce, String email,
       List<String> groups, Instant expires) {
   }
 
-  DevPeopleIdp(URI devIssuer, Clock clock, Function<Map<String, Object>, String> signer, String jwks) {
+  DevPeopleIdp(URI devIssuer, Clock clock, Function<Map<String, Object>, String> signer) {
     this.issuer = URI.create(devIssuer + PREFIX);
     this.clock = clock;
     this.signer = signer;
-    this.jwks = jwks;
   }
 
   URI issuer() {
     return issuer;
   }
 
-  void handle(HttpExchange exchange, String jwksNow) throws IOException {
+  void handle(HttpExchange exchange, String jwks) throws IOException {
     String path = exchange.getRequestURI().getPath().substring(PREFIX.length());
     String method = exchange.getRequestMethod();
     switch (path) {
-      case "/.well-known/openid-configuration" -> json(exchange, 200, discovery());
-      case "/jwks" -> send(exchange, 200, "application/json", jwksNow == null ? jwks : jwksNow);
+      case "/.well-known/openid-configuration" -> DevIssuer.respondJson(exchange, 200, discovery());
+      case "/jwks" -> DevIssuer.respond(exchange, 200, "application/json", jwks);
       case "/authorize" -> {
         Map<String, String> q = "POST".equals(method) ? form(exchange) : params(exchange.getRequestURI().getRawQuery());
         authorize(exchange, q, "POST".equals(method));
@@ -104,7 +101,7 @@ final class DevPeopleIdp {
   private void authorize(HttpExchange exchange, Map<String, String> q, boolean submitted) throws IOException {
     String redirect = q.get("redirect_uri");
     if (redirect == null || !redirect.startsWith("http") || q.get("client_id") == null) {
-      send(exchange, 400, "text/plain; charset=utf-8", "redirect_uri and client_id are required\n");
+      DevIssuer.respond(exchange, 400, "text/plain; charset=utf-8", "redirect_uri and client_id are required\n");
       return;
     }
     if (!"code".equals(q.get("response_type")) || q.get("code_challenge") == null
@@ -124,7 +121,7 @@ final class DevPeopleIdp {
       }
     }
     if (email == null || email.isBlank()) {
-      send(exchange, 200, "text/html; charset=utf-8", loginPage(q));
+      DevIssuer.respond(exchange, 200, "text/html; charset=utf-8", loginPage(q));
       return;
     }
     String code = random();
@@ -194,7 +191,7 @@ final class DevPeopleIdp {
     answer.put("expires_in", ID_TOKEN_SECONDS);
     answer.put("id_token", signer.apply(claims));
     answer.put("scope", "openid email profile groups");
-    json(exchange, 200, answer);
+    DevIssuer.respondJson(exchange, 200, answer);
   }
 
   private static Map<String, String> form(HttpExchange exchange) throws IOException {
@@ -248,20 +245,6 @@ final class DevPeopleIdp {
   }
 
   private static void oauthError(HttpExchange exchange, int code, String error, String description) throws IOException {
-    json(exchange, code, Map.of("error", error, "error_description", description));
-  }
-
-  private static void json(HttpExchange exchange, int code, Object body) throws IOException {
-    send(exchange, code, "application/json; charset=utf-8", JSON.writeValueAsString(body));
-  }
-
-  private static void send(HttpExchange exchange, int code, String type, String body) throws IOException {
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().set("Content-Type", type);
-    exchange.getResponseHeaders().set("Cache-Control", "no-store");
-    exchange.sendResponseHeaders(code, bytes.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(bytes);
-    }
+    DevIssuer.respondJson(exchange, code, Map.of("error", error, "error_description", description));
   }
 }
