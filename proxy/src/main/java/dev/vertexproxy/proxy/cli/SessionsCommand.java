@@ -7,7 +7,6 @@ import dev.vertexproxy.proxy.login.Revocations;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -36,14 +35,16 @@ final class SessionsCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  static Revocations revocations(Path config) throws Exception {
+  static SessionsConfig sessions(Path config) throws Exception {
     ProxyConfig cfg = new ConfigLoader().load(config);
-    SessionsConfig s = cfg.sessions();
-    if (s == null) {
+    if (cfg.sessions() == null) {
       throw new IllegalArgumentException(config + " has no sessions block: the proxy issues no tokens to revoke");
     }
-    Duration longest = s.lifetime().compareTo(s.accessTokenLifetime()) >= 0 ? s.lifetime() : s.accessTokenLifetime();
-    Revocations r = new Revocations(s.revocationsFile(), Clock.systemUTC(), longest);
+    return cfg.sessions();
+  }
+
+  static Revocations revocations(SessionsConfig s) throws Exception {
+    Revocations r = new Revocations(s.revocationsFile(), Clock.systemUTC(), s.longestTokenLifetime());
     r.refresh();
     return r;
   }
@@ -79,18 +80,18 @@ final class SessionsCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       PrintWriter out = spec.commandLine().getOut();
+      SessionsConfig s;
       Revocations r;
       try {
-        r = revocations(config);
+        s = sessions(config);
+        r = revocations(s);
       } catch (IllegalArgumentException e) {
         spec.commandLine().getErr().println("sessions revoke: " + e.getMessage());
         return 2;
       }
       if (target.session != null) {
         // until the longest a token lives: the list keeps the id until the session would have expired anyway
-        SessionsConfig s = new ConfigLoader().load(config).sessions();
-        Duration longest = s.lifetime().compareTo(s.accessTokenLifetime()) >= 0 ? s.lifetime() : s.accessTokenLifetime();
-        r.revokeSession(target.session, Instant.now().plus(longest));
+        r.revokeSession(target.session, Instant.now().plus(s.longestTokenLifetime()));
         out.println("revoked session " + target.session + " (in " + r.file() + ")");
       } else {
         r.revokeSubject(target.subject.issuer, target.subject.subject);
@@ -113,7 +114,7 @@ final class SessionsCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       PrintWriter out = spec.commandLine().getOut();
-      Map<String, Instant> subjects = revocations(config).subjects();
+      Map<String, Instant> subjects = revocations(sessions(config)).subjects();
       subjects.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e ->
           out.println(e.getValue() + "  " + e.getKey().replace('\n', '/')));
       if (subjects.isEmpty()) {

@@ -46,6 +46,11 @@ public record SessionsConfig(URI issuer, Duration lifetime, Duration accessToken
     claims = claims == null ? null : List.copyOf(claims);
   }
 
+  /** The longest life the proxy gives any of its tokens: how long keys and revocations must outlast a token. */
+  public Duration longestTokenLifetime() {
+    return lifetime.compareTo(accessTokenLifetime) >= 0 ? lifetime : accessTokenLifetime;
+  }
+
   /** The issuer URL as tokens carry it: no trailing slash. */
   public String issuerUrl() {
     String s = issuer.toString();

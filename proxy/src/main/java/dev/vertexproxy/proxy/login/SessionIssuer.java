@@ -79,9 +79,7 @@ public final class SessionIssuer implements OwnTokens {
   /** Loads the keys (generating or rotating them in a directory) and the revocation list; blocking, at start-up. */
   public static SessionIssuer load(SessionsConfig config, Clock clock, int maxTokenBytes) throws IOException {
     SigningKeys keys = SigningKeys.load(config, clock);
-    Duration longest = config.lifetime().compareTo(config.accessTokenLifetime()) >= 0 ? config.lifetime()
-        : config.accessTokenLifetime();
-    Revocations revocations = new Revocations(config.revocationsFile(), clock, longest);
+    Revocations revocations = new Revocations(config.revocationsFile(), clock, config.longestTokenLifetime());
     revocations.refresh();
     return new SessionIssuer(config, keys, revocations, clock, maxTokenBytes);
   }
@@ -180,8 +178,7 @@ public final class SessionIssuer implements OwnTokens {
 
   @Override
   public Duration longestLifetime() {
-    return config.lifetime().compareTo(config.accessTokenLifetime()) >= 0 ? config.lifetime()
-        : config.accessTokenLifetime();
+    return config.longestTokenLifetime();
   }
 
   @Override

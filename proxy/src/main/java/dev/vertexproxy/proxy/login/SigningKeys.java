@@ -71,8 +71,7 @@ public final class SigningKeys {
   private SigningKeys(SessionsConfig config, Clock clock) {
     this.config = config;
     this.clock = clock;
-    this.longestToken = config.lifetime().compareTo(config.accessTokenLifetime()) >= 0 ? config.lifetime()
-        : config.accessTokenLifetime();
+    this.longestToken = config.longestTokenLifetime();
     this.algorithm = JWSAlgorithm.parse(config.algorithm());
   }
 
