@@ -10,8 +10,14 @@ package dev.vertexproxy.policy;
  * @param serviceAccount the service account to act as when allowed, otherwise {@code null}
  * @param message        a short human explanation, safe to show the caller (names rules, methods, claim names and
  *                       projects, never claim values)
+ * @param credentials    the allowing rule's own {@code credentials:} block, or {@code null}: proxy.yaml's mode
  *
  * <p>Immutable and thread-safe.
  */
-public record Decision(boolean allowed, String rule, String reason, String serviceAccount, String message) {
+public record Decision(boolean allowed, String rule, String reason, String serviceAccount, String message,
+    RuleCredentials credentials) {
+  /** A decision whose rule has no {@code credentials:} block of its own. */
+  public Decision(boolean allowed, String rule, String reason, String serviceAccount, String message) {
+    this(allowed, rule, reason, serviceAccount, message, null);
+  }
 }

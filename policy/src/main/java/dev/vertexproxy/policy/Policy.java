@@ -61,7 +61,7 @@ public final class Policy {
     for (Rule r : rules) {
       if (r.effect() == Rule.Effect.ALLOW) {
         allowedDecisions[r.index()] = new Decision(true, r.name(), Reasons.ALLOWED, r.serviceAccount(),
-            "allowed by rule " + r.name());
+            "allowed by rule " + r.name(), r.credentials());
         for (String m : r.methods()) {
           allow.computeIfAbsent(m, k -> new ArrayList<>()).add(r);
         }

@@ -33,14 +33,17 @@ final class PolicyParser {
    */
   static final DeclaredKeys KEYS = DeclaredKeys.builder()
       .mapping("", "version", "rules")
-      .mapping("rules[]", "name", "description", "effect", "identity", "methods", "resources", "service_account")
+      .mapping("rules[]", "name", "description", "effect", "identity", "methods", "resources", "credentials",
+          "service_account")
       .mapping("rules[].identity", "issuer", "subject", "claims")
+      .mapping("rules[].credentials", "mode", "audience")
       .mapping("rules[].resources", "projects", "locations", "names")
       .build();
   static final List<String> TOP_KEYS = KEYS.of("");
   static final List<String> RULE_KEYS = KEYS.of("rules[]");
   static final List<String> IDENTITY_KEYS = KEYS.of("rules[].identity");
   static final List<String> RESOURCE_KEYS = KEYS.of("rules[].resources");
+  static final List<String> CREDENTIALS_KEYS = KEYS.of("rules[].credentials");
 
   private static final Pattern RULE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
   private static final Pattern CLAIM_NAME = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.:-]*");
@@ -236,11 +239,14 @@ final class PolicyParser {
       }
     }
 
+    RuleCredentials credentials = parseCredentials(keys.get("credentials"), path + ".credentials", effect);
+    boolean federated = credentials != null && credentials.mode() == RuleCredentials.Mode.STS;
     String serviceAccount = null;
     NodeTuple saEntry = keys.get("service_account");
     if (saEntry == null) {
-      if (allow) {
-        yaml.problem(node, path + ".service_account", "missing (an allow rule must name the service account to act as)");
+      if (allow && !federated) {
+        yaml.problem(node, path + ".service_account", "missing (an allow rule must name the service account to act as,"
+            + " unless its credentials: { mode: sts } lets the call run as the federated caller)");
       }
     } else if (effect == Rule.Effect.DENY) {
       yaml.problem(saEntry.getKeyNode(), path + ".service_account", "a deny rule acts as no one; remove the key");
@@ -256,7 +262,53 @@ final class PolicyParser {
       return null;
     }
     return new Rule(index, name, description, effect, issuers, subject, claims, methodPatterns, methods, projects,
-        locations, names, serviceAccount, YamlReader.line(node), YamlReader.column(node), positions);
+        locations, names, serviceAccount, credentials, YamlReader.line(node), YamlReader.column(node), positions);
+  }
+
+  /** A rule's {@code credentials:} block; {@code null} when absent or wrong (the problem is recorded). */
+  private RuleCredentials parseCredentials(NodeTuple entry, String path, Rule.Effect effect) {
+    if (entry == null) {
+      return null;
+    }
+    if (effect == Rule.Effect.DENY) {
+      yaml.problem(entry.getKeyNode(), path, "a deny rule obtains no credentials; remove the key");
+      return null;
+    }
+    Map<String, NodeTuple> block = yaml.mapping(entry.getValueNode(), path, CREDENTIALS_KEYS);
+    if (block == null) {
+      return null;
+    }
+    NodeTuple modeEntry = block.get("mode");
+    RuleCredentials.Mode mode = null;
+    if (modeEntry == null) {
+      yaml.problem(entry.getValueNode(), path + ".mode", "missing (expected: impersonate or sts)");
+    } else {
+      String m = yaml.string(modeEntry.getValueNode(), path + ".mode", false);
+      if ("impersonate".equals(m)) {
+        mode = RuleCredentials.Mode.IMPERSONATE;
+      } else if ("sts".equals(m)) {
+        mode = RuleCredentials.Mode.STS;
+      } else if (m != null) {
+        yaml.problem(modeEntry.getValueNode(), path + ".mode", "\"" + m + "\" is not a mode (expected: impersonate or sts)");
+      }
+    }
+    String audience = null;
+    NodeTuple audienceEntry = block.get("audience");
+    if (audienceEntry != null) {
+      audience = yaml.string(audienceEntry.getValueNode(), path + ".audience", false);
+      if (mode == RuleCredentials.Mode.IMPERSONATE) {
+        yaml.problem(audienceEntry.getKeyNode(), path + ".audience",
+            "only with mode: sts (impersonation exchanges no caller token)");
+        audience = null;
+      }
+      if (audience != null && !RuleCredentials.PROVIDER_AUDIENCE.matcher(audience).matches()) {
+        yaml.problem(audienceEntry.getValueNode(), path + ".audience", "\"" + audience
+            + "\" is not a workload identity provider (expected: " + RuleCredentials.AUDIENCE_EXAMPLE + ")");
+        audience = null; // the mode stands, so that the rule's other keys are judged by it
+
+      }
+    }
+    return mode == null ? null : new RuleCredentials(mode, audience);
   }
 
   private void parseIssuers(Node node, String path, Set<String> into) {

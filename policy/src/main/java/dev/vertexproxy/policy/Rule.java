@@ -47,14 +47,15 @@ public final class Rule {
   private final ValueMatcher locations;
   private final ValueMatcher names;
   private final String serviceAccount;
+  private final RuleCredentials credentials;
   private final int line;
   private final int column;
   private final Map<String, int[]> keyPositions;
 
   Rule(int index, String name, String description, Effect effect, Set<String> issuers, ValueMatcher subject,
       Map<String, ValueMatcher> claims, List<String> methodPatterns, Set<String> methods, ValueMatcher projects,
-      ValueMatcher locations, ValueMatcher names, String serviceAccount, int line, int column,
-      Map<String, int[]> keyPositions) {
+      ValueMatcher locations, ValueMatcher names, String serviceAccount, RuleCredentials credentials, int line,
+      int column, Map<String, int[]> keyPositions) {
     this.index = index;
     this.name = name;
     this.description = description;
@@ -70,6 +71,7 @@ public final class Rule {
     this.locations = locations;
     this.names = names;
     this.serviceAccount = serviceAccount;
+    this.credentials = credentials;
     this.line = line;
     this.column = column;
     this.keyPositions = Map.copyOf(keyPositions);
@@ -108,9 +110,17 @@ public final class Rule {
     return methodPatterns.isEmpty();
   }
 
-  /** The service account an allow rule acts as; {@code null} for deny rules. */
+  /**
+   * The service account an allow rule acts as; {@code null} for deny rules and for an {@code sts} rule that runs as
+   * the federated caller itself.
+   */
   public String serviceAccount() {
     return serviceAccount;
+  }
+
+  /** The rule's own {@code credentials:} block; {@code null} when it has none (proxy.yaml's mode applies). */
+  public RuleCredentials credentials() {
+    return credentials;
   }
 
   /** 1-based line of the rule in its file. */

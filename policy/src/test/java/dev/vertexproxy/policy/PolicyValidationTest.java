@@ -66,11 +66,12 @@ class PolicyValidationTest {
     assertThat(problems(yaml)).containsExactly(
         "policy.yaml:2:1: extra: unknown key \"extra\" (expected one of: version, rules)",
         "policy.yaml:9:5: rules[0].service_acount: unknown key \"service_acount\" (did you mean service_account? expected"
-            + " one of: name, description, effect, identity, methods, resources, service_account)",
+            + " one of: name, description, effect, identity, methods, resources, credentials, service_account)",
         "policy.yaml:6:33: rules[0].identity.claimz: unknown key \"claimz\" (did you mean claims? expected one of: issuer,"
             + " subject, claims)",
         "policy.yaml:8:33: rules[0].resources.regions: unknown key \"regions\" (expected one of: projects, locations, names)",
-        "policy.yaml:4:5: rules[0].service_account: missing (an allow rule must name the service account to act as)");
+        "policy.yaml:4:5: rules[0].service_account: missing (an allow rule must name the service account to act as, unless"
+            + " its credentials: { mode: sts } lets the call run as the federated caller)");
   }
 
   @Test
@@ -137,7 +138,8 @@ class PolicyValidationTest {
     assertThat(problems(yaml)).containsExactly(
         "policy.yaml:5:15: rules[0].identity.issuer: missing (an allow rule must name the issuer it trusts)",
         "policy.yaml:3:5: rules[0].methods: missing (an allow rule must list the methods it grants)",
-        "policy.yaml:3:5: rules[0].service_account: missing (an allow rule must name the service account to act as)",
+        "policy.yaml:3:5: rules[0].service_account: missing (an allow rule must name the service account to act as, unless"
+            + " its credentials: { mode: sts } lets the call run as the federated caller)",
         "policy.yaml:9:14: rules[1].methods: expected a non-empty list; an empty list matches nothing (omit the key instead)",
         "policy.yaml:10:22: rules[1].service_account: \"someone@gmail.com\" is not a service account email "
             + "(expected NAME@PROJECT.iam.gserviceaccount.com)");
