@@ -75,7 +75,7 @@ class MetricsEndToEndTest {
       String auth = "Bearer " + jwt;
       // Google fails the first token fetch: allowed by the policy, our 503
       stack.dev.google().failNext(1, 403);
-      ids.add(expect(stack.post(stack.examplePath(), auth, DevStack.BODY), 503, "google-token-unavailable"));
+      ids.add(expect(stack.post(stack.examplePath(), auth, DevStack.BODY), 503, "credentials-unavailable"));
       for (int i = 0; i < 3; i++) {
         ids.add(expect(stack.post(stack.examplePath(), auth, DevStack.BODY), 200, null));
       }
@@ -125,7 +125,7 @@ class MetricsEndToEndTest {
       assertThat(m.value("vertex_proxy_requests_total", "method", STREAM, "decision", "allow", "outcome", "allowed",
           "reason", "allowed", "status", "200")).isEqualTo(1);
       assertThat(m.value("vertex_proxy_requests_total", "method", GENERATE, "decision", "allow", "outcome", "unavailable",
-          "reason", "google-token-unavailable", "status", "503")).isEqualTo(1);
+          "reason", "credentials-unavailable", "status", "503")).isEqualTo(1);
       assertThat(m.value("vertex_proxy_requests_total", "method", GENERATE, "decision", "deny", "outcome", "refused",
           "reason", "identity-not-matched", "status", "403")).isEqualTo(1);
       assertThat(m.value("vertex_proxy_requests_total", "method", GENERATE, "decision", "deny", "outcome", "refused",

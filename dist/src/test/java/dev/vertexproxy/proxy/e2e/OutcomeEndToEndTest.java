@@ -45,7 +45,7 @@ class OutcomeEndToEndTest {
       JsonNode record = recordOf(stack, r);
       assertThat(record.get("decision").asText()).isEqualTo("allow");
       assertThat(record.get("outcome").asText()).isEqualTo("unavailable");
-      assertThat(record.get("reason").asText()).isEqualTo("google-token-unavailable");
+      assertThat(record.get("reason").asText()).isEqualTo("credentials-unavailable");
       assertThat(record.get("rule").asText()).isEqualTo("forecasting-ci-gemini");
       assertThat(stack.dev.vertex().seen()).isEmpty();
     } finally {

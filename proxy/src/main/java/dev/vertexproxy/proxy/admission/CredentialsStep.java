@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Which Google credential goes to Vertex: a cached access token for the allowing rule's service account, never fetched
  * on the event loop. Last step, after {@link PolicyStep}; asynchronous on a cache miss. A token we could not obtain is our
- * 503 ({@code google-token-unavailable}); the policy's {@code allow} stands in the record.
+ * 503 ({@code credentials-unavailable}); the policy's {@code allow} stands in the record.
  */
 public final class CredentialsStep implements AdmissionStep {
   private static final Logger log = LoggerFactory.getLogger(CredentialsStep.class);
@@ -43,7 +43,7 @@ public final class CredentialsStep implements AdmissionStep {
       logContext.run(() -> {
         log.warn("no Google token for {}: {}", serviceAccount, IdentityStep.unwrap(err).getMessage());
       });
-      return Verdict.refuse(Reason.GOOGLE_TOKEN_UNAVAILABLE,
+      return Verdict.refuse(Reason.CREDENTIALS_UNAVAILABLE,
           "The proxy could not obtain Google credentials for this request; try again later.");
     });
   }

@@ -1,8 +1,8 @@
 package dev.vertexproxy.proxy.cli;
 
-import com.google.api.client.http.javanet.NetHttpTransport;
 import dev.vertexproxy.proxy.config.ConfigLoader;
 import dev.vertexproxy.proxy.config.ProxyConfig;
+import dev.vertexproxy.proxy.credentials.GoogleTransports;
 import dev.vertexproxy.proxy.server.ProxyServer;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -33,7 +33,7 @@ final class ServeCommand implements Callable<Integer> {
       spec.commandLine().getOut().flush();
       return 0;
     }
-    ProxyServer server = ProxyServer.start(cfg, Clock.systemUTC(), NetHttpTransport::new);
+    ProxyServer server = ProxyServer.start(cfg, Clock.systemUTC(), GoogleTransports.forConfig(cfg.credentials()));
     UntilShutdown.await(server::close, "vertex-proxy-shutdown");
     return 0;
   }

@@ -62,8 +62,8 @@ public final class ConfigLoader {
       .mapping("identity.issuers[].login", "client_id", "client_secret_file", "client_secret_env", "scopes")
       .mapping("policy", "file")
       .mapping("credentials", "mode", "source_credentials", "iam_endpoint", "sts", "scopes", "lifetime",
-          "refresh_before")
-      .mapping("credentials.sts", "audience")
+          "refresh_before", "delegates", "ca_file", "fetch_timeout")
+      .mapping("credentials.sts", "audience", "token_url")
       .mapping("audit", "dir", "durability", "on_failure")
       .mapping("logging", "format", "level", "access_log", "trace_project")
       .mapping("sessions", "issuer", "lifetime", "access_token_lifetime", "signing_keys_dir", "signing_key_file",
@@ -107,7 +107,7 @@ public final class ConfigLoader {
     ProxyConfig.Upstream upstream = upstream(top.map("upstream"), baseDir);
     IdentityConfig identity = identity(top.map("identity"), top, reader, baseDir);
     ProxyConfig.PolicySource policy = policy(top.map("policy"), top, baseDir);
-    CredentialsConfig credentials = credentials(top.map("credentials"), baseDir, reader);
+    CredentialsConfig credentials = CredentialsConfigReader.credentials(top.map("credentials"), baseDir, reader);
     AuditConfig audit = audit(top.map("audit"), top, baseDir);
     ProxyConfig.Logging logging = logging(top.map("logging"));
     SessionsConfig sessions = SessionsConfigReader.sessions(top.map("sessions"), baseDir,
@@ -338,42 +338,6 @@ public final class ConfigLoader {
       return null;
     }
     return new ProxyConfig.PolicySource(n.requiredPath("file", base));
-  }
-
-  private static CredentialsConfig credentials(YamlMap n, Path base, YamlReader reader) {
-    if (n == null) {
-      return CredentialsConfig.impersonate(null);
-    }
-    int before = reader.problems().size();
-    CredentialsConfig.Mode mode = n.enumValue("mode", CredentialsConfig.Mode.class, CredentialsConfig.Mode.IMPERSONATE);
-    if (mode == CredentialsConfig.Mode.STS) {
-      n.problem("mode", "\"sts\" is not implemented yet (expected: impersonate)");
-    }
-    Path source = n.path("source_credentials", base);
-    URI iam = n.uri("iam_endpoint", true);
-    if (iam != null && (iam.getRawQuery() != null || iam.getRawFragment() != null)) {
-      n.report("iam_endpoint", iam.toString(), "an absolute URL without query or fragment, such as"
-          + " https://iamcredentials.googleapis.com");
-    }
-    YamlMap sts = n.map("sts");
-    String stsAudience = sts == null ? null : sts.string("audience", null);
-    List<String> scopes = n.strings("scopes");
-    Duration lifetime = n.duration("lifetime", CredentialsConfig.DEFAULT_LIFETIME, Duration.ofMinutes(5),
-        Duration.ofHours(12), "5m..12h (Google caps impersonated tokens at 1h unless the org policy extends it)");
-    if (lifetime.getNano() != 0) {
-      n.report("lifetime", n.string("lifetime", ""), "whole seconds, 5m..12h");
-    }
-    Duration refreshBefore = n.duration("refresh_before", CredentialsConfig.DEFAULT_REFRESH_BEFORE, POSITIVE, NO_LIMIT,
-        "more than 0 and shorter than lifetime");
-    if (refreshBefore.compareTo(lifetime) >= 0) {
-      n.report("refresh_before", n.has("refresh_before") ? n.string("refresh_before", "") : "5m (the default)",
-          "shorter than lifetime (" + n.string("lifetime", "1h") + ")");
-    }
-    if (reader.problems().size() != before) {
-      return null;
-    }
-    // everything CredentialsConfig asserts was checked above, with a line: a throw here is a bug in this loader
-    return new CredentialsConfig(mode, source, iam, stsAudience, scopes, lifetime, refreshBefore);
   }
 
   private static AuditConfig audit(YamlMap n, YamlMap top, Path base) {

@@ -3,7 +3,7 @@ package dev.vertexproxy.proxy.credentials;
 /**
  * No Google access token could be obtained for a service account: Google refused (for example 403 when the proxy
  * may not impersonate the account) or could not be reached. The request that needed the token is answered with
- * {@code google-token-unavailable}. The message names the service account and Google's answer, never a token.
+ * {@code credentials-unavailable}. The message names the service account and Google's answer, never a token.
  */
 public final class GoogleTokenUnavailableException extends RuntimeException {
   private static final long serialVersionUID = 1L;

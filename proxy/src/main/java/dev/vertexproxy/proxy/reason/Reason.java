@@ -81,7 +81,7 @@ public enum Reason {
   METHOD_NOT_ALLOWED("method-not-allowed", 405, Kind.REFUSED),
 
   // credentials
-  GOOGLE_TOKEN_UNAVAILABLE("google-token-unavailable", 503, Kind.UNAVAILABLE),
+  CREDENTIALS_UNAVAILABLE("credentials-unavailable", 503, Kind.UNAVAILABLE),
 
   // upstream
   UPSTREAM_UNREACHABLE("upstream-unreachable", 502, Kind.UNAVAILABLE),

@@ -12,12 +12,26 @@ import java.security.cert.X509Certificate;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
 
-/** Trust anchors for upstream TLS: the system's, plus the PEM certificates of an extra CA file. */
-final class TrustAnchors {
+/**
+ * Trust anchors for outgoing TLS (to Vertex, and to STS and IAM Credentials): the system's, plus the PEM certificates
+ * of an extra CA file.
+ */
+public final class TrustAnchors {
   private TrustAnchors() {
   }
 
   static TrustManagerFactory systemPlus(Path caFile) throws IOException {
+    try {
+      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      tmf.init(systemPlusStore(caFile));
+      return tmf;
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot read CA file " + caFile + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** A key store of the system's trust anchors and {@code caFile}'s certificates. */
+  public static KeyStore systemPlusStore(Path caFile) throws IOException {
     try {
       KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
       ks.load(null, null);
@@ -36,9 +50,7 @@ final class TrustAnchors {
           ks.setCertificateEntry("extra-" + i++, c);
         }
       }
-      TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(ks);
-      return tmf;
+      return ks;
     } catch (GeneralSecurityException e) {
       throw new IOException("cannot read CA file " + caFile + ": " + e.getMessage(), e);
     }

@@ -159,7 +159,7 @@ class StepsTest {
       Admission a = post(GEMINI, new DefaultHttpHeaders(), 0);
       a.decision(new Decision(true, "gemini", "allowed", "sa@p.iam.gserviceaccount.com", "allowed"), "v1");
       Verdict v = await(new CredentialsStep(tokens), a);
-      assertThat(v.reason()).isEqualTo(Reason.GOOGLE_TOKEN_UNAVAILABLE);
+      assertThat(v.reason()).isEqualTo(Reason.CREDENTIALS_UNAVAILABLE);
       assertThat(v.reason().kind()).isEqualTo(Reason.Kind.UNAVAILABLE);
       assertThat(a.googleToken()).isNull();
       assertThat(metrics.scrape()).contains("vertex_proxy_google_token_fetches_total{outcome=\"failure\"} 1.0")
