@@ -4,6 +4,8 @@ import dev.vertexproxy.policy.Caller;
 import dev.vertexproxy.policy.Decision;
 import dev.vertexproxy.policy.route.Route;
 import dev.vertexproxy.proxy.credentials.GoogleTokenProvider.GoogleToken;
+import dev.vertexproxy.proxy.identity.VerifiedToken;
+import java.time.Instant;
 
 /**
  * What the admission steps learned about one request, in the order they learn it: the {@link RequestHead}, then the
@@ -21,6 +23,8 @@ public final class Admission {
   private volatile boolean queryRefused;
   private volatile Caller caller;
   private volatile String callerToken;
+  private volatile Instant callerExpiresAt;
+  private volatile boolean callerProxyIssued;
   private volatile Decision decision;
   private volatile String policyVersion;
   private volatile GoogleToken googleToken;
@@ -67,6 +71,23 @@ public final class Admission {
   public void caller(Caller c, String token) {
     this.caller = c;
     this.callerToken = token;
+  }
+
+  /** The verified caller with its token's expiry and whether the proxy issued it (a person's session). */
+  public void caller(VerifiedToken verified, String token) {
+    caller(verified.caller(), token);
+    this.callerExpiresAt = verified.expiresAt();
+    this.callerProxyIssued = verified.proxyIssued();
+  }
+
+  /** When the caller's token expires; {@code null} before the identity step, or when set without it. */
+  public Instant callerExpiresAt() {
+    return callerExpiresAt;
+  }
+
+  /** Whether the caller's token is one the proxy issued (a person's session or exchanged access token). */
+  public boolean callerProxyIssued() {
+    return callerProxyIssued;
   }
 
   /** The policy's decision, once the policy step made it (allowed or not). */

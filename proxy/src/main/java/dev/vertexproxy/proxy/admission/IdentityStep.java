@@ -48,9 +48,9 @@ public final class IdentityStep implements AdmissionStep {
     }
     String token = header.substring(7).trim();
     RequestLog.Context logContext = RequestLog.current();
-    return verifier.verify(token).handle((caller, err) -> {
+    return verifier.verifyToken(token).handle((verified, err) -> {
       if (err == null) {
-        admission.caller(caller, token);
+        admission.caller(verified, token);
         return Verdict.proceed();
       }
       Throwable cause = unwrap(err);

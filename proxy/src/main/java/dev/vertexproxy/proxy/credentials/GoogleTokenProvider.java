@@ -1,18 +1,23 @@
 package dev.vertexproxy.proxy.credentials;
 
 import com.google.auth.http.HttpTransportFactory;
+import com.google.auth.oauth2.GoogleCredentials;
+import com.google.common.base.Suppliers;
 import dev.vertexproxy.proxy.config.CredentialsConfig;
 import io.netty.util.concurrent.EventExecutorGroup;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -22,9 +27,12 @@ import java.util.regex.Pattern;
  * <p>Design: a stack of layers with one job each, composed by {@link Builder} (nimbus' {@code JWKSourceBuilder} and
  * Caffeine's builder are the models):
  * <ol>
- *   <li>the fetching source asks Google — today {@link ImpersonatingTokenSource} (ImpersonatedCredentials over the
- *       proxy's own keyless identity), on the blocking executor; the {@code sts} mode will be another one;</li>
- *   <li>{@link FailureBackoff} keeps a failing key from reaching Google on every request;</li>
+ *   <li>the fetching source asks Google, on the blocking executor, by the request's mode:
+ *       {@link ImpersonatingTokenSource} (ImpersonatedCredentials over the proxy's own keyless identity) or
+ *       {@link FederatingTokenSource} (the caller's token exchanged at STS, then optionally impersonating); each
+ *       fetch is bounded by {@code credentials.fetch_timeout};</li>
+ *   <li>{@link FailureBackoff} keeps a failing key from reaching Google on every request, and its callers from
+ *       waiting on a Google that is down;</li>
  *   <li>{@link RefreshAheadCache}: one fetch per key at a time, refreshed {@code refresh_before} ahead of expiry,
  *       never served once unusable.</li>
  * </ol>
@@ -61,8 +69,7 @@ public final class GoogleTokenProvider implements AutoCloseable {
    * The provider {@code config} describes, with every default: loads the proxy's source credentials (without fetching
    * anything) and builds the layers.
    *
-   * @throws IllegalArgumentException when the configuration is refused: {@code sts} mode (not implemented yet) or a
-   *                                  service-account key as source credentials
+   * @throws IllegalArgumentException when the configuration is refused: a service-account key as source credentials
    * @throws IOException              when the source credentials cannot be read
    */
   public static GoogleTokenProvider create(CredentialsConfig config, HttpTransportFactory transport, Clock clock,
@@ -85,9 +92,16 @@ public final class GoogleTokenProvider implements AutoCloseable {
       return CompletableFuture.failedFuture(new IllegalStateException("the Google token provider is closed"));
     }
     String serviceAccount = request == null ? null : request.serviceAccount();
-    if (serviceAccount == null || !SERVICE_ACCOUNT.matcher(serviceAccount).matches()) {
+    boolean direct = request != null && request.mode() == TokenRequest.Mode.STS && serviceAccount == null;
+    if (!direct && (serviceAccount == null || !SERVICE_ACCOUNT.matcher(serviceAccount).matches())) {
       return CompletableFuture.failedFuture(new IllegalArgumentException(
           "service account: " + serviceAccount + " (expected: an email such as name@project.iam.gserviceaccount.com)"));
+    }
+    if (request.mode() == TokenRequest.Mode.STS) {
+      return request.caller().isEmpty() || request.audience() == null
+          ? CompletableFuture.failedFuture(new IllegalArgumentException("sts token request for " + request.target()
+              + " carries no caller or provider (expected: TokenRequest.federating)"))
+          : cache.tokenFor(request);
     }
     if (needsCaller && request.caller().isEmpty()) {
       return CompletableFuture.failedFuture(new IllegalArgumentException(
@@ -125,7 +139,7 @@ public final class GoogleTokenProvider implements AutoCloseable {
     private Duration lifetime;
     private Duration refreshBefore;
     private Duration backOffInitial = Duration.ofSeconds(1);
-    private Duration backOffMax = Duration.ofMinutes(1);
+    private Duration backOffMax = Duration.ofSeconds(10);
     private long maximumSize = 10_000;
     private GoogleTokenEvents events = GoogleTokenEvents.NONE;
 
@@ -138,7 +152,10 @@ public final class GoogleTokenProvider implements AutoCloseable {
       return this;
     }
 
-    /** Fetch by impersonation ({@code impersonate} mode), with the config's source credentials, over this transport. */
+    /**
+     * Fetch from Google over this transport: by impersonation with the config's source credentials, and by STS
+     * token exchange of the caller's token, as each request's mode says.
+     */
     public Builder impersonation(HttpTransportFactory transport) {
       this.impersonationTransport = Objects.requireNonNull(transport, "transport");
       return this;
@@ -174,7 +191,7 @@ public final class GoogleTokenProvider implements AutoCloseable {
       return this;
     }
 
-    /** The back-off after repeated failures for one key: {@code initial}, doubling up to {@code max} (1 s, 1 min). */
+    /** The back-off after repeated failures for one key: {@code initial}, doubling up to {@code max} (1 s, 10 s). */
     public Builder backOff(Duration initial, Duration max) {
       this.backOffInitial = Objects.requireNonNull(initial, "initial");
       this.backOffMax = Objects.requireNonNull(max, "max");
@@ -209,15 +226,49 @@ public final class GoogleTokenProvider implements AutoCloseable {
       if (!problems.isEmpty()) {
         throw new IllegalArgumentException(String.join("\n", problems));
       }
-      GoogleTokenSource.Fetching fetching = source != null ? source
-          : new ImpersonatingTokenSource(SourceCredentials.load(config, impersonationTransport), config,
-              impersonationTransport, executor);
+      GoogleTokenSource.Fetching fetching = source != null ? source : googleSources();
       GoogleTokenEvents reportTo = events;
       // Counted right above the fetching source, so a back-off answering "still failing" is not counted as a fetch.
-      GoogleTokenSource counted = request -> fetching.tokenFor(request).whenComplete((t, e) -> reportTo.fetched(e == null));
+      Duration timeout = config == null ? CredentialsConfig.DEFAULT_FETCH_TIMEOUT : config.fetchTimeout();
+      GoogleTokenSource counted = request -> bounded(fetching.tokenFor(request), request, timeout)
+          .whenComplete((t, e) -> reportTo.fetched(e == null));
       FailureBackoff backOff = new FailureBackoff(counted, clock, backOffInitial, backOffMax);
       return new GoogleTokenProvider(new RefreshAheadCache(backOff, clock, executor, refreshBefore, maximumSize, events),
           fetching.needsCaller());
+    }
+
+    /**
+     * Both Google sources, chosen per request by its mode. The proxy's own credentials are loaded now when
+     * {@code impersonate} is the default mode (a broken ADC stops the start), otherwise when a rule first needs them.
+     */
+    private GoogleTokenSource.Fetching googleSources() throws IOException {
+      Supplier<GoogleCredentials> own;
+      if (config.mode() == CredentialsConfig.Mode.IMPERSONATE) {
+        GoogleCredentials loaded = SourceCredentials.load(config, impersonationTransport);
+        own = () -> loaded;
+      } else {
+        own = Suppliers.memoize(() -> {
+          try {
+            return SourceCredentials.load(config, impersonationTransport);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
+      }
+      GoogleTokenSource.Fetching impersonating =
+          new ImpersonatingTokenSource(own, config, impersonationTransport, executor);
+      GoogleTokenSource.Fetching federating = new FederatingTokenSource(config, impersonationTransport, executor);
+      return request -> request.mode() == TokenRequest.Mode.STS ? federating.tokenFor(request)
+          : impersonating.tokenFor(request);
+    }
+
+    private static CompletableFuture<GoogleToken> bounded(CompletableFuture<GoogleToken> fetch, TokenRequest request,
+        Duration timeout) {
+      return fetch.orTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS).exceptionallyCompose(e ->
+          CompletableFuture.failedFuture(e instanceof TimeoutException
+              ? new GoogleTokenUnavailableException(request.serviceAccount(), 0, "no Google access token for "
+                  + request.target() + ": Google did not answer within " + timeout + " (credentials.fetch_timeout)", e)
+              : e));
     }
 
     private List<String> problems(Duration lifetime, Duration refreshBefore) {
@@ -230,9 +281,6 @@ public final class GoogleTokenProvider implements AutoCloseable {
       if (impersonationTransport != null) {
         if (config == null) {
           problems.add("impersonation: no config (expected: config(credentials) naming the source credentials)");
-        } else if (config.mode() != CredentialsConfig.Mode.IMPERSONATE) {
-          problems.add("credentials.mode: " + config.mode().name().toLowerCase(Locale.ROOT)
-              + " is not implemented yet (expected: impersonate)");
         }
       }
       if (clock == null) {

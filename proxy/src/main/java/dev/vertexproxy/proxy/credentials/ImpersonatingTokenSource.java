@@ -1,8 +1,5 @@
 package dev.vertexproxy.proxy.credentials;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.google.api.client.http.HttpResponseException;
 import com.google.auth.http.HttpTransportFactory;
 import com.google.auth.oauth2.AccessToken;
 import com.google.auth.oauth2.GoogleCredentials;
@@ -10,28 +7,31 @@ import com.google.auth.oauth2.ImpersonatedCredentials;
 import dev.vertexproxy.proxy.config.CredentialsConfig;
 import dev.vertexproxy.proxy.credentials.GoogleTokenProvider.GoogleToken;
 import java.io.IOException;
-import java.util.List;
+import java.io.UncheckedIOException;
+import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Supplier;
 
 /**
  * The fetching source of the {@code impersonate} mode: one round trip through google-auth-library per call — the
  * proxy's own keyless source credentials ({@link SourceCredentials}: STS, metadata server…) and then IAM Credentials'
- * {@code generateAccessToken} for the rule's service account ({@link ImpersonatedCredentials}). No caching and no
- * retrying here: that is the job of the layers above.
+ * {@code generateAccessToken} for the rule's service account ({@link ImpersonatedCredentials}), through the
+ * configured delegation chain. No caching and no retrying here: that is the job of the layers above.
  *
  * <p>The library blocks, so every fetch runs on the injected executor, never on the caller's thread. Thread-safe.
  */
 final class ImpersonatingTokenSource implements GoogleTokenSource.Fetching {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String PROXY_IDENTITY = "the proxy's identity";
 
-  private final GoogleCredentials source;
+  private final Supplier<GoogleCredentials> source;
   private final CredentialsConfig config;
   private final HttpTransportFactory transport;
   private final Executor executor;
 
-  ImpersonatingTokenSource(GoogleCredentials source, CredentialsConfig config, HttpTransportFactory transport,
+  /** @param source the proxy's own credentials, loaded when first needed (a failure fails that fetch) */
+  ImpersonatingTokenSource(Supplier<GoogleCredentials> source, CredentialsConfig config, HttpTransportFactory transport,
       Executor executor) {
     this.source = source;
     this.config = config;
@@ -41,20 +41,32 @@ final class ImpersonatingTokenSource implements GoogleTokenSource.Fetching {
 
   @Override
   public CompletableFuture<GoogleToken> tokenFor(TokenRequest request) {
-    String serviceAccount = request.serviceAccount();
     try {
-      return CompletableFuture.supplyAsync(() -> fetch(serviceAccount), executor);
+      return CompletableFuture.supplyAsync(() -> fetch(request), executor);
     } catch (RejectedExecutionException e) {
-      return CompletableFuture.failedFuture(new GoogleTokenUnavailableException(serviceAccount, 0,
-          "no Google access token for " + serviceAccount + ": the blocking executor refused the fetch", e));
+      return CompletableFuture.failedFuture(new GoogleTokenUnavailableException(request.serviceAccount(), 0,
+          "no Google access token for " + request.serviceAccount() + ": the blocking executor refused the fetch", e));
     }
   }
 
-  private GoogleToken fetch(String serviceAccount) {
+  private GoogleToken fetch(TokenRequest request) {
+    String serviceAccount = request.serviceAccount();
+    AccessToken token;
+    try {
+      token = impersonate(source.get(), serviceAccount, config, transport).refreshAccessToken();
+    } catch (IOException | RuntimeException e) {
+      throw GoogleErrors.unavailable(request, PROXY_IDENTITY, e instanceof UncheckedIOException u ? u.getCause() : e);
+    }
+    return checked(token, serviceAccount, serviceAccount, null);
+  }
+
+  /** {@code source} impersonating {@code serviceAccount} through the configured chain, scopes and lifetime. */
+  static ImpersonatedCredentials impersonate(GoogleCredentials source, String serviceAccount, CredentialsConfig config,
+      HttpTransportFactory transport) {
     ImpersonatedCredentials.Builder builder = ImpersonatedCredentials.newBuilder()
         .setSourceCredentials(source)
         .setTargetPrincipal(serviceAccount)
-        .setDelegates(List.of())
+        .setDelegates(config.delegates())
         .setScopes(config.scopes())
         .setLifetime(Math.toIntExact(config.lifetime().toSeconds()))
         .setHttpTransportFactory(transport);
@@ -62,66 +74,27 @@ final class ImpersonatingTokenSource implements GoogleTokenSource.Fetching {
       // google-auth 1.57 uses the override verbatim as the full generateAccessToken URL.
       builder.setIamEndpointOverride(generateAccessTokenUrl(config.iamEndpoint().toString(), serviceAccount));
     }
-    AccessToken token;
-    try {
-      token = builder.build().refreshAccessToken();
-    } catch (IOException | RuntimeException e) {
-      throw unavailable(serviceAccount, e);
-    }
+    return builder.build();
+  }
+
+  /**
+   * The library's token as ours, its expiry capped at {@code notAfter} when given; a token without an expiry is
+   * refused (nothing could say when to stop using it).
+   */
+  static GoogleToken checked(AccessToken token, String serviceAccount, String principal, Instant notAfter) {
     if (token == null || token.getExpirationTime() == null) {
       throw new GoogleTokenUnavailableException(serviceAccount, 0,
-          "no Google access token for " + serviceAccount + ": IAM Credentials answered without an expiry", null);
+          "no Google access token for " + principal + ": Google answered without an expiry", null);
     }
-    return new GoogleToken(token.getTokenValue(), token.getExpirationTime().toInstant(), serviceAccount);
+    Instant expiresAt = token.getExpirationTime().toInstant();
+    if (notAfter != null && notAfter.isBefore(expiresAt)) {
+      expiresAt = notAfter;
+    }
+    return new GoogleToken(token.getTokenValue(), expiresAt, principal);
   }
 
   static String generateAccessTokenUrl(String iamBase, String serviceAccount) {
     String base = iamBase.endsWith("/") ? iamBase.substring(0, iamBase.length() - 1) : iamBase;
     return base + "/v1/projects/-/serviceAccounts/" + serviceAccount + ":generateAccessToken";
-  }
-
-  /** Turns the library's failure into one message naming Google's answer, without quoting anything secret. */
-  private static GoogleTokenUnavailableException unavailable(String serviceAccount, Throwable failure) {
-    HttpResponseException answer = null;
-    for (Throwable cause = failure; cause != null && answer == null; cause = cause.getCause()) {
-      if (cause instanceof HttpResponseException) {
-        answer = (HttpResponseException) cause;
-      }
-    }
-    String detail;
-    int status = 0;
-    if (answer != null) {
-      status = answer.getStatusCode();
-      detail = "Google answered " + status + describeErrorBody(answer.getContent());
-    } else {
-      Throwable root = failure;
-      while (root.getCause() != null) {
-        root = root.getCause();
-      }
-      detail = "Google could not be reached or refused the source credentials ("
-          + root.getClass().getSimpleName() + (root.getMessage() == null ? "" : ": " + root.getMessage()) + ")";
-    }
-    return new GoogleTokenUnavailableException(serviceAccount, status,
-        "no Google access token for " + serviceAccount + ": " + detail, failure);
-  }
-
-  /** " PERMISSION_DENIED: message" for Google's error shape, " invalid_grant: description" for OAuth's. */
-  private static String describeErrorBody(String body) {
-    if (body == null || body.isBlank()) {
-      return "";
-    }
-    try {
-      JsonNode root = JSON.readTree(body);
-      JsonNode error = root == null ? null : root.get("error");
-      if (error != null && error.isObject()) {
-        return " " + error.path("status").asText("") + ": " + error.path("message").asText("");
-      }
-      if (error != null && error.isTextual()) {
-        return " " + error.asText() + ": " + root.path("error_description").asText("");
-      }
-    } catch (IOException e) {
-      // not JSON: fall through to nothing rather than quote an arbitrary body
-    }
-    return "";
   }
 }

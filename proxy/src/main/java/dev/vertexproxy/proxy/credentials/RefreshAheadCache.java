@@ -211,8 +211,12 @@ final class RefreshAheadCache implements GoogleTokenSource, AutoCloseable {
     Instant now = clock.instant();
     if (!now.isBefore(token.expiresAt())) {
       throw new GoogleTokenUnavailableException(request.serviceAccount(), 0, "no Google access token for "
-          + request.serviceAccount() + ": Google answered with a token that had expired at " + token.expiresAt()
-          + " (is this host's clock right?)", null);
+          + request.target() + ": Google answered with a token that had expired at " + token.expiresAt()
+          + " (is this host's clock right, and the caller's token still valid?)", null);
+    }
+    if (request.callerExpiresAt() != null && !token.expiresAt().isBefore(request.callerExpiresAt())) {
+      // capped at the caller's own expiry: a refresh would exchange the same, expiring token again, for nothing
+      return new Held(token, Instant.MAX, request);
     }
     Instant ahead = token.expiresAt().minus(refreshBefore);
     Instant halfway = now.plus(Duration.between(now, token.expiresAt()).dividedBy(2));

@@ -3,10 +3,12 @@ package dev.vertexproxy.proxy.credentials;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.auth.http.HttpTransportFactory;
+import com.google.auth.oauth2.ExternalAccountCredentials;
 import com.google.auth.oauth2.GdchCredentials;
 import com.google.auth.oauth2.GoogleCredentials;
 import com.google.auth.oauth2.ImpersonatedCredentials;
 import com.google.auth.oauth2.ServiceAccountCredentials;
+import com.google.auth.oauth2.UserCredentials;
 import dev.vertexproxy.proxy.config.CredentialsConfig;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -39,7 +41,7 @@ final class SourceCredentials {
       if (KEY_TYPES.contains(type)) {
         throw refusedKey(origin, type);
       }
-      credentials = GoogleCredentials.fromStream(new ByteArrayInputStream(json), transport);
+      credentials = fromStream(type, json, transport, origin);
     } else {
       origin = "Application Default Credentials";
       credentials = GoogleCredentials.getApplicationDefault(transport);
@@ -50,6 +52,22 @@ final class SourceCredentials {
       credentials = credentials.createScoped(List.of(CredentialsConfig.CLOUD_PLATFORM_SCOPE));
     }
     return credentials;
+  }
+
+  /**
+   * The file as the credential type it declares, read by that type's own {@code fromStream} (the generic
+   * {@code GoogleCredentials.fromStream} is deprecated: it accepts whatever the file says, keys included).
+   */
+  private static GoogleCredentials fromStream(String type, byte[] json, HttpTransportFactory transport, String origin)
+      throws IOException {
+    ByteArrayInputStream in = new ByteArrayInputStream(json);
+    return switch (type) {
+      case "external_account" -> ExternalAccountCredentials.fromStream(in, transport);
+      case "impersonated_service_account" -> ImpersonatedCredentials.fromStream(in, transport);
+      case "authorized_user" -> UserCredentials.fromStream(in, transport);
+      default -> throw new IllegalArgumentException(origin + " declares type \"" + type + "\" (expected: external_account,"
+          + " impersonated_service_account or authorized_user)");
+    };
   }
 
   private static void refuseKeys(GoogleCredentials credentials, String origin) {

@@ -5,12 +5,14 @@ import dev.vertexproxy.policy.Policy;
 import dev.vertexproxy.policy.PolicyException;
 import dev.vertexproxy.policy.catalog.MethodCatalog;
 import dev.vertexproxy.policy.route.Router;
+import dev.vertexproxy.policy.yaml.Problem;
 import dev.vertexproxy.proxy.BuildInfo;
 import dev.vertexproxy.proxy.admin.AdminServer;
 import dev.vertexproxy.proxy.admin.ProxyMetrics;
 import dev.vertexproxy.proxy.audit.AuditLog;
 import dev.vertexproxy.proxy.config.IssuerConfig;
 import dev.vertexproxy.proxy.config.ProxyConfig;
+import dev.vertexproxy.proxy.credentials.CredentialsPlan;
 import dev.vertexproxy.proxy.credentials.GoogleTokenProvider;
 import dev.vertexproxy.proxy.identity.TokenVerifier;
 import dev.vertexproxy.proxy.logging.LogSetup;
@@ -45,6 +47,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.concurrent.ExecutorService;
+import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -322,8 +325,13 @@ public final class ProxyServer implements AutoCloseable {
    * and which are shared (their allow rules must pin a namespace or project).
    */
   public static Policy loadPolicy(ProxyConfig config) throws PolicyException {
-    return Policy.load(config.policy().file(), MethodCatalog.bundled(), config.identity().issuerNames(),
+    Policy policy = Policy.load(config.policy().file(), MethodCatalog.bundled(), config.identity().issuerNames(),
         config.identity().sharedIssuerNames());
+    List<Problem> problems = CredentialsPlan.problems(config, policy, config.policy().file().toString());
+    if (!problems.isEmpty()) {
+      throw new PolicyException(problems);
+    }
+    return policy;
   }
 
   public String policyVersion() {

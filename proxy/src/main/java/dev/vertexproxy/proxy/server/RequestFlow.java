@@ -50,6 +50,6 @@ final class RequestFlow {
         new RouteStep(router),
         new IdentityStep(verifier),
         new PolicyStep(policy::get),
-        new CredentialsStep(tokens)));
+        new CredentialsStep(tokens, config.credentials())));
   }
 }

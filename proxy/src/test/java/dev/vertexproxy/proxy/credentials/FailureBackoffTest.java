@@ -18,7 +18,7 @@ class FailureBackoffTest {
   private final MutableClock clock = MutableClock.startingNow();
   private final CountingTokenSource source = new CountingTokenSource();
   private final FailureBackoff backOff =
-      new FailureBackoff(source, clock, Duration.ofSeconds(1), Duration.ofSeconds(8));
+      new FailureBackoff(source, clock, Duration.ofSeconds(1), Duration.ofSeconds(8), () -> 0.0);
 
   @Test
   void theFirstFailureIsRetriedAtOnceLaterOnesWaitLongerEachTimeUpToTheMaximum() {
@@ -62,13 +62,62 @@ class FailureBackoffTest {
   }
 
   @Test
+  void aFailingKeyIsProbedInTheBackgroundWhileEveryCallerIsAnsweredAtOnce() {
+    fail(503);
+    fail(503);
+    clock.advance(Duration.ofSeconds(1));
+    CompletableFuture<GoogleToken> first = backOff.tokenFor(REQUEST);
+    assertThat(source.calls()).as("the probe went out").isEqualTo(3);
+    assertThat(failureOf(first)).as("the caller that started it does not wait for it")
+        .hasMessageContaining("asking again in the background");
+    for (int i = 0; i < 100; i++) {
+      assertThat(failureOf(backOff.tokenFor(REQUEST))).isInstanceOf(GoogleTokenUnavailableException.class);
+    }
+    assertThat(source.calls()).as("one probe at a time, however many callers").isEqualTo(3);
+
+    GoogleToken token = source.succeed(clock.instant().plusSeconds(3600));
+    assertThat(backOff.tokenFor(REQUEST)).as("the next caller gets the probe's token").isCompletedWithValue(token);
+    assertThat(source.calls()).isEqualTo(3);
+  }
+
+  @Test
+  void aProbeThatFailsWaitsLonger() {
+    fail(503);
+    fail(503);
+    clock.advance(Duration.ofSeconds(1));
+    backOff.tokenFor(REQUEST);
+    source.fail(new GoogleTokenUnavailableException(TRAINER, 503, "still down", null));
+    clock.advance(Duration.ofMillis(1999));
+    assertThat(failureOf(backOff.tokenFor(REQUEST))).hasMessageContaining("failed 3 times in a row; not asked again for");
+    assertThat(source.calls()).isEqualTo(3);
+    clock.advance(Duration.ofMillis(1));
+    backOff.tokenFor(REQUEST);
+    assertThat(source.calls()).isEqualTo(4);
+  }
+
+  @Test
+  void jitterShortensTheDelayByUpToHalfNeverLengthensIt() {
+    FailureBackoff jittered = new FailureBackoff(source, clock, Duration.ofSeconds(8), Duration.ofSeconds(8), () -> 0.999);
+    for (int i = 0; i < 2; i++) {
+      jittered.tokenFor(REQUEST);
+      source.fail(new GoogleTokenUnavailableException(TRAINER, 503, "down", null));
+    }
+    clock.advance(Duration.ofMillis(3990));
+    jittered.tokenFor(REQUEST);
+    assertThat(source.calls()).as("still inside the shortened delay").isEqualTo(2);
+    clock.advance(Duration.ofMillis(20));
+    jittered.tokenFor(REQUEST);
+    assertThat(source.calls()).as("a little over half of 8 s has passed: probed").isEqualTo(3);
+  }
+
+  @Test
   void aSuccessForgetsTheFailures() {
     fail(503);
     fail(503);
     clock.advance(Duration.ofSeconds(1));
-    CompletableFuture<GoogleToken> ok = backOff.tokenFor(REQUEST);
+    backOff.tokenFor(REQUEST);
     GoogleToken token = source.succeed(clock.instant().plusSeconds(3600));
-    assertThat(ok).isCompletedWithValue(token);
+    assertThat(backOff.tokenFor(REQUEST)).isCompletedWithValue(token);
 
     fail(503);
     fail(503); // the first failure after a success is forgiven again

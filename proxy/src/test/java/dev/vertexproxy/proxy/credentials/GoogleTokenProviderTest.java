@@ -14,6 +14,7 @@ import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import dev.vertexproxy.policy.Caller;
 import dev.vertexproxy.proxy.config.CredentialsConfig;
 import dev.vertexproxy.proxy.credentials.GoogleTokenProvider.GoogleToken;
 import dev.vertexproxy.emulators.GoogleEmulator;
@@ -27,6 +28,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -46,7 +48,8 @@ import org.junit.jupiter.api.io.TempDir;
 class GoogleTokenProviderTest {
   private static final String TRAINER = "trainer@acme-ml-prod.iam.gserviceaccount.com";
   private static final String AUDIENCE =
-      "//iam.googleapis.com/projects/0/locations/global/workloadIdentityPools/dev/providers/dev";
+      "//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/vertex-proxy-dev"
+          + "/providers/dev-issuer";
   private static final Duration WAIT = Duration.ofSeconds(20);
 
   @TempDir
@@ -242,13 +245,89 @@ class GoogleTokenProviderTest {
   }
 
   @Test
-  void stsModeIsRefusedAtStartupRatherThanIgnored() throws Exception {
-    CredentialsConfig sts = new CredentialsConfig(CredentialsConfig.Mode.STS, externalAccountFile(), null, AUDIENCE,
-        null, null, null);
+  void stsModeExchangesTheCallersOwnTokenAndGooglesPrincipalNamesTheCaller() throws Exception {
+    CredentialsConfig sts = new CredentialsConfig(CredentialsConfig.Mode.STS, null, google.iamBaseUri(),
+        new CredentialsConfig.Sts(AUDIENCE, google.stsTokenUri()), null, null, null, null, null, null);
+    provider = GoogleTokenProvider.create(sts, transport, clock, executor);
+    String subject = "project_path:acme/ml/forecasting:ref_type:branch:ref:main";
+    Instant callerExpiry = clock.instant().plus(Duration.ofMinutes(20));
+    String callerToken = callerJwt(subject, callerExpiry);
+    Caller caller = new Caller("gitlab", subject, Map.of());
 
-    assertThatThrownBy(() -> GoogleTokenProvider.create(sts, transport, clock, executor))
-        .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("credentials.mode: sts is not implemented yet (expected: impersonate)");
+    GoogleToken direct = provider.tokenFor(TokenRequest.federating(AUDIENCE, null, caller, callerToken, callerExpiry))
+        .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    String principal = "principal://iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools"
+        + "/vertex-proxy-dev/subject/" + subject;
+    assertThat(direct.principal()).isEqualTo(principal);
+    assertThat(google.lookup(direct.value())).map(Issued::principal).get().asString().endsWith("/subject/" + subject);
+    assertThat(direct.expiresAt()).as("never beyond the caller's own token").isEqualTo(callerExpiry);
+    assertThat(google.stsCalls()).isEqualTo(1);
+    assertThat(google.iamCalls(TRAINER)).isZero();
+
+    GoogleToken impersonated = provider.tokenFor(TokenRequest.federating(AUDIENCE, TRAINER, caller, callerToken,
+        callerExpiry)).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    assertThat(impersonated.principal()).isEqualTo(TRAINER);
+    assertThat(google.lookup(impersonated.value())).map(Issued::principal).contains(TRAINER);
+    assertThat(google.stsCalls()).as("a second exchange: the first token is cached under another key").isEqualTo(2);
+    assertThat(google.iamCalls(TRAINER)).isEqualTo(1);
+    assertThat(impersonated.expiresAt()).isEqualTo(callerExpiry);
+  }
+
+  @Test
+  void googlesRefusalsBecomeMessagesThatSayWhatToFix() throws Exception {
+    CredentialsConfig sts = new CredentialsConfig(CredentialsConfig.Mode.STS, null, google.iamBaseUri(),
+        new CredentialsConfig.Sts(AUDIENCE, google.stsTokenUri()), null, null, null, null, null, null);
+    provider = GoogleTokenProvider.create(sts, transport, clock, executor);
+    String subject = "project_path:acme/ml/forecasting:ref_type:branch:ref:main";
+    Instant callerExpiry = clock.instant().plus(Duration.ofMinutes(20));
+    String callerToken = callerJwt(subject, callerExpiry);
+    Caller caller = new Caller("gitlab", subject, Map.of());
+    google.refuse(TRAINER);
+
+    Throwable denied = failure(provider.tokenFor(TokenRequest.federating(AUDIENCE, TRAINER, caller, callerToken,
+        callerExpiry)));
+    assertThat(denied).isInstanceOf(GoogleTokenUnavailableException.class)
+        .hasMessageStartingWith("service account " + TRAINER + ": the federated caller principal://")
+        .hasMessageContaining("lacks roles/iam.workloadIdentityUser")
+        .hasMessageContaining("PERMISSION_DENIED")
+        .hasMessageNotContaining(callerToken);
+
+    Throwable expired = failure(provider.tokenFor(TokenRequest.federating(AUDIENCE, null, caller,
+        callerJwt(subject, clock.instant().minusSeconds(1)), callerExpiry)));
+    assertThat(expired).hasMessageStartingWith("workload identity provider " + AUDIENCE + " rejected the caller's token")
+        .hasMessageContaining("invalid_grant");
+  }
+
+  @Test
+  void impersonationDeniedNamesTheMissingRole() throws Exception {
+    provider = GoogleTokenProvider.create(config(), transport, clock, executor);
+    google.refuse(TRAINER);
+    assertThat(failure(provider.tokenFor(TokenRequest.impersonating(TRAINER))))
+        .hasMessageStartingWith("service account " + TRAINER + ": the proxy's identity lacks"
+            + " roles/iam.serviceAccountTokenCreator on it");
+  }
+
+  private Throwable failure(CompletableFuture<GoogleToken> future) throws Exception {
+    try {
+      future.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      return e.getCause();
+    }
+    throw new AssertionError("expected a failure, got a token");
+  }
+
+  private String callerJwt(String subject, Instant expiresAt) throws Exception {
+    ECKey key = new ECKeyGenerator(Curve.P_256).keyID("gitlab").generate();
+    SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID("gitlab").build(),
+        new JWTClaimsSet.Builder()
+            .issuer("https://gitlab.example.com")
+            .subject(subject)
+            .audience("https://vertex-proxy.example.com")
+            .issueTime(Date.from(clock.instant().minusSeconds(60)))
+            .expirationTime(Date.from(expiresAt))
+            .build());
+    jwt.sign(new ECDSASigner(key));
+    return jwt.serialize();
   }
 
   @Test

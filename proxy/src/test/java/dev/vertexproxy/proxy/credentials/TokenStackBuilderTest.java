@@ -5,12 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.vertexproxy.policy.Caller;
-import dev.vertexproxy.proxy.config.CredentialsConfig;
 import dev.vertexproxy.proxy.credentials.GoogleTokenProvider.GoogleToken;
 import dev.vertexproxy.testing.MutableClock;
 import io.netty.channel.DefaultEventLoop;
-import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -18,6 +17,8 @@ import org.junit.jupiter.api.Test;
 
 /** What the builder refuses, what the composed stack does, and what a token request shows. */
 class TokenStackBuilderTest {
+  private static final String PROVIDER =
+      "//iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/gitlab/providers/gitlab";
   private static final String TRAINER = "trainer@acme-ml-prod.iam.gserviceaccount.com";
   private static final Caller CALLER = new Caller("gitlab", "project_path:acme/ml:ref_type:branch:ref:main",
       Map.of("project_path", "acme/ml"));
@@ -93,12 +94,22 @@ class TokenStackBuilderTest {
   }
 
   @Test
-  void aModeWithoutAFetchingSourceIsRefused() {
-    CredentialsConfig sts = new CredentialsConfig(CredentialsConfig.Mode.STS, Path.of("unused.json"), null,
-        "//iam.googleapis.com/x", null, null, null);
-    assertThatThrownBy(() -> GoogleTokenProvider.builder().config(sts).impersonation(() -> null).clock(clock)
-        .executor(Runnable::run).build())
-        .hasMessage("credentials.mode: sts is not implemented yet (expected: impersonate)");
+  void stsRequestsKeepTheCallerAndAreCachedPerCallerTokenAndProvider() throws Exception {
+    CountingTokenSource source = new CountingTokenSource(false);
+    GoogleTokenProvider provider = valid(source).build();
+    Instant callerExpiry = clock.instant().plusSeconds(600);
+
+    provider.tokenFor(TokenRequest.federating(PROVIDER, null, CALLER, CALLER_TOKEN, callerExpiry));
+    provider.tokenFor(TokenRequest.federating(PROVIDER, null, CALLER, CALLER_TOKEN, callerExpiry));
+    provider.tokenFor(TokenRequest.federating(PROVIDER, TRAINER, CALLER, CALLER_TOKEN, callerExpiry));
+    provider.tokenFor(TokenRequest.federating(PROVIDER + "-2", null, CALLER, CALLER_TOKEN, callerExpiry));
+    provider.tokenFor(TokenRequest.federating(PROVIDER, null, CALLER, "another-callers-token", callerExpiry));
+
+    assertThat(source.calls()).as("one fetch per (caller token, provider, service account)").isEqualTo(4);
+    assertThat(source.requests().get(0).callerToken()).isEqualTo(CALLER_TOKEN);
+    assertThat(source.requests().get(0).mode()).isEqualTo(TokenRequest.Mode.STS);
+    assertThat(failureOf(provider.tokenFor(TokenRequest.federating(PROVIDER, "not an email", CALLER, CALLER_TOKEN,
+        callerExpiry)))).isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
@@ -140,7 +151,10 @@ class TokenStackBuilderTest {
     assertThat(request.key().toString()).contains(TRAINER).doesNotContain(CALLER_TOKEN)
         .doesNotContain(request.key().callerTokenSha256());
     assertThat(request.caller()).contains(CALLER);
-    assertThat(TokenRequest.impersonating(TRAINER)).hasToString("TokenRequest[serviceAccount=" + TRAINER + "]");
+    assertThat(TokenRequest.impersonating(TRAINER)).hasToString("TokenRequest[impersonate, serviceAccount=" + TRAINER + "]");
+    TokenRequest federated = TokenRequest.federating(PROVIDER, null, CALLER, CALLER_TOKEN, clock.instant());
+    assertThat(federated.toString()).contains(PROVIDER).doesNotContain(CALLER_TOKEN);
+    assertThat(federated.key().toString()).contains("the federated caller").doesNotContain(CALLER_TOKEN);
   }
 
   @Test
