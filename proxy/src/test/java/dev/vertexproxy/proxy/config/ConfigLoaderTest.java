@@ -163,9 +163,25 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void stsModeIsRefusedUntilItExists() {
-    assertThatThrownBy(() -> loader.parse(VALID.replace("mode: impersonate", "mode: sts"), "p.yaml", BASE))
-        .hasMessageContaining("credentials.mode").hasMessageContaining("not implemented");
+  void stsModeLoadsWithItsProviderAndRefusesAMalformedOne() throws Exception {
+    String provider = "//iam.googleapis.com/projects/123456789012/locations/global/workloadIdentityPools/gitlab-ci"
+        + "/providers/gitlab";
+    ProxyConfig sts = loader.parse(VALID.replace("mode: impersonate", "mode: sts\n  sts: { audience: '" + provider
+        + "', token_url: 'https://sts.example/v1/token' }\n  delegates: [hop@p.iam.gserviceaccount.com]"
+        + "\n  fetch_timeout: 2s"), "p.yaml", BASE);
+    assertThat(sts.credentials().mode()).isEqualTo(CredentialsConfig.Mode.STS);
+    assertThat(sts.credentials().stsAudience()).isEqualTo(provider);
+    assertThat(sts.credentials().sts().tokenUrl()).hasToString("https://sts.example/v1/token");
+    assertThat(sts.credentials().delegates()).containsExactly("hop@p.iam.gserviceaccount.com");
+    assertThat(sts.credentials().fetchTimeout()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(loader.parse(VALID, "p.yaml", BASE).credentials().sts().tokenUrl())
+        .isEqualTo(CredentialsConfig.GOOGLE_STS_TOKEN_URL);
+
+    assertThatThrownBy(() -> loader.parse(VALID.replace("mode: impersonate", "mode: sts\n  sts: { audience:"
+        + " 'https://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/gitlab-ci/providers/gitlab' }"
+        + "\n  delegates: [not-an-account]"), "p.yaml", BASE))
+        .hasMessageContaining("credentials.sts.audience").hasMessageContaining("a workload identity provider")
+        .hasMessageContaining("credentials.delegates");
   }
 
   @Test

@@ -102,6 +102,16 @@ class GoogleSetupGcloudTest {
   }
 
   @Test
+  void everyGcloudCommandOfTheFederationGuideFailsOnlyForLackOfCredentials() throws Exception {
+    Examples.requireTool("gcloud", "check the gcloud commands of docs/federation.md");
+    List<Line> federation = GoogleSetupDoc.lines(Files.readAllLines(Examples.repoRoot().resolve("docs/federation.md")));
+    List<Line> gcloud = GoogleSetupDoc.gcloud(federation);
+    assertThat(gcloud).as("gcloud commands in docs/federation.md").hasSizeGreaterThanOrEqualTo(4);
+    // the federation guide reuses the main guide's variables
+    assertThat(problems(run(gcloud, GoogleSetupDoc.assignments(GoogleSetupDoc.lines())))).isEmpty();
+  }
+
+  @Test
   void everyGcloudCommandInTheGuideFailsOnlyForLackOfCredentials() throws Exception {
     Examples.requireTool("gcloud", "check the gcloud commands of " + GoogleSetupDoc.GUIDE);
     List<Line> lines = GoogleSetupDoc.lines();
