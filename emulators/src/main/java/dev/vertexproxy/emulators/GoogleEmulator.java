@@ -32,8 +32,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -52,13 +54,30 @@ import javax.net.ssl.TrustManagerFactory;
  * google-auth-library's own code paths ({@code IdentityPoolCredentials} → {@code StsRequestHandler},
  * {@code ImpersonatedCredentials}) run against it unchanged:
  * <ul>
- *   <li>STS {@code POST /v1/token}: RFC 8693 token exchange of a JWT subject token for a federated access token,
- *       principal
- *       {@code principal://iam.googleapis.com/projects/0/locations/global/workloadIdentityPools/dev/subject/<sub>};</li>
+ *   <li>STS {@code POST /v1/token}: RFC 8693 token exchange of a JWT subject token for a federated access token whose
+ *       principal is derived from the {@code audience}, the provider's canonical name
+ *       ({@value WorkloadIdentityProvider.Name#SHAPE}):
+ *       {@code principal://iam.googleapis.com/projects/{number}/locations/global/workloadIdentityPools/{pool}/subject/}
+ *       followed by the token's {@code sub};</li>
  *   <li>IAM Credentials {@code POST /v1/projects/-/serviceAccounts/{email}:generateAccessToken}, authorized by a
  *       bearer this emulator issued, answering a token for the service account.</li>
  * </ul>
- * It serves HTTPS with a self-signed certificate (the library insists on an {@code https} {@code token_url});
+ *
+ * <p>STS judges an exchange in Google's order, each refusal with Google's error code and description: the form
+ * ({@code grant_type}, token types) → the audience's shape ({@code invalid_request}) → that a provider of that name
+ * exists ({@code invalid_target}) → the subject token (signature against a {@link #trustIssuer trusted issuer},
+ * expiry; {@code invalid_grant}) → the token's {@code aud} against the provider's allowed audiences
+ * ({@code invalid_grant}) → the provider's attribute condition ({@code unauthorized_client}). Until a provider is
+ * {@link #registerProvider registered}, any well-formed audience names a provider that accepts every token. IAM
+ * refuses with Google's {@code PERMISSION_DENIED} body, {@code google.rpc.ErrorInfo} included, whether the service
+ * account is not permitted or does not exist.
+ *
+ * <p>Fault switches answer in each endpoint's own error shape (OAuth's {@code error}/{@code error_description} for STS,
+ * Google's {@code {"error":{"code","message","status"}}} for IAM): {@link #failNext}, {@link #failAll} until
+ * {@link #recover()}, and {@link #hold} until {@link #release()}, which parks requests on a condition so that a test
+ * can see them in flight through {@link #held()} without sleeping.
+ *
+ * <p>It serves HTTPS with a self-signed certificate (the library insists on an {@code https} {@code token_url});
  * clients trust it through {@link #trustStore()} or {@link #clientSslContext()}. Issued tokens are opaque random
  * strings remembered with their principal and an expiry taken from the injected {@link Clock}, and are exposed
  * through {@link IssuedTokens} to the Vertex emulator.
@@ -66,14 +85,22 @@ import javax.net.ssl.TrustManagerFactory;
  * <p>Thread-safe: requests are served concurrently and the test hooks may be called from any thread.
  */
 public final class GoogleEmulator implements IssuedTokens, AutoCloseable {
-  static final String FEDERATED_PRINCIPAL_PREFIX =
-      "principal://iam.googleapis.com/projects/0/locations/global/workloadIdentityPools/dev/subject/";
+  /** Which endpoint a fault switch applies to. */
+  public enum Endpoint { STS, IAM, ANY }
+
   private static final String TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
   private static final String ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
   private static final Set<String> JWT_SUBJECT_TOKEN_TYPES =
       Set.of("urn:ietf:params:oauth:token-type:jwt", "urn:ietf:params:oauth:token-type:id_token");
   private static final Pattern GENERATE_ACCESS_TOKEN_PATH =
       Pattern.compile("/v1/projects/-/serviceAccounts/([^/:]+):generateAccessToken");
+  private static final String GET_ACCESS_TOKEN = "iam.serviceAccounts.getAccessToken";
+  private static final String INVALID_AUDIENCE = "Invalid value for \"audience\". This value should be the full "
+      + "resource name of the Identity Provider. See https://cloud.google.com/iam/docs/reference/sts/rest/v1/TopLevel/token "
+      + "for the list of possible formats.";
+  private static final String INVALID_TARGET = "The target service indicated by the \"audience\" parameters is invalid. "
+      + "This might either be because the pool or provider is disabled or deleted or because it doesn't exist.";
+  private static final String CONDITION_REJECTED = "The given credential is rejected by the attribute condition.";
   private static final Pattern LIFETIME = Pattern.compile("(\\d{1,6})s");
   private static final Duration MAX_LIFETIME = Duration.ofHours(12);
   private static final int MAX_BODY_BYTES = 64 * 1024;
@@ -93,15 +120,15 @@ public final class GoogleEmulator implements IssuedTokens, AutoCloseable {
 
   private final Map<String, Issued> issued = new ConcurrentHashMap<>();
   private final Map<String, DefaultJWTProcessor<SecurityContext>> trustedIssuers = new ConcurrentHashMap<>();
+  private final Map<String, WorkloadIdentityProvider> providers = new ConcurrentHashMap<>();
   private final AtomicInteger stsCalls = new AtomicInteger();
+  private final Map<String, AtomicInteger> stsCallsByAudience = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> iamCalls = new ConcurrentHashMap<>();
+  private final Map<String, List<String>> iamCallers = new ConcurrentHashMap<>();
   private final AtomicReference<Duration> tokenLifetime = new AtomicReference<>(Duration.ofHours(1));
-  private final AtomicReference<Duration> nextDelay = new AtomicReference<>();
   private final AtomicReference<Set<String>> permittedOnly = new AtomicReference<>();
   private final Set<String> refused = ConcurrentHashMap.newKeySet();
-  private final Object failureLock = new Object();
-  private int failuresLeft;
-  private int failureStatus;
+  private final GoogleEmulatorFaults faults = new GoogleEmulatorFaults();
 
   private GoogleEmulator(HttpsServer server, ExecutorService workers, GoogleEmulatorTls tls, Clock clock) {
     this.server = server;
@@ -185,6 +212,22 @@ public final class GoogleEmulator implements IssuedTokens, AutoCloseable {
     trustedIssuers.put(issuer.toString(), processor);
   }
 
+  /**
+   * From now on STS exchanges only for registered providers (others answer {@code invalid_target}), and checks the
+   * subject token against this one when it is the {@code audience}: its {@code aud} (a string or a list) must hold one
+   * of {@code allowedAudiences} (when empty, Google's default: {@code providerName} with or without the {@code https:}
+   * prefix), and each {@code attributeCondition} claim's string form must equal the given value. Registering a name
+   * again replaces the provider.
+   *
+   * @param providerName the canonical name, {@value WorkloadIdentityProvider.Name#SHAPE}
+   */
+  public void registerProvider(String providerName, Set<String> allowedAudiences, Map<String, String> attributeCondition) {
+    WorkloadIdentityProvider.Name name = WorkloadIdentityProvider.Name.parse(providerName).orElseThrow(() ->
+        new IllegalArgumentException("providerName: " + providerName + " (expected: " + WorkloadIdentityProvider.Name.SHAPE
+            + ")"));
+    providers.put(name.canonical(), new WorkloadIdentityProvider(name, allowedAudiences, attributeCondition));
+  }
+
   /** Only these service accounts may be impersonated; every other one answers 403. */
   public void permitOnly(Set<String> serviceAccounts) {
     permittedOnly.set(Set.copyOf(serviceAccounts));
@@ -208,15 +251,46 @@ public final class GoogleEmulator implements IssuedTokens, AutoCloseable {
     if (count < 0 || httpStatus < 400 || httpStatus > 599) {
       throw new IllegalArgumentException("failNext: " + count + ", " + httpStatus + " (expected: count >= 0, status 4xx/5xx)");
     }
-    synchronized (failureLock) {
-      failuresLeft = count;
-      failureStatus = httpStatus;
+    faults.failNext(count, httpStatus);
+  }
+
+  /**
+   * Every request to {@code endpoint} fails with {@code httpStatus}, in that endpoint's error shape, until
+   * {@link #recover()}; meanwhile {@link #failNext} failures are neither answered nor used up.
+   */
+  public void failAll(Endpoint endpoint, int httpStatus) {
+    if (httpStatus < 400 || httpStatus > 599) {
+      throw new IllegalArgumentException("failAll: " + httpStatus + " (expected: status 4xx/5xx)");
     }
+    faults.failAll(endpoint, httpStatus);
+  }
+
+  /** Ends every {@link #failAll} outage; {@link #failNext} failures still pending stay pending. */
+  public void recover() {
+    faults.recover();
+  }
+
+  /**
+   * Requests to {@code endpoint} arriving from now on wait (counted, not yet answered) until {@link #release()} or
+   * {@link #close()}; {@link #held()} tells how many are waiting.
+   */
+  public void hold(Endpoint endpoint) {
+    faults.hold(endpoint);
+  }
+
+  /** Lets every held request go on, and stops holding any endpoint. */
+  public void release() {
+    faults.release();
+  }
+
+  /** How many requests are waiting in a {@link #hold} right now. */
+  public int held() {
+    return faults.held();
   }
 
   /** The next request, to either endpoint, is answered only after {@code delay} (to make concurrent callers overlap). */
   public void delayNext(Duration delay) {
-    nextDelay.set(delay);
+    faults.delayNext(delay);
   }
 
   // ---- observations ----
@@ -224,6 +298,26 @@ public final class GoogleEmulator implements IssuedTokens, AutoCloseable {
   /** Requests received at the STS endpoint, failed ones included. */
   public int stsCalls() {
     return stsCalls.get();
+  }
+
+  /** Requests received at the STS endpoint whose {@code audience} is {@code providerName}, failed ones included. */
+  public int stsCalls(String providerName) {
+    AtomicInteger calls = stsCallsByAudience.get(providerName);
+    return calls == null ? 0 : calls.get();
+  }
+
+  /**
+   * The principal of the bearer behind each access token issued for {@code serviceAccount}, oldest first: a federated
+   * {@code principal://...} when an STS token impersonated it, a service-account email for a delegated call.
+   */
+  public List<String> iamCallers(String serviceAccount) {
+    List<String> callers = iamCallers.get(serviceAccount);
+    if (callers == null) {
+      return List.of();
+    }
+    synchronized (callers) {
+      return List.copyOf(callers);
+    }
   }
 
   /** generateAccessToken requests received for {@code serviceAccount}, failed ones included. */
@@ -246,6 +340,7 @@ public final class GoogleEmulator implements IssuedTokens, AutoCloseable {
 
   @Override
   public void close() {
+    faults.close();
     server.stop(0);
     workers.shutdownNow();
   }
@@ -255,48 +350,56 @@ public final class GoogleEmulator implements IssuedTokens, AutoCloseable {
   private void serve(HttpExchange exchange) throws IOException {
     try (exchange) {
       String path = exchange.getRequestURI().getPath();
-      boolean sts = path.equals("/v1/token");
       Matcher iam = GENERATE_ACCESS_TOKEN_PATH.matcher(path);
-      if (sts) {
-        stsCalls.incrementAndGet();
+      Endpoint endpoint;
+      if (path.equals("/v1/token")) {
+        endpoint = Endpoint.STS;
       } else if (iam.matches()) {
-        iamCalls.computeIfAbsent(iam.group(1), email -> new AtomicInteger()).incrementAndGet();
+        endpoint = Endpoint.IAM;
       } else {
         sendGoogleError(exchange, 404, "NOT_FOUND", "The requested URL " + path + " was not found on this server.");
         return;
       }
-      pauseIfAsked();
-      int injected = takeInjectedFailure();
-      if (injected != 0) {
-        if (sts) {
-          sendOAuthError(exchange, injected, injected >= 500 ? "temporarily_unavailable" : "invalid_request",
-              "injected failure");
-        } else {
-          sendGoogleError(exchange, injected, googleStatus(injected), "injected failure");
+      byte[] body = readBody(exchange);
+      Map<String, String> form = endpoint == Endpoint.STS && body != null
+          ? parseForm(new String(body, StandardCharsets.UTF_8))
+          : Map.of();
+      if (endpoint == Endpoint.STS) {
+        stsCalls.incrementAndGet();
+        if (form.get("audience") != null) {
+          stsCallsByAudience.computeIfAbsent(form.get("audience"), audience -> new AtomicInteger()).incrementAndGet();
         }
+      } else {
+        iamCalls.computeIfAbsent(iam.group(1), email -> new AtomicInteger()).incrementAndGet();
+      }
+      if (faults.pass(endpoint) == GoogleEmulatorFaults.Passage.CLOSED) {
+        sendFailure(exchange, endpoint, 503, "the emulator is shutting down");
+        return;
+      }
+      int injected = faults.injectedFailure(endpoint);
+      if (injected != 0) {
+        sendFailure(exchange, endpoint, injected, "injected failure");
         return;
       }
       if (!"POST".equals(exchange.getRequestMethod())) {
-        if (sts) {
+        if (endpoint == Endpoint.STS) {
           sendOAuthError(exchange, 405, "invalid_request", "the token endpoint accepts only POST");
         } else {
           sendGoogleError(exchange, 405, "INVALID_ARGUMENT", "generateAccessToken accepts only POST");
         }
         return;
       }
-      byte[] body = readBody(exchange);
       if (body == null) {
         sendGoogleError(exchange, 413, "INVALID_ARGUMENT", "request body too large");
-      } else if (sts) {
-        exchangeToken(exchange, body);
+      } else if (endpoint == Endpoint.STS) {
+        exchangeToken(exchange, form);
       } else {
         generateAccessToken(exchange, iam.group(1), body);
       }
     }
   }
 
-  private void exchangeToken(HttpExchange exchange, byte[] body) throws IOException {
-    Map<String, String> form = parseForm(new String(body, StandardCharsets.UTF_8));
+  private void exchangeToken(HttpExchange exchange, Map<String, String> form) throws IOException {
     if (!TOKEN_EXCHANGE_GRANT.equals(form.get("grant_type"))) {
       sendOAuthError(exchange, 400, "unsupported_grant_type", "grant_type must be " + TOKEN_EXCHANGE_GRANT);
       return;
@@ -307,26 +410,47 @@ public final class GoogleEmulator implements IssuedTokens, AutoCloseable {
     }
     String requestedType = form.get("requested_token_type");
     if (requestedType != null && !ACCESS_TOKEN_TYPE.equals(requestedType)) {
-      sendOAuthError(exchange, 400, "invalid_request", "requested_token_type must be " + ACCESS_TOKEN_TYPE);
-      return;
-    }
-    if (isBlank(form.get("audience"))) {
-      sendOAuthError(exchange, 400, "invalid_request", "audience is required");
+      sendOAuthError(exchange, 400, "invalid_request", "Invalid value of requested_token_type in request.");
       return;
     }
     if (isBlank(form.get("subject_token"))) {
       sendOAuthError(exchange, 400, "invalid_request", "subject_token is required");
       return;
     }
-    String subject;
+    WorkloadIdentityProvider.Name audience = WorkloadIdentityProvider.Name.parse(form.get("audience")).orElse(null);
+    if (audience == null) {
+      sendOAuthError(exchange, 400, "invalid_request", INVALID_AUDIENCE);
+      return;
+    }
+    // Until a provider is registered, every well-formed audience names one that accepts any token (the dev default).
+    WorkloadIdentityProvider provider = providers.isEmpty()
+        ? new WorkloadIdentityProvider(audience, Set.of(), Map.of())
+        : providers.get(audience.canonical());
+    if (provider == null) {
+      sendOAuthError(exchange, 400, "invalid_target", INVALID_TARGET);
+      return;
+    }
+    JWTClaimsSet claims;
     try {
-      subject = verifiedSubject(form.get("subject_token"));
+      claims = verifiedClaims(form.get("subject_token"));
     } catch (SubjectTokenRejected e) {
       sendOAuthError(exchange, 400, "invalid_grant", e.getMessage());
       return;
     }
+    List<String> tokenAudiences = claims.getAudience();
+    if (!providers.isEmpty() && !provider.acceptsAudience(tokenAudiences)) {
+      // Google's own wording: it names what the token carries, never what the provider expects.
+      sendOAuthError(exchange, 400, "invalid_grant",
+          "The audience in ID Token " + tokenAudiences + " does not match the expected audience.");
+      return;
+    }
+    if (!provider.conditionHolds(claims)) {
+      sendOAuthError(exchange, 400, "unauthorized_client", CONDITION_REJECTED);
+      return;
+    }
+    // The emulator's lifetime, not capped at the subject token's exp: the proxy caps the federated token itself.
     Duration lifetime = tokenLifetime.get();
-    String accessToken = issue(FEDERATED_PRINCIPAL_PREFIX + subject, "sts", lifetime);
+    String accessToken = issue(audience.principal(claims.getSubject()), "sts", lifetime);
     Map<String, Object> answer = new LinkedHashMap<>();
     answer.put("access_token", accessToken);
     answer.put("issued_token_type", ACCESS_TOKEN_TYPE);
@@ -335,7 +459,7 @@ public final class GoogleEmulator implements IssuedTokens, AutoCloseable {
     sendJson(exchange, 200, answer);
   }
 
-  private String verifiedSubject(String subjectToken) throws SubjectTokenRejected {
+  private JWTClaimsSet verifiedClaims(String subjectToken) throws SubjectTokenRejected {
     JWTClaimsSet claims;
     try {
       SignedJWT jwt = SignedJWT.parse(subjectToken);
@@ -343,23 +467,25 @@ public final class GoogleEmulator implements IssuedTokens, AutoCloseable {
       if (!trustedIssuers.isEmpty()) {
         DefaultJWTProcessor<SecurityContext> processor = trustedIssuers.get(String.valueOf(claims.getIssuer()));
         if (processor == null) {
-          throw new SubjectTokenRejected("the subject token's issuer is not trusted");
+          throw new SubjectTokenRejected(
+              "The issuer in ID Token " + claims.getIssuer() + " does not match the expected one in config");
         }
         processor.process(jwt, null);
       }
     } catch (ParseException e) {
       throw new SubjectTokenRejected("the subject token is not a signed JWT");
     } catch (BadJOSEException | JOSEException e) {
-      throw new SubjectTokenRejected("the subject token's signature does not verify");
+      throw new SubjectTokenRejected("Unable to verify the ID Token signature.");
     }
     Instant now = clock.instant();
     if (claims.getExpirationTime() == null || !now.isBefore(claims.getExpirationTime().toInstant())) {
-      throw new SubjectTokenRejected("the subject token is expired or has no exp");
+      Long issuedAt = claims.getIssueTime() == null ? null : claims.getIssueTime().toInstant().getEpochSecond();
+      throw new SubjectTokenRejected("ID Token issued at " + issuedAt + " is stale to sign-in.");
     }
     if (isBlank(claims.getSubject())) {
       throw new SubjectTokenRejected("the subject token has no sub");
     }
-    return claims.getSubject();
+    return claims;
   }
 
   private void generateAccessToken(HttpExchange exchange, String serviceAccount, byte[] body) throws IOException {
@@ -367,13 +493,19 @@ public final class GoogleEmulator implements IssuedTokens, AutoCloseable {
     if (caller == null) {
       sendGoogleError(exchange, 401, "UNAUTHENTICATED",
           "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid "
-              + "authentication credential.");
+              + "authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.");
       return;
     }
     if (refused.contains(serviceAccount)
         || (permittedOnly.get() != null && !permittedOnly.get().contains(serviceAccount))) {
+      // Google's answer whether the caller lacks the permission or the account does not exist: the text says both.
+      Map<String, Object> errorInfo = new LinkedHashMap<>();
+      errorInfo.put("@type", "type.googleapis.com/google.rpc.ErrorInfo");
+      errorInfo.put("reason", "IAM_PERMISSION_DENIED");
+      errorInfo.put("domain", "iam.googleapis.com");
+      errorInfo.put("metadata", Map.of("permission", GET_ACCESS_TOKEN));
       sendGoogleError(exchange, 403, "PERMISSION_DENIED",
-          "Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).");
+          "Permission '" + GET_ACCESS_TOKEN + "' denied on resource (or it may not exist).", List.of(errorInfo));
       return;
     }
     JsonNode request;
@@ -402,6 +534,10 @@ public final class GoogleEmulator implements IssuedTokens, AutoCloseable {
       lifetime = asked.compareTo(lifetime) < 0 ? asked : lifetime;
     }
     String accessToken = issue(serviceAccount, "iam", lifetime);
+    List<String> callers = iamCallers.computeIfAbsent(serviceAccount, email -> new ArrayList<>());
+    synchronized (callers) {
+      callers.add(caller.principal());
+    }
     Instant expiresAt = issued.get(accessToken).expiresAt();
     Map<String, Object> answer = new LinkedHashMap<>();
     answer.put("accessToken", accessToken);
@@ -422,27 +558,6 @@ public final class GoogleEmulator implements IssuedTokens, AutoCloseable {
     }
     issued.put(token, new Issued(principal, kind, expiresAt));
     return token;
-  }
-
-  private void pauseIfAsked() {
-    Duration delay = nextDelay.getAndSet(null);
-    if (delay != null) {
-      try {
-        Thread.sleep(delay.toMillis());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-  }
-
-  private int takeInjectedFailure() {
-    synchronized (failureLock) {
-      if (failuresLeft == 0) {
-        return 0;
-      }
-      failuresLeft--;
-      return failureStatus;
-    }
   }
 
   // ---- wire helpers ----
@@ -484,12 +599,30 @@ public final class GoogleEmulator implements IssuedTokens, AutoCloseable {
     sendJson(exchange, status, answer);
   }
 
+  /** A failure injected by a fault switch, in {@code endpoint}'s own error shape. */
+  private static void sendFailure(HttpExchange exchange, Endpoint endpoint, int status, String description)
+      throws IOException {
+    if (endpoint == Endpoint.STS) {
+      sendOAuthError(exchange, status, status >= 500 ? "temporarily_unavailable" : "invalid_request", description);
+    } else {
+      sendGoogleError(exchange, status, googleStatus(status), description);
+    }
+  }
+
   private static void sendGoogleError(HttpExchange exchange, int status, String googleStatus, String message)
       throws IOException {
+    sendGoogleError(exchange, status, googleStatus, message, List.of());
+  }
+
+  private static void sendGoogleError(HttpExchange exchange, int status, String googleStatus, String message,
+      List<Map<String, Object>> details) throws IOException {
     Map<String, Object> error = new LinkedHashMap<>();
     error.put("code", status);
     error.put("message", message);
     error.put("status", googleStatus);
+    if (!details.isEmpty()) {
+      error.put("details", details);
+    }
     sendJson(exchange, status, Map.of("error", error));
   }
 
