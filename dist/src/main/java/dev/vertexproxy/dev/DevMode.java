@@ -2,7 +2,6 @@ package dev.vertexproxy.dev;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.google.api.client.http.javanet.NetHttpTransport;
 import dev.vertexproxy.emulators.DevCertificates;
 import dev.vertexproxy.emulators.DevIssuer;
 import dev.vertexproxy.emulators.GoogleEmulator;
@@ -12,6 +11,7 @@ import dev.vertexproxy.policy.yaml.Problem;
 import dev.vertexproxy.proxy.config.ConfigException;
 import dev.vertexproxy.proxy.config.ConfigLoader;
 import dev.vertexproxy.proxy.config.ProxyConfig;
+import dev.vertexproxy.proxy.credentials.GoogleTransports;
 import dev.vertexproxy.proxy.lock.DirectoryLock;
 import dev.vertexproxy.proxy.server.ProxyServer;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -24,12 +24,12 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.yaml.snakeyaml.DumperOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -61,7 +61,12 @@ public final class DevMode implements AutoCloseable {
   public static final String EXAMPLE_MODEL = "gemini-2.0-flash";
   /** Where the proxy serves its STS-shaped token exchange (the {@code token_url} of {@code vertex-proxy adc}). */
   public static final String TOKEN_EXCHANGE_PATH = "/_proxy/sts/v1/token";
-  static final String WIF_AUDIENCE = "//iam.googleapis.com/projects/0/locations/global/workloadIdentityPools/dev/providers/dev";
+  /**
+   * The dev workload identity provider: it trusts the dev issuer, for the proxy's own identity (tokens whose audience
+   * is this name) and, in {@code sts} mode, for CI callers (tokens whose audience is {@link #AUDIENCE}).
+   */
+  public static final String WIF_AUDIENCE = "//iam.googleapis.com/projects/123456789012/locations/global/"
+      + "workloadIdentityPools/vertex-proxy-dev/providers/dev-issuer";
 
   /**
    * Options of one dev run; ports 0 pick free ones.
@@ -71,9 +76,18 @@ public final class DevMode implements AutoCloseable {
    *                {@code token_url}, hence {@code token_exchange_url})
    */
   public record Options(Path stateDir, String host, int port, int adminPort, Path policyFile, Path extraConfig,
-      int tlsPort) {
+      int tlsPort, Clock clock) {
+    public Options(Path stateDir, String host, int port, int adminPort, Path policyFile, Path extraConfig, int tlsPort) {
+      this(stateDir, host, port, adminPort, policyFile, extraConfig, tlsPort, null);
+    }
+
     public Options(Path stateDir, String host, int port, int adminPort, Path policyFile, Path extraConfig) {
       this(stateDir, host, port, adminPort, policyFile, extraConfig, 0);
+    }
+
+    /** The same run on {@code clock} (the proxy's and the emulators'), so tests move time instead of sleeping. */
+    public Options withClock(Clock clock) {
+      return new Options(stateDir, host, port, adminPort, policyFile, extraConfig, tlsPort, clock);
     }
 
     public static Options forTests(Path stateDir) {
@@ -104,7 +118,7 @@ public final class DevMode implements AutoCloseable {
     DirectoryLock stateLock = DirectoryLock.acquire(state, "dev state directory",
         "Another `vertex-proxy dev` runs on it: stop that one first (Ctrl-C in its terminal), or start this one with"
             + " --state-dir pointing at another directory.");
-    Clock clock = Clock.systemUTC();
+    Clock clock = o.clock() == null ? Clock.systemUTC() : o.clock();
     DevIssuer issuer = null;
     GoogleEmulator google = null;
     VertexEmulator vertex = null;
@@ -113,6 +127,9 @@ public final class DevMode implements AutoCloseable {
       issuer = DevIssuer.start(new InetSocketAddress("127.0.0.1", 0), AUDIENCE);
       google = GoogleEmulator.start(new InetSocketAddress("127.0.0.1", 0), clock);
       google.trustIssuer(issuer.issuer(), issuer.jwksUri());
+      google.registerProvider(WIF_AUDIENCE, Set.of(WIF_AUDIENCE, AUDIENCE), Map.of());
+      Path googleCa = state.resolve("google-emulator-ca.pem");
+      google.writeCertificatePem(googleCa);
       // Vertex is only reachable over TLS, so the emulator is too: every dev request exercises the proxy's upstream
       // trust, SNI and hostname verification, with the emulator's certificate as the one extra trust anchor.
       DevCertificates vertexTls =
@@ -135,6 +152,7 @@ public final class DevMode implements AutoCloseable {
       Map<String, Object> tls = listenerTls(o, state, caFile, clock);
       Path devCert = Path.of((String) tls.get("cert")); // before --config may replace it
       Map<String, Object> cfg = devConfig(o, issuer, google, vertex, vertexCa, policy, credentials, audit);
+      asMap(cfg.get("credentials")).put("ca_file", googleCa.toString());
       asMap(cfg.get("listen")).put("tls", tls);
       if (o.extraConfig() != null) {
         Object extra = yaml().load(Files.readString(o.extraConfig(), StandardCharsets.UTF_8));
@@ -151,14 +169,9 @@ public final class DevMode implements AutoCloseable {
       Files.writeString(configFile, "# Written by `vertex-proxy dev`; regenerated on every start.\n" + yaml().dump(cfg),
           StandardCharsets.UTF_8);
       ProxyConfig config = new ConfigLoader().load(configFile);
-      // The Google emulator speaks HTTPS (google-auth insists on an https token_url); trust exactly its certificate.
-      NetHttpTransport transport;
-      try {
-        transport = new NetHttpTransport.Builder().trustCertificates(google.trustStore()).build();
-      } catch (GeneralSecurityException e) {
-        throw new IOException("cannot trust the Google emulator's certificate: " + e.getMessage(), e);
-      }
-      proxy = ProxyServer.start(config, clock, () -> transport);
+      // The Google emulator speaks HTTPS (google-auth insists on an https token_url): credentials.ca_file trusts it,
+      // exactly as `serve` would with this proxy.yaml
+      proxy = ProxyServer.start(config, clock, GoogleTransports.forConfig(config.credentials()));
 
       ProxyConfig.Tls served = config.listen().tls();
       String proxyUrl = (served == null || served.address() != null ? "http://" : "https://") + o.host() + ":"
@@ -292,6 +305,11 @@ public final class DevMode implements AutoCloseable {
     cred.put("mode", "impersonate");
     cred.put("source_credentials", credentials.toString());
     cred.put("iam_endpoint", google.iamBaseUri().toString());
+    // sts mode is one line away: `credentials: { mode: sts }` in a --config file federates CI callers at the emulator
+    Map<String, Object> sts = new LinkedHashMap<>();
+    sts.put("audience", WIF_AUDIENCE);
+    sts.put("token_url", google.stsTokenUri().toString());
+    cred.put("sts", sts);
     cfg.put("credentials", cred);
     Map<String, Object> au = new LinkedHashMap<>();
     au.put("dir", audit.toString());

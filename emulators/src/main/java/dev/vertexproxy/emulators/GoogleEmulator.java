@@ -23,9 +23,12 @@ import java.net.MalformedURLException;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.SecureRandom;
+import java.security.cert.Certificate;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
@@ -179,6 +182,19 @@ public final class GoogleEmulator implements IssuedTokens, AutoCloseable {
     return tls.trustStore();
   }
 
+  /** Writes this emulator's certificate as PEM, for a {@code credentials.ca_file}. */
+  public void writeCertificatePem(Path file) throws IOException {
+    try {
+      Certificate certificate = tls.trustStore().getCertificate("google-emulator");
+      String body = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+          .encodeToString(certificate.getEncoded());
+      Files.writeString(file, "-----BEGIN CERTIFICATE-----\n" + body + "\n-----END CERTIFICATE-----\n",
+          StandardCharsets.US_ASCII);
+    } catch (GeneralSecurityException e) {
+      throw new IOException("cannot encode the Google emulator's certificate", e);
+    }
+  }
+
   /** A client TLS context that trusts only this emulator's certificate (for {@code java.net.http.HttpClient}). */
   public SSLContext clientSslContext() {
     try {
@@ -324,6 +340,11 @@ public final class GoogleEmulator implements IssuedTokens, AutoCloseable {
   public int iamCalls(String serviceAccount) {
     AtomicInteger calls = iamCalls.get(serviceAccount);
     return calls == null ? 0 : calls.get();
+  }
+
+  /** Every access token this emulator has issued (expired ones included, until pruned): for tests that grep for leaks. */
+  public Set<String> issuedAccessTokens() {
+    return Set.copyOf(issued.keySet());
   }
 
   @Override

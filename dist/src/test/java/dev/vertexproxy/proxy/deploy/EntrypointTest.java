@@ -370,7 +370,7 @@ class EntrypointTest {
   }
 
   private static String wifAudience() {
-    return "//iam.googleapis.com/projects/0/locations/global/workloadIdentityPools/dev/providers/dev";
+    return DevMode.WIF_AUDIENCE;
   }
 
   // ---- running processes as the image runs them ----

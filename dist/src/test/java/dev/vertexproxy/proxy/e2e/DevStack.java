@@ -11,6 +11,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,12 +36,23 @@ final class DevStack {
    * merged over the dev defaults, as {@code scripts/dev --config} does.
    */
   static DevStack start(Path dir, String extraConfig) throws Exception {
+    return start(dir, extraConfig, null, null);
+  }
+
+  /** As {@link #start(Path, String)}, with a policy of its own (or {@code null}) and every part on {@code clock}. */
+  static DevStack start(Path dir, String extraConfig, String policyYaml, Clock clock) throws Exception {
     Path extra = null;
     if (extraConfig != null) {
       extra = dir.resolve("extra.yaml");
       Files.writeString(extra, extraConfig);
     }
-    return new DevStack(DevMode.start(new DevMode.Options(dir.resolve("state"), "127.0.0.1", 0, 0, null, extra)));
+    Path policy = null;
+    if (policyYaml != null) {
+      policy = dir.resolve("policy.yaml");
+      Files.writeString(policy, policyYaml);
+    }
+    return new DevStack(DevMode.start(new DevMode.Options(dir.resolve("state"), "127.0.0.1", 0, 0, policy, extra)
+        .withClock(clock)));
   }
 
   String proxyUrl() {

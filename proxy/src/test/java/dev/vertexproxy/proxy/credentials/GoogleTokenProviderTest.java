@@ -367,6 +367,17 @@ class GoogleTokenProviderTest {
     return file;
   }
 
+  /** A subject token for the proxy's own external_account file: signed, but by a key no issuer publishes. */
+  static String unsignedLookingJwt(Instant expiresAt) throws Exception {
+    ECKey key = new ECKeyGenerator(Curve.P_256).keyID("ci").generate();
+    SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.ES256).keyID("ci").build(),
+        new JWTClaimsSet.Builder().issuer("https://gitlab.example.com").subject("system:serviceaccount:vp:vertex-proxy")
+            .audience("https://vertex-proxy.example.com").issueTime(Date.from(expiresAt.minus(Duration.ofDays(2))))
+            .expirationTime(Date.from(expiresAt)).build());
+    jwt.sign(new ECDSASigner(key));
+    return jwt.serialize();
+  }
+
   private static void await(BooleanSupplier condition) throws InterruptedException {
     Instant deadline = Instant.now().plus(WAIT);
     while (!condition.getAsBoolean()) {
