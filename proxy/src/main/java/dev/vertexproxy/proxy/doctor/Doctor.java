@@ -67,8 +67,9 @@ public final class Doctor {
     Policy policy;
     try {
       policy = ProxyServer.loadPolicy(cfg);
+      int rules = policy.rules().size();
       rows.add(CheckResult.pass("policy", cfg.policy().file().toString(),
-          "loads: " + policy.rules().size() + " rules, version " + policy.version()));
+          "loads: " + rules + (rules == 1 ? " rule" : " rules") + ", version " + policy.version()));
     } catch (PolicyException e) {
       problems(rows, "policy", e.problems());
       return new DoctorReport(rows, false);
