@@ -25,6 +25,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.KeyStoreException;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -44,7 +47,8 @@ import org.yaml.snakeyaml.representer.Representer;
  * service account at the IAM emulator, through google-auth-library's real code paths.
  *
  * <p>Everything it writes goes to the state directory: {@code proxy.yaml}, {@code policy.yaml} (unless one is given),
- * {@code google-credentials.json}, {@code audit/} and {@code dev.json}. The end-to-end tests start exactly this.
+ * {@code google-credentials.json}, {@code google-emulator-ca.pem}, {@code audit/} and {@code dev.json}. The end-to-end
+ * tests start exactly this.
  * A run holds the state directory's {@link DirectoryLock} from before it writes anything there until it is closed, so
  * a second run on the same directory refuses to start instead of overwriting the first one's files.
  */
@@ -122,6 +126,8 @@ public final class DevMode implements AutoCloseable {
       vertex = VertexEmulator.start(new InetSocketAddress("127.0.0.1", 0), google, clock,
           SslContextBuilder.forServer(vertexTls.key(), vertexTls.certificate()).build());
 
+      Path googleCa = state.resolve("google-emulator-ca.pem");
+      writeGoogleCa(google, googleCa); // credentials.ca_file: what `doctor` and other clients of STS and IAM trust
       Path credentials = state.resolve("google-credentials.json");
       Files.writeString(credentials, externalAccountJson(google, issuer), StandardCharsets.UTF_8);
       Path policy = o.policyFile() != null ? o.policyFile().toAbsolutePath() : state.resolve("policy.yaml");
@@ -134,7 +140,7 @@ public final class DevMode implements AutoCloseable {
       Path caFile = state.resolve("ca.pem");
       Map<String, Object> tls = listenerTls(o, state, caFile, clock);
       Path devCert = Path.of((String) tls.get("cert")); // before --config may replace it
-      Map<String, Object> cfg = devConfig(o, issuer, google, vertex, vertexCa, policy, credentials, audit);
+      Map<String, Object> cfg = devConfig(o, issuer, google, vertex, vertexCa, googleCa, policy, credentials, audit);
       asMap(cfg.get("listen")).put("tls", tls);
       if (o.extraConfig() != null) {
         Object extra = yaml().load(Files.readString(o.extraConfig(), StandardCharsets.UTF_8));
@@ -267,7 +273,7 @@ public final class DevMode implements AutoCloseable {
   }
 
   private static Map<String, Object> devConfig(Options o, DevIssuer issuer, GoogleEmulator google, VertexEmulator vertex,
-      Path vertexCa, Path policy, Path credentials, Path audit) {
+      Path vertexCa, Path googleCa, Path policy, Path credentials, Path audit) {
     Map<String, Object> cfg = new LinkedHashMap<>();
     cfg.put("listen", map("address", o.host() + ":" + o.port()));
     cfg.put("admin", map("address", o.host() + ":" + o.adminPort()));
@@ -292,6 +298,7 @@ public final class DevMode implements AutoCloseable {
     cred.put("mode", "impersonate");
     cred.put("source_credentials", credentials.toString());
     cred.put("iam_endpoint", google.iamBaseUri().toString());
+    cred.put("ca_file", googleCa.toString());
     cfg.put("credentials", cred);
     Map<String, Object> au = new LinkedHashMap<>();
     au.put("dir", audit.toString());
@@ -299,6 +306,17 @@ public final class DevMode implements AutoCloseable {
     au.put("on_failure", "reject");
     cfg.put("audit", au);
     return cfg;
+  }
+
+  /** Writes the Google emulator's self-signed certificate as PEM, the one extra anchor its clients trust. */
+  private static void writeGoogleCa(GoogleEmulator google, Path file) throws IOException {
+    try {
+      KeyStore trust = google.trustStore();
+      new DevCertificates(null, (X509Certificate) trust.getCertificate(trust.aliases().nextElement()))
+          .writeCertificatePem(file);
+    } catch (KeyStoreException e) {
+      throw new IOException("cannot read the Google emulator's certificate: " + e.getMessage(), e);
+    }
   }
 
   /** The proxy's own Google identity in dev: workload identity federation, exactly as on a GitLab runner or GKE. */
