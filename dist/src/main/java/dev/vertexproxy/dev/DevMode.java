@@ -44,7 +44,8 @@ import org.yaml.snakeyaml.representer.Representer;
  * service account at the IAM emulator, through google-auth-library's real code paths.
  *
  * <p>Everything it writes goes to the state directory: {@code proxy.yaml}, {@code policy.yaml} (unless one is given),
- * {@code google-credentials.json}, {@code audit/} and {@code dev.json}. The end-to-end tests start exactly this.
+ * {@code google-credentials.json}, {@code google-emulator-ca.pem}, {@code audit/} and {@code dev.json}. The end-to-end
+ * tests start exactly this.
  * A run holds the state directory's {@link DirectoryLock} from before it writes anything there until it is closed, so
  * a second run on the same directory refuses to start instead of overwriting the first one's files.
  */
@@ -129,7 +130,7 @@ public final class DevMode implements AutoCloseable {
       google.trustIssuer(issuer.issuer(), issuer.jwksUri());
       google.registerProvider(WIF_AUDIENCE, Set.of(WIF_AUDIENCE, AUDIENCE), Map.of());
       Path googleCa = state.resolve("google-emulator-ca.pem");
-      google.writeCertificatePem(googleCa);
+      google.writeCertificatePem(googleCa); // credentials.ca_file: what the proxy, `doctor` and others trust for STS/IAM
       // Vertex is only reachable over TLS, so the emulator is too: every dev request exercises the proxy's upstream
       // trust, SNI and hostname verification, with the emulator's certificate as the one extra trust anchor.
       DevCertificates vertexTls =

@@ -17,7 +17,7 @@ import picocli.CommandLine;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Least-privilege, keyless, audited access to Google Vertex AI.",
-    subcommands = {ServeCommand.class, PolicyCommand.class, AuditCommand.class, HealthcheckCommand.class,
+    subcommands = {ServeCommand.class, DoctorCommand.class, PolicyCommand.class, AuditCommand.class, HealthcheckCommand.class,
         SessionsCommand.class, LoginCommand.class, TokenCommand.class, LogoutCommand.class, AdcCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
