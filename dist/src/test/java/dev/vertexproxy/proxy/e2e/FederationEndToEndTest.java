@@ -2,18 +2,30 @@ package dev.vertexproxy.proxy.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.ThrowableProxyUtil;
+import ch.qos.logback.core.AppenderBase;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vertexproxy.dev.DevMode;
 import dev.vertexproxy.emulators.VertexEmulator;
 import dev.vertexproxy.proxy.audit.AuditVerifier;
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * Per-caller federation on a running dev stack with {@code credentials.mode: sts}: the CI job's own token goes to the
@@ -58,7 +70,8 @@ class FederationEndToEndTest {
     DevStack stack = DevStack.start(tmp, "credentials: { mode: sts }\n", POLICY, null);
     try {
       stack.awaitReady();
-      String auth = "Bearer " + stack.mint(Map.of("sub", SUBJECT));
+      String jwt = stack.mint(Map.of("sub", SUBJECT));
+      String auth = "Bearer " + jwt;
       String direct = id(stack.post(stack.examplePath(), auth, DevStack.BODY), 200);
       String viaAccount = id(stack.post(COUNT_TOKENS, auth, DevStack.BODY), 200);
       String impersonated = id(stack.post(PREDICT, auth, "{\"instances\":[{}]}"), 200);
@@ -66,6 +79,8 @@ class FederationEndToEndTest {
       List<VertexEmulator.SeenRequest> seen = stack.dev.vertex().seen();
       assertThat(seen).extracting(VertexEmulator.SeenRequest::principal)
           .containsExactly(FEDERATED, CALLER_SA, TRAINER_SA);
+      assertThat(seen).as("the job's own token went to STS, never to Vertex")
+          .allSatisfy(r -> assertThat(r.headers().toString()).doesNotContain(jwt));
       assertThat(stack.dev.google().iamCallers(CALLER_SA)).as("the federated job impersonated the account")
           .containsExactly(FEDERATED);
       assertThat(stack.dev.google().iamCallers(TRAINER_SA)).singleElement().asString()
@@ -108,6 +123,58 @@ class FederationEndToEndTest {
       assertThat(stack.dev.vertex().seen()).isEmpty();
     } finally {
       stack.dev.close();
+    }
+  }
+
+  @Test
+  void noGoogleTokenReachesALogLineARecordAMetricOrTheCaller() throws Exception {
+    List<String> logged = new CopyOnWriteArrayList<>();
+    Logger root = ((LoggerContext) LoggerFactory.getILoggerFactory()).getLogger(Logger.ROOT_LOGGER_NAME);
+    AppenderBase<ILoggingEvent> capture = new AppenderBase<>() {
+      @Override
+      protected void append(ILoggingEvent e) {
+        logged.add(e.getFormattedMessage() + (e.getThrowableProxy() == null ? ""
+            : " " + ThrowableProxyUtil.asString(e.getThrowableProxy())));
+      }
+    };
+    capture.setContext(root.getLoggerContext());
+    capture.start();
+    root.addAppender(capture);
+    DevStack stack = DevStack.start(tmp, "credentials: { mode: sts }\n", POLICY, null);
+    List<String> answers = new ArrayList<>();
+    try {
+      stack.awaitReady();
+      String auth = "Bearer " + stack.mint(Map.of("sub", SUBJECT));
+      for (HttpResponse<String> r : List.of(stack.post(stack.examplePath(), auth, DevStack.BODY),
+          stack.post(COUNT_TOKENS, auth, DevStack.BODY), stack.post(PREDICT, auth, "{\"instances\":[{}]}"),
+          stack.post(stack.examplePath() + "?alt=sse", auth, DevStack.BODY))) {
+        answers.add(r.headers().map() + "\n" + r.body());
+      }
+      stack.dev.google().failNext(2, 403); // refusals too: Google's answer goes to the log, never a token
+      answers.add(stack.post(stack.examplePath(), "Bearer " + stack.mint(Map.of("sub", "other")), DevStack.BODY).body());
+      answers.add(stack.post(PREDICT, "Bearer " + stack.mint(Map.of("sub", "third")), "{}").body());
+      String admin = (String) stack.dev.info().get("admin_url");
+      answers.add(stack.http.send(HttpRequest.newBuilder(URI.create(admin + "/metrics")).build(),
+          HttpResponse.BodyHandlers.ofString()).body());
+    } finally {
+      stack.dev.close();
+      root.detachAppender(capture);
+      capture.stop();
+    }
+    Set<String> tokens = stack.dev.google().issuedAccessTokens();
+    assertThat(tokens).as("Google tokens were issued: the check below has something to find").hasSizeGreaterThanOrEqualTo(4);
+    StringBuilder trail = new StringBuilder();
+    try (Stream<Path> files = Files.walk(stack.auditDir())) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        trail.append(Files.readString(f));
+      }
+    }
+    assertThat(trail).as("audit records").contains("google_principal");
+    assertThat(logged).as("log lines").isNotEmpty();
+    for (String token : tokens) {
+      assertThat(trail.toString()).as("audit trail").doesNotContain(token);
+      assertThat(logged).as("log lines").noneMatch(line -> line.contains(token));
+      assertThat(answers).as("responses and the metrics scrape").noneMatch(a -> a.contains(token));
     }
   }
 
