@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
  * The fetching source of the {@code sts} mode: the caller's own verified OIDC token, handed to google-auth-library's
@@ -44,12 +43,7 @@ final class FederatingTokenSource implements GoogleTokenSource.Fetching {
 
   @Override
   public CompletableFuture<GoogleToken> tokenFor(TokenRequest request) {
-    try {
-      return CompletableFuture.supplyAsync(() -> fetch(request), executor);
-    } catch (RejectedExecutionException e) {
-      return CompletableFuture.failedFuture(new GoogleTokenUnavailableException(request.serviceAccount(), 0,
-          "no Google access token for " + request.target() + ": the blocking executor refused the fetch", e));
-    }
+    return ImpersonatingTokenSource.onExecutor(executor, request, () -> fetch(request));
   }
 
   private GoogleToken fetch(TokenRequest request) {

@@ -41,11 +41,16 @@ final class ImpersonatingTokenSource implements GoogleTokenSource.Fetching {
 
   @Override
   public CompletableFuture<GoogleToken> tokenFor(TokenRequest request) {
+    return onExecutor(executor, request, () -> fetch(request));
+  }
+
+  /** {@code fetch} on the blocking executor; a full executor fails the future instead of throwing at the caller. */
+  static CompletableFuture<GoogleToken> onExecutor(Executor executor, TokenRequest request, Supplier<GoogleToken> fetch) {
     try {
-      return CompletableFuture.supplyAsync(() -> fetch(request), executor);
+      return CompletableFuture.supplyAsync(fetch, executor);
     } catch (RejectedExecutionException e) {
       return CompletableFuture.failedFuture(new GoogleTokenUnavailableException(request.serviceAccount(), 0,
-          "no Google access token for " + request.serviceAccount() + ": the blocking executor refused the fetch", e));
+          "no Google access token for " + request.target() + ": the blocking executor refused the fetch", e));
     }
   }
 
