@@ -3,6 +3,7 @@ package dev.vertexproxy.proxy.admission;
 import dev.vertexproxy.policy.Decision;
 import dev.vertexproxy.policy.RuleCredentials;
 import dev.vertexproxy.proxy.config.CredentialsConfig;
+import dev.vertexproxy.proxy.credentials.CredentialsPlan;
 import dev.vertexproxy.proxy.credentials.GoogleTokenProvider;
 import dev.vertexproxy.proxy.credentials.TokenRequest;
 import dev.vertexproxy.proxy.logging.RequestLog;
@@ -50,11 +51,11 @@ public final class CredentialsStep implements AdmissionStep {
     Decision decision = admission.decision();
     String serviceAccount = decision.serviceAccount();
     RuleCredentials own = decision.credentials();
-    boolean sts = own != null ? own.mode() == RuleCredentials.Mode.STS : defaults.mode() == CredentialsConfig.Mode.STS;
+    boolean sts = CredentialsPlan.modeOf(own, defaults) == CredentialsConfig.Mode.STS;
     TokenRequest request;
     RequestLog.Context logContext = RequestLog.current();
     if (sts) {
-      String audience = own != null && own.audience() != null ? own.audience() : defaults.stsAudience();
+      String audience = CredentialsPlan.audienceOf(own, defaults);
       if (admission.caller() == null || admission.callerExpiresAt() == null || audience == null
           || admission.callerProxyIssued()) {
         // checked when the policy loads (CredentialsPlan); this is the guard should a rule slip through anyway

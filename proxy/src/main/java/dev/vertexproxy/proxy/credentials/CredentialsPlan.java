@@ -26,7 +26,11 @@ public final class CredentialsPlan {
 
   /** The mode a rule's requests get their token by. */
   public static CredentialsConfig.Mode modeOf(Rule rule, CredentialsConfig config) {
-    RuleCredentials own = rule.credentials();
+    return modeOf(rule.credentials(), config);
+  }
+
+  /** The mode for a rule whose own {@code credentials:} block is {@code own} ({@code null}: none). */
+  public static CredentialsConfig.Mode modeOf(RuleCredentials own, CredentialsConfig config) {
     if (own == null) {
       return config.mode();
     }
@@ -35,7 +39,11 @@ public final class CredentialsPlan {
 
   /** The workload identity provider of a rule in {@code sts} mode; {@code null} when none is configured. */
   public static String audienceOf(Rule rule, CredentialsConfig config) {
-    RuleCredentials own = rule.credentials();
+    return audienceOf(rule.credentials(), config);
+  }
+
+  /** The workload identity provider for a rule whose own block is {@code own}; {@code null} when none is configured. */
+  public static String audienceOf(RuleCredentials own, CredentialsConfig config) {
     return own != null && own.audience() != null ? own.audience() : config.stsAudience();
   }
 
