@@ -11,6 +11,13 @@ import java.util.Map;
  * <p>Nullable: every caller-, route- and decision-related field (a request can be refused before any of them is known).
  * {@code outcome} is what happened ({@code allowed}, {@code refused}, {@code unavailable}, {@code failed}) beside the
  * policy's {@code decision}. {@code peerIp} is the TCP peer when a trusted proxy named another {@code sourceIp}.
+ *
+ * <p>{@code type} is the record's kind: {@value #EXCHANGE} (null means the same: the one record of a finished exchange,
+ * or in {@code durability: sync} its outcome) or {@value #DECISION} (in {@code sync}, the decision written before the
+ * request is forwarded; it has no status, duration or bytes). The writer's own records ({@code checkpoint},
+ * {@code seal}, {@code retention}) are not events. {@code model} is the model a publisher-model or tuned-model call
+ * named; {@code bodySha256}, {@code requestBody} and {@code requestBodyTruncated} are filled only as
+ * {@code audit.capture} asks.
  */
 public record AuditEvent(
     Instant time,
@@ -38,7 +45,36 @@ public record AuditEvent(
     String policyVersion,
     String userAgent,
     String outcome,
-    String peerIp) {
+    String peerIp,
+    String type,
+    String model,
+    String bodySha256,
+    String requestBody,
+    boolean requestBodyTruncated) {
+  public static final String EXCHANGE = "exchange";
+  public static final String DECISION = "decision";
+
+  /** An exchange event without the fields added with record types (tests and older callers). */
+  public AuditEvent(Instant time, String requestId, String callerIssuer, String callerSubject, Map<String, Object> callerClaims,
+      String sourceIp, String httpMethod, String path, String query, String method, String apiVersion, String resource,
+      String project, String location, String decision, String rule, String reason, String googlePrincipal, int status,
+      long durationMs, long bytesIn, long bytesOut, String policyVersion, String userAgent, String outcome, String peerIp) {
+    this(time, requestId, callerIssuer, callerSubject, callerClaims, sourceIp, httpMethod, path, query, method, apiVersion,
+        resource, project, location, decision, rule, reason, googlePrincipal, status, durationMs, bytesIn, bytesOut,
+        policyVersion, userAgent, outcome, peerIp, null, null, null, null, false);
+  }
+
+  /** This event as the {@value #DECISION} record of {@code durability: sync}: what was decided, before forwarding. */
+  public AuditEvent asDecision() {
+    return new AuditEvent(time, requestId, callerIssuer, callerSubject, callerClaims, sourceIp, httpMethod, path, query,
+        method, apiVersion, resource, project, location, decision, rule, reason, googlePrincipal, 0, 0, 0, 0,
+        policyVersion, userAgent, null, peerIp, DECISION, model, null, null, false);
+  }
+
+  /** True for a {@value #DECISION} record. */
+  public boolean isDecision() {
+    return DECISION.equals(type);
+  }
 
   /** An event without an {@code outcome} (records written before it existed, and tests that do not care). */
   public AuditEvent(Instant time, String requestId, String callerIssuer, String callerSubject, Map<String, Object> callerClaims,
@@ -47,7 +83,7 @@ public record AuditEvent(
       long durationMs, long bytesIn, long bytesOut, String policyVersion, String userAgent) {
     this(time, requestId, callerIssuer, callerSubject, callerClaims, sourceIp, httpMethod, path, query, method, apiVersion,
         resource, project, location, decision, rule, reason, googlePrincipal, status, durationMs, bytesIn, bytesOut,
-        policyVersion, userAgent, null, null);
+        policyVersion, userAgent, null, null, null, null, null, null, false);
   }
 
   /** An event whose TCP peer is its {@code sourceIp} (no trusted proxy in between). */
@@ -57,6 +93,6 @@ public record AuditEvent(
       long durationMs, long bytesIn, long bytesOut, String policyVersion, String userAgent, String outcome) {
     this(time, requestId, callerIssuer, callerSubject, callerClaims, sourceIp, httpMethod, path, query, method, apiVersion,
         resource, project, location, decision, rule, reason, googlePrincipal, status, durationMs, bytesIn, bytesOut,
-        policyVersion, userAgent, outcome, null);
+        policyVersion, userAgent, outcome, null, null, null, null, null, false);
   }
 }

@@ -84,6 +84,7 @@ final class AuditRecords {
     ObjectNode record = JsonNodeFactory.instance.objectNode();
     Instant time = event.time() != null ? event.time() : fallbackTime;
     record.put("time", RFC3339_MILLIS.format(time));
+    record.put("type", event.type() == null ? AuditEvent.EXCHANGE : event.type());
     putText(record, "request_id", event.requestId());
     if (event.callerIssuer() != null || event.callerSubject() != null || event.callerClaims() != null) {
       ObjectNode caller = record.putObject("caller");
@@ -103,17 +104,25 @@ final class AuditRecords {
     putText(record, "resource", event.resource());
     putText(record, "project", event.project());
     putText(record, "location", event.location());
+    putText(record, "model", event.model());
     putText(record, "decision", event.decision());
     putText(record, "outcome", event.outcome());
     putText(record, "rule", event.rule());
     putText(record, "reason", event.reason());
     putText(record, "google_principal", event.googlePrincipal());
-    record.put("status", event.status());
-    record.put("duration_ms", event.durationMs());
-    record.put("bytes_in", event.bytesIn());
-    record.put("bytes_out", event.bytesOut());
+    if (!event.isDecision()) { // a decision is written before there is a status, a duration or a byte
+      record.put("status", event.status());
+      record.put("duration_ms", event.durationMs());
+      record.put("bytes_in", event.bytesIn());
+      record.put("bytes_out", event.bytesOut());
+    }
     putText(record, "policy_version", event.policyVersion());
     putText(record, "user_agent", event.userAgent());
+    putText(record, "body_sha256", event.bodySha256());
+    putText(record, "request_body", event.requestBody());
+    if (event.requestBodyTruncated()) {
+      record.put("request_body_truncated", true);
+    }
     return record;
   }
 
