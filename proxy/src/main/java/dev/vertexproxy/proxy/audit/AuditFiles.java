@@ -2,7 +2,10 @@ package dev.vertexproxy.proxy.audit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
@@ -11,11 +14,14 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -79,8 +85,14 @@ final class AuditFiles {
     return files;
   }
 
-  /** The end of a file: its last complete line (without {@code \n}, null if none) and whether a partial line follows. */
-  record Tail(byte[] lastCompleteLine, boolean torn) {
+  /**
+   * The end of a file: its last complete line (without {@code \n}, null if none) and whether a partial line follows,
+   * which then starts at {@code tornOffset} and runs to the end of the file.
+   */
+  record Tail(byte[] lastCompleteLine, boolean torn, long tornOffset, long size) {
+    Tail(byte[] lastCompleteLine, boolean torn) {
+      this(lastCompleteLine, torn, -1, -1);
+    }
   }
 
   /** Reads backwards from the end, so resuming costs the same for a 1 KiB file and a 1 GiB one. */
@@ -92,8 +104,9 @@ final class AuditFiles {
       }
       boolean torn = readByte(channel, size - 1) != '\n';
       long lastNewline = torn ? findNewlineBackwards(channel, size - 1) : size - 1;
+      long tornOffset = torn ? lastNewline + 1 : -1;
       if (lastNewline < 0) {
-        return new Tail(null, torn);
+        return new Tail(null, torn, tornOffset, size);
       }
       long start = findNewlineBackwards(channel, lastNewline) + 1;
       long length = lastNewline - start;
@@ -106,8 +119,84 @@ final class AuditFiles {
           throw new IOException(file.getFileName() + ": file shrank while reading");
         }
       }
-      return new Tail(line.array(), torn);
+      return new Tail(line.array(), torn, tornOffset, size);
     }
+  }
+
+  /** Hex SHA-256 of {@code length} bytes of {@code file} from {@code offset}, read in chunks. */
+  static String sha256Of(Path file, long offset, long length) throws IOException {
+    MessageDigest digest;
+    try {
+      digest = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+    }
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      ByteBuffer chunk = ByteBuffer.allocate(64 * 1024);
+      long position = offset;
+      long end = offset + length;
+      while (position < end) {
+        chunk.clear().limit((int) Math.min(chunk.capacity(), end - position));
+        int read = channel.read(chunk, position);
+        if (read < 0) {
+          throw new IOException(file.getFileName() + ": file shrank while reading");
+        }
+        digest.update(chunk.array(), 0, read);
+        position += read;
+      }
+    }
+    return HexFormat.of().formatHex(digest.digest());
+  }
+
+  /**
+   * The partial line the newest non-empty audit file ends with (what a crash in the middle of a write leaves), or null
+   * when it ends in a whole line. Only the newest file counts: an older one's partial line was sealed when the writer
+   * last started.
+   */
+  static Seal tornTail(Path dir) throws IOException {
+    List<Path> files = list(dir);
+    for (int i = files.size() - 1; i >= 0; i--) {
+      Path file = files.get(i);
+      if (!wellNamed(file) || Files.size(file) == 0) {
+        continue;
+      }
+      Tail tail = readTail(file);
+      if (!tail.torn()) {
+        return null;
+      }
+      long bytes = tail.size() - tail.tornOffset();
+      return new Seal(file.getFileName().toString(), tail.tornOffset(), bytes,
+          sha256Of(file, tail.tornOffset(), bytes), Seal.CRASH);
+    }
+    return null;
+  }
+
+  /**
+   * The first record of a file that is not a {@code seal}, or null when there is none or a line before it is not a
+   * record. Reads from the start, only as far as needed.
+   */
+  static ObjectNode firstRecordAfterSeals(Path file) throws IOException {
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 64 * 1024)) {
+      ByteArrayOutputStream line = new ByteArrayOutputStream(1024);
+      int b;
+      while ((b = in.read()) >= 0) {
+        if (b != '\n') {
+          line.write(b);
+          continue;
+        }
+        ObjectNode record;
+        try {
+          record = AuditRecords.parse(line.toByteArray());
+        } catch (IOException e) {
+          return null;
+        }
+        if (!Seal.TYPE.equals(record.path("type").asText())) {
+          return record;
+        }
+        line.reset();
+      }
+    }
+    return null;
   }
 
   private static int readByte(FileChannel channel, long position) throws IOException {
@@ -190,13 +279,15 @@ final class AuditFiles {
   static FileChannel openOwnerOnly(Path file) throws IOException {
     Set<StandardOpenOption> options = Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     if (posix(file)) {
-      FileAttribute<?> ownerOnly = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
-      return FileChannel.open(file, options, ownerOnly);
+      return FileChannel.open(file, options, OWNER_ONLY);
     }
     return FileChannel.open(file, options);
   }
 
-  private static boolean posix(Path path) {
+  static final FileAttribute<?> OWNER_ONLY =
+      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+
+  static boolean posix(Path path) {
     return path.getFileSystem().supportedFileAttributeViews().contains("posix");
   }
 }

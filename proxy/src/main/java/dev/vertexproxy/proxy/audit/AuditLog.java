@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vertexproxy.proxy.config.AuditConfig;
 import dev.vertexproxy.proxy.config.AuditConfig.Durability;
 import dev.vertexproxy.proxy.lock.DirectoryLock;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe. Futures complete on the writer thread: keep dependent stages short or hop to your own executor.
  */
 public final class AuditLog implements AutoCloseable {
-  public static final long DEFAULT_MAX_FILE_BYTES = 256L * 1024 * 1024;
+  public static final long DEFAULT_MAX_FILE_BYTES = AuditConfig.DEFAULT_MAX_FILE_BYTES;
   public static final int DEFAULT_QUEUE_CAPACITY = 65_536;
   /** Bounds one batch (and so one write) so a burst cannot hold every future back behind one huge fsync. */
   private static final int MAX_BATCH = 4_096;
@@ -56,8 +56,9 @@ public final class AuditLog implements AutoCloseable {
   }
 
   /**
-   * What the writer reports for metrics. {@link #batchWritten} is called on the writer thread after each batch reached
-   * the file, {@link #failed} on whichever thread failed a record; implementations must be cheap and never block.
+   * What the writer reports for metrics. {@link #batchWritten} and {@link #checkpointWritten} are called on the writer
+   * thread, {@link #failed} and {@link #exportFailed} on whichever thread failed; implementations must be cheap and
+   * never block.
    */
   public interface Events {
     /** Reports nothing. */
@@ -65,8 +66,9 @@ public final class AuditLog implements AutoCloseable {
     };
 
     /**
-     * A batch of {@code records} is in the chain: its write took {@code writeNanos}, its fsync {@code syncNanos}
-     * ({@code -1} when {@code durability: none} skips it).
+     * A batch of {@code records} (the writer's own checkpoints, seals and retention records included) is in the chain:
+     * its write took {@code writeNanos}, its fsync {@code syncNanos} ({@code -1} when {@code durability: none} skips
+     * it).
      */
     default void batchWritten(int records, long writeNanos, long syncNanos) {
     }
@@ -74,10 +76,40 @@ public final class AuditLog implements AutoCloseable {
     /** One record was not written, for this reason. */
     default void failed(AuditException.Kind kind) {
     }
+
+    /** A signed checkpoint is in the chain. */
+    default void checkpointWritten() {
+    }
+
+    /** A line for an external sink (checkpoint file, stdout) was lost; the trail on disk still has the record. */
+    default void exportFailed() {
+    }
   }
 
   /** Where an appended record landed in the chain. */
   public record AuditReceipt(long seq, String hash) {
+  }
+
+  /**
+   * Everything {@link #open} takes besides the config and clock: test seams and the stdout target.
+   *
+   * @param maxFileBytes  overrides {@code audit.rotate.max_bytes} when {@code > 0}
+   * @param traceProject  {@code logging.trace_project} for {@code audit.stdout: cloud_logging}, or null
+   * @param stdout        where stdout lines go (the process's stdout unless a test captures them)
+   */
+  record Options(long maxFileBytes, int queueCapacity, FileOpener opener, Events events, String traceProject,
+      OutputStream stdout) {
+    static Options defaults() {
+      return new Options(0, DEFAULT_QUEUE_CAPACITY, AuditFiles::openOwnerOnly, Events.NONE, null, null);
+    }
+
+    Options withEvents(Events events) {
+      return new Options(maxFileBytes, queueCapacity, opener, events, traceProject, stdout);
+    }
+
+    Options withStdout(OutputStream stdout) {
+      return new Options(maxFileBytes, queueCapacity, opener, events, traceProject, stdout);
+    }
   }
 
   private record Pending(AuditEvent event, CompletableFuture<AuditReceipt> future) {
@@ -97,85 +129,103 @@ public final class AuditLog implements AutoCloseable {
   private volatile Consumer<AuditEvent> observer = e -> { };
   private volatile boolean healthy = true;
 
-  // Owned by the writer thread after construction.
-  private long lastSeq;
-  private String lastHash;
-  private final AuditFileWriter files;
+  private final TrailWriter trail; // owned by the writer thread after construction
 
-  private AuditLog(AuditConfig config, DirectoryLock lock, Clock clock, long maxFileBytes, int queueCapacity,
-      FileOpener opener, Events events, long lastSeq, String lastHash) {
-    this.events = events;
+  private AuditLog(AuditConfig config, DirectoryLock lock, Clock clock, Options options, TrailWriter trail) {
+    this.events = options.events();
     this.lock = lock;
-    this.durability = config.durability() == null ? Durability.GROUP_COMMIT : config.durability();
+    this.durability = config.durability();
     this.clock = clock;
-    this.files = new AuditFileWriter(config.dir(), durability, clock, maxFileBytes, opener);
-    this.queue = new ArrayBlockingQueue<>(queueCapacity);
-    this.lastSeq = lastSeq;
-    this.lastHash = lastHash;
+    this.trail = trail;
+    this.queue = new ArrayBlockingQueue<>(options.queueCapacity());
     this.writer = new Thread(this::runWriter, "audit-writer");
     this.writer.setDaemon(true);
   }
 
-  /** Opens the log in {@code config.dir()} with 256 MiB files and a queue of 65,536 records. */
+  /** Opens the log in {@code config.dir()} with files rotated as {@code audit.rotate} says and a queue of 65,536. */
   public static AuditLog open(AuditConfig config, Clock clock) throws IOException {
-    return open(config, clock, DEFAULT_MAX_FILE_BYTES, DEFAULT_QUEUE_CAPACITY);
+    return open(config, clock, Options.defaults());
   }
 
   /**
    * Opens the log: creates the directory (0700) if needed, locks it ({@link DirectoryLock}, held until
-   * {@link #close}), resumes {@code seq} and {@code prev_hash} from the last complete record of the newest file and
-   * starts a new file (0600). Never appends to an existing file, so a torn last line left by a crash stays where it
-   * is, visible to the verifier.
+   * {@link #close}), reads (or on first start creates) its chain id ({@link ChainId}), reads the checkpoint key if
+   * {@code audit.checkpoint} is set, resumes {@code seq} and {@code prev_hash} from the last complete record of the
+   * newest file and starts a new file (0600) — first with a {@code seal} if the newest file ends in a partial line (the
+   * partial line stays where it is), then with a signed {@code start} checkpoint — and applies retention. Never
+   * appends to an existing file.
    *
-   * @param maxFileBytes  a new file is started once the current one reaches this size
+   * @param maxFileBytes  a new file is started once the current one reaches this size (overrides
+   *                      {@code audit.rotate.max_bytes})
    * @param queueCapacity records that may wait for the writer before {@link #append} fails fast
    * @throws dev.vertexproxy.proxy.lock.DirectoryInUseException if another process (or another log in this JVM)
    *         writes the directory; nothing in it was read or created
-   * @throws IOException if the directory cannot be created or the newest file's last record cannot be read
+   * @throws IOException if the directory cannot be created, belongs to another chain, the key cannot be read or the
+   *         newest file's last record cannot be read
    */
   public static AuditLog open(AuditConfig config, Clock clock, long maxFileBytes, int queueCapacity)
       throws IOException {
-    return open(config, clock, maxFileBytes, queueCapacity, AuditFiles::openOwnerOnly, Events.NONE);
+    return open(config, clock, new Options(maxFileBytes, queueCapacity, AuditFiles::openOwnerOnly, Events.NONE, null,
+        null));
   }
 
   /** As {@link #open(AuditConfig, Clock)}, reporting batches and failures to {@code events}. */
   public static AuditLog open(AuditConfig config, Clock clock, Events events) throws IOException {
-    return open(config, clock, DEFAULT_MAX_FILE_BYTES, DEFAULT_QUEUE_CAPACITY, AuditFiles::openOwnerOnly, events);
+    return open(config, clock, Options.defaults().withEvents(events));
+  }
+
+  /**
+   * As {@link #open(AuditConfig, Clock, Events)}; {@code traceProject} ({@code logging.trace_project}, nullable) links
+   * the lines of {@code audit.stdout: cloud_logging} to their requests' traces.
+   */
+  public static AuditLog open(AuditConfig config, Clock clock, Events events, String traceProject) throws IOException {
+    return open(config, clock, new Options(0, DEFAULT_QUEUE_CAPACITY, AuditFiles::openOwnerOnly, events, traceProject,
+        null));
   }
 
   static AuditLog open(AuditConfig config, Clock clock, long maxFileBytes, int queueCapacity, FileOpener opener)
       throws IOException {
-    return open(config, clock, maxFileBytes, queueCapacity, opener, Events.NONE);
+    return open(config, clock, new Options(maxFileBytes, queueCapacity, opener, Events.NONE, null, null));
   }
 
   static AuditLog open(AuditConfig config, Clock clock, long maxFileBytes, int queueCapacity, FileOpener opener,
       Events events) throws IOException {
-    Objects.requireNonNull(events, "events");
+    return open(config, clock, new Options(maxFileBytes, queueCapacity, opener, events, null, null));
+  }
+
+  static AuditLog open(AuditConfig config, Clock clock, Options options) throws IOException {
+    Objects.requireNonNull(options.events(), "events");
     Objects.requireNonNull(config.dir(), "audit.dir");
     Objects.requireNonNull(clock, "clock");
-    if (maxFileBytes < 1) {
-      throw new IllegalArgumentException("maxFileBytes: " + maxFileBytes + " (expected: >= 1)");
+    if (options.maxFileBytes() < 0) {
+      throw new IllegalArgumentException("maxFileBytes: " + options.maxFileBytes() + " (expected: >= 1)");
     }
-    if (queueCapacity < 1) {
-      throw new IllegalArgumentException("queueCapacity: " + queueCapacity + " (expected: >= 1)");
+    if (options.queueCapacity() < 1) {
+      throw new IllegalArgumentException("queueCapacity: " + options.queueCapacity() + " (expected: >= 1)");
     }
+    if (config.retention() != null && config.checkpoint() == null) {
+      throw new IllegalArgumentException("audit.retention needs audit.checkpoint: only files covered by a signed"
+          + " checkpoint may be deleted");
+    }
+    AuditConfig effective = options.maxFileBytes() > 0
+        ? config.withRotate(new AuditConfig.Rotate(options.maxFileBytes(), config.rotate().maxAge())) : config;
     AuditFiles.createOwnerOnlyDirectory(config.dir());
     DirectoryLock lock = DirectoryLock.acquire(config.dir(), "audit directory",
         "Two processes writing one audit directory would fork its hash chain: stop that process first, or give this"
             + " one its own audit.dir (audit verify, query and report can read the directory while it runs).");
     try {
-      ObjectNode last = AuditFiles.lastRecord(config.dir());
-      long lastSeq = last == null ? 0 : last.path("seq").asLong();
-      String lastHash = last == null ? AuditRecords.GENESIS_HASH : last.path("hash").asText();
-      AuditLog log = new AuditLog(config, lock, clock, maxFileBytes, queueCapacity, opener, events, lastSeq,
-          lastHash);
-      log.files.openNewFile(lastSeq + 1); // fail at startup, not on the first request, if the directory is not writable
+      AuditLog log = new AuditLog(effective, lock, clock, options, TrailWriter.open(effective, clock, options));
       log.writer.start();
       return log;
     } catch (IOException | RuntimeException e) {
       lock.close();
       throw e;
     }
+  }
+
+  /** The chain's id: every record of this log carries it as {@code chain_id}. */
+  public String chainId() {
+    return trail.chainId();
   }
 
   /**
@@ -277,6 +327,7 @@ public final class AuditLog implements AutoCloseable {
           if (closing && queue.isEmpty()) {
             return;
           }
+          tick();
           continue;
         }
         batch.add(first);
@@ -287,65 +338,60 @@ public final class AuditLog implements AutoCloseable {
         batch.clear();
       }
     } finally {
-      files.close();
+      trail.close(); // the shutdown checkpoint, then the file and stdout
       lock.close(); // only now may another process continue the chain
     }
   }
 
+  private void tick() {
+    try {
+      if (trail.tick()) {
+        recovered();
+      }
+    } catch (IOException | RuntimeException e) {
+      healthy = false;
+      LOG.error("audit periodic checkpoint could not be written: {}", e.toString());
+    }
+  }
+
   private void writeBatch(List<Pending> batch) {
-    long seq = lastSeq;
-    String prevHash = lastHash;
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(batch.size() * 768);
+    List<ObjectNode> records = new ArrayList<>(batch.size());
     List<Pending> written = new ArrayList<>(batch.size());
-    List<AuditReceipt> receipts = new ArrayList<>(batch.size());
     for (Pending pending : batch) {
-      byte[] line;
-      String hash;
       try {
-        ObjectNode record = AuditRecords.toJson(pending.event(), clock.instant());
-        record.put("seq", seq + 1);
-        record.put("prev_hash", prevHash);
-        hash = AuditRecords.hash(record);
-        record.put("hash", hash);
-        line = AuditRecords.canonical(record);
+        records.add(AuditRecords.toJson(pending.event(), clock.instant()));
+        written.add(pending);
       } catch (RuntimeException e) {
         LOG.error("audit event could not be turned into a record ({}); it is not in the trail", e.getClass().getName());
         fail(pending.future(), new AuditException(AuditException.Kind.WRITE_FAILED, "invalid audit event", null));
-        continue;
       }
-      seq++;
-      bytes.writeBytes(line);
-      bytes.write('\n');
-      written.add(pending);
-      receipts.add(new AuditReceipt(seq, hash));
-      prevHash = hash;
     }
     if (written.isEmpty()) {
       return;
     }
-    AuditFileWriter.Timing timing;
+    List<AuditReceipt> receipts;
     try {
-      timing = files.write(bytes.toByteArray(), lastSeq + 1);
+      receipts = trail.write(records);
     } catch (IOException | RuntimeException e) {
       healthy = false;
-      LOG.error("audit write to {} failed; {} record(s) not written, the chain stays at seq {}: {}",
-          files.name(), written.size(), lastSeq, e.toString());
-      files.abandonBatch();
+      LOG.error("audit write failed; {} record(s) not written, the chain stays at seq {}: {}",
+          written.size(), trail.lastSeq(), e.toString());
       for (Pending pending : written) {
         fail(pending.future(), new AuditException(AuditException.Kind.WRITE_FAILED, "audit write failed", e));
       }
       return;
     }
-    lastSeq = seq;
-    lastHash = prevHash;
     appended.add(written.size());
-    events.batchWritten(written.size(), timing.writeNanos(), timing.syncNanos());
-    if (!healthy) {
-      LOG.info("audit writes to {} succeed again (seq {})", files.name(), seq);
-      healthy = true;
-    }
+    recovered();
     for (int i = 0; i < written.size(); i++) {
       written.get(i).future().complete(receipts.get(i));
+    }
+  }
+
+  private void recovered() {
+    if (!healthy) {
+      LOG.info("audit writes succeed again (seq {})", trail.lastSeq());
+      healthy = true;
     }
   }
 
