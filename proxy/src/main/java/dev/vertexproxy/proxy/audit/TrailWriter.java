@@ -205,9 +205,8 @@ final class TrailWriter {
       if (checkpoints != null) {
         Instant now = clock.instant();
         List<Entry> entries = new ArrayList<>();
-        boolean newFile = files.needsNewFile(now);
+        boolean newFile = files.current() == null; // given up after a failure (never rotated only to close it)
         if (newFile) {
-          files.close(); // the file was given up after a failure: the shutdown checkpoint needs a new one
           sealsOwed.forEach(seal -> entries.add((s, h) -> sealRecord(now, seal)));
         }
         entries.add((s, h) -> checkpoints.record(now, chainId, s, h, CheckpointSigner.SHUTDOWN));

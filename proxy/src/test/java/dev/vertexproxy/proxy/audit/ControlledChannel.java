@@ -27,6 +27,7 @@ final class ControlledChannel extends FileChannel {
     volatile boolean failWrites;
     volatile boolean writeHalfThenFail;
     volatile boolean failForce;
+    volatile boolean failTruncate;
 
     AuditLog.FileOpener opener() {
       return path -> {
@@ -114,6 +115,9 @@ final class ControlledChannel extends FileChannel {
 
   @Override
   public FileChannel truncate(long size) throws IOException {
+    if (control.failTruncate) {
+      throw new IOException("injected truncate failure (Input/output error)");
+    }
     delegate.truncate(size);
     return this;
   }
