@@ -64,7 +64,14 @@ public final class ConfigLoader {
       .mapping("credentials", "mode", "source_credentials", "iam_endpoint", "sts", "scopes", "lifetime",
           "refresh_before", "delegates", "ca_file", "fetch_timeout")
       .mapping("credentials.sts", "audience", "token_url")
-      .mapping("audit", "dir", "durability", "on_failure")
+      .mapping("audit", "dir", "chain_id", "durability", "on_failure", "rotate", "retention", "checkpoint", "capture",
+          "stdout")
+      .mapping("audit.rotate", "max_bytes", "max_age")
+      .mapping("audit.retention", "max_age", "max_total_bytes")
+      .mapping("audit.checkpoint", "key_file", "interval", "external")
+      .mapping("audit.checkpoint.external", "file", "stdout")
+      .mapping("audit.capture", "body_sha256", "bodies")
+      .mapping("audit.capture.bodies", "methods", "max_bytes")
       .mapping("logging", "format", "level", "access_log", "trace_project")
       .mapping("sessions", "issuer", "lifetime", "access_token_lifetime", "signing_keys_dir", "signing_key_file",
           "algorithm", "rotation_interval", "claims", "revocations_file")
@@ -108,7 +115,7 @@ public final class ConfigLoader {
     IdentityConfig identity = identity(top.map("identity"), top, reader, baseDir);
     ProxyConfig.PolicySource policy = policy(top.map("policy"), top, baseDir);
     CredentialsConfig credentials = CredentialsConfigReader.credentials(top.map("credentials"), baseDir, reader);
-    AuditConfig audit = audit(top.map("audit"), top, baseDir);
+    AuditConfig audit = AuditConfigReader.audit(top.map("audit"), top, baseDir);
     ProxyConfig.Logging logging = logging(top.map("logging"));
     SessionsConfig sessions = SessionsConfigReader.sessions(top.map("sessions"), baseDir,
         identity == null ? List.of() : identity.issuers(), top);
@@ -338,18 +345,6 @@ public final class ConfigLoader {
       return null;
     }
     return new ProxyConfig.PolicySource(n.requiredPath("file", base));
-  }
-
-  private static AuditConfig audit(YamlMap n, YamlMap top, Path base) {
-    if (n == null) {
-      if (!top.has("audit")) {
-        top.problem("audit", "required (audit: { dir: audit/ })");
-      }
-      return null;
-    }
-    return new AuditConfig(n.requiredPath("dir", base),
-        n.enumValue("durability", AuditConfig.Durability.class, AuditConfig.Durability.GROUP_COMMIT),
-        n.enumValue("on_failure", AuditConfig.OnFailure.class, AuditConfig.OnFailure.REJECT));
   }
 
   /** A duration that must be more than zero: a zero timeout would switch the bound off, not tighten it. */

@@ -59,6 +59,12 @@ class ConfigSchemaTest {
         Map.entry("credentials", "credentials"),
         Map.entry("credentials.sts", "credentials.sts"),
         Map.entry("audit", "audit"),
+        Map.entry("audit.rotate", "audit.rotate"),
+        Map.entry("audit.retention", "audit.retention"),
+        Map.entry("audit.checkpoint", "audit.checkpoint"),
+        Map.entry("audit.checkpoint.external", "audit.checkpoint.external"),
+        Map.entry("audit.capture", "audit.capture"),
+        Map.entry("audit.capture.bodies", "audit.capture.bodies"),
         Map.entry("logging", "logging"),
         Map.entry("sessions", "sessions"));
     assertThat(new TreeSet<>(sections.values())).isEqualTo(new TreeSet<>(ConfigLoader.KEYS.mappings().keySet()));
@@ -103,6 +109,12 @@ class ConfigSchemaTest {
       case "identity.issuers[0].login" -> MINIMAL.replace("audiences: [x]", "audiences: [x], login: { zz_unknown: 1 }");
       case "policy" -> MINIMAL.replace("file: policy.yaml", "file: policy.yaml, zz_unknown: 1");
       case "audit" -> MINIMAL.replace("dir: audit", "dir: audit, zz_unknown: 1");
+      case "audit.rotate", "audit.retention", "audit.capture" ->
+          MINIMAL.replace("dir: audit", "dir: audit, " + section.substring(6) + ": { zz_unknown: 1 }");
+      case "audit.checkpoint" -> MINIMAL.replace("dir: audit", "dir: audit, checkpoint: { key_file: k, zz_unknown: 1 }");
+      case "audit.checkpoint.external" ->
+          MINIMAL.replace("dir: audit", "dir: audit, checkpoint: { key_file: k, external: { zz_unknown: 1 } }");
+      case "audit.capture.bodies" -> MINIMAL.replace("dir: audit", "dir: audit, capture: { bodies: { zz_unknown: 1 } }");
       case "credentials.sts" -> MINIMAL + "credentials: { sts: { zz_unknown: 1 } }\n";
       default -> MINIMAL + section + ": { zz_unknown: 1 }\n";
     };

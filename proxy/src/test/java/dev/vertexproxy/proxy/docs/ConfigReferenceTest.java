@@ -25,7 +25,7 @@ import org.yaml.snakeyaml.Yaml;
 class ConfigReferenceTest {
   private static final Path DOC = Path.of("..", "docs", "configuration.md");
   private static final Pattern HEADING = Pattern.compile("^## (?:\\(top level\\)|`([^`]+)`)\\s*$");
-  private static final Pattern ROW = Pattern.compile("^\\| `([a-z_]+)` \\| ([^|]*) \\| (.*) \\|\\s*$");
+  private static final Pattern ROW = Pattern.compile("^\\| `([a-z0-9_]+)` \\| ([^|]*) \\| (.*) \\|\\s*$");
   private static final Pattern LITERAL = Pattern.compile("`([^`]+)`");
 
   record Row(String key, String dflt, String what) {}
