@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "audit", mixinStandardHelpOptions = true,
     description = "Verify, search and summarize the hash-chained audit trail.",
-    subcommands = {AuditVerifyCommand.class, AuditQueryCommand.class, AuditReportCommand.class})
+    subcommands = {AuditVerifyCommand.class, AuditQueryCommand.class, AuditReportCommand.class, AuditKeygenCommand.class})
 public final class AuditCommand implements Callable<Integer> {
   static final ObjectMapper JSON = new ObjectMapper();
 
