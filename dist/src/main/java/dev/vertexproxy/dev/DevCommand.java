@@ -101,9 +101,9 @@ final class DevCommand implements Callable<Integer> {
         "   scripts/vertex-proxy adc --proxy " + i.get("proxy_tls_url") + " --ca-file " + i.get("ca_file") + " \\",
         "     --token-file " + stateDir.resolve("id-token") + " --output " + stateDir.resolve("adc.json"),
         "",
-        "7. Verify the audit trail:",
+        "7. Verify the audit trail and its signed checkpoints (one a minute):",
         "",
-        "   scripts/vertex-proxy audit verify " + i.get("audit_dir"),
+        "   scripts/vertex-proxy audit verify --key " + i.get("checkpoint_public_key") + " " + i.get("audit_dir"),
         "   scripts/vertex-proxy audit query " + i.get("audit_dir") + " --decision deny",
         "");
   }

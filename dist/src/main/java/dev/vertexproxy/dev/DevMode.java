@@ -154,6 +154,7 @@ public final class DevMode implements AutoCloseable {
       Path devCert = Path.of((String) tls.get("cert")); // before --config may replace it
       Map<String, Object> cfg = devConfig(o, issuer, google, vertex, vertexCa, policy, credentials, audit);
       asMap(cfg.get("credentials")).put("ca_file", googleCa.toString());
+      asMap(cfg.get("audit")).put("checkpoint", DevCheckpointKey.section(state)); // signed, as in production
       asMap(cfg.get("listen")).put("tls", tls);
       if (o.extraConfig() != null) {
         Object extra = yaml().load(Files.readString(o.extraConfig(), StandardCharsets.UTF_8));
@@ -193,6 +194,7 @@ public final class DevMode implements AutoCloseable {
       info.put("audience", AUDIENCE);
       info.put("mint_url", issuer.mintUri().toString());
       info.put("audit_dir", audit.toString());
+      info.put("checkpoint_public_key", DevCheckpointKey.publicKey(state).toString());
       info.put("policy_file", policy.toString());
       info.put("config_file", configFile.toString());
       info.put("example_path", "/v1/projects/" + PROJECT + "/locations/" + LOCATION

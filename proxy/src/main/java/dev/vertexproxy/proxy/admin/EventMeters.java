@@ -36,9 +36,9 @@ final class EventMeters {
     }
   }
 
-  /** The audit writer: each batch that reached the file, and each record that did not, by kind. */
+  /** The audit writer: each batch that reached the file, each record that did not (by kind), checkpoints, exports. */
   record Audit(Counter written, Map<AuditException.Kind, Counter> failures, DistributionSummary batch, Timer write,
-      Timer sync) implements AuditLog.Events {
+      Timer sync, Counter checkpoints, Counter exportFailures) implements AuditLog.Events {
     @Override
     public void batchWritten(int records, long writeNanos, long syncNanos) {
       written.increment(records);
@@ -52,6 +52,16 @@ final class EventMeters {
     @Override
     public void failed(AuditException.Kind kind) {
       failures.get(kind).increment();
+    }
+
+    @Override
+    public void checkpointWritten() {
+      checkpoints.increment();
+    }
+
+    @Override
+    public void exportFailed() {
+      exportFailures.increment();
     }
   }
 }

@@ -163,7 +163,10 @@ public final class ProxyMetrics implements AutoCloseable {
             .serviceLevelObjectives(DISK_BUCKETS).register(registry),
         Timer.builder("vertex_proxy_audit_fsync")
             .description("Time of the fsync after an audit batch (absent with audit.durability: none)")
-            .serviceLevelObjectives(DISK_BUCKETS).register(registry));
+            .serviceLevelObjectives(DISK_BUCKETS).register(registry),
+        Counter.builder("vertex_proxy_audit_checkpoints").description("Signed checkpoints in the trail").register(registry),
+        Counter.builder("vertex_proxy_audit_export_failures")
+            .description("Audit lines lost on the way to stdout or the checkpoint file (the trail has them)").register(registry));
     reloads = Map.of("reloaded", reloadCounter("reloaded"), "unchanged", reloadCounter("unchanged"),
         "refused", reloadCounter("refused"));
     new JvmMemoryMetrics().bindTo(registry);

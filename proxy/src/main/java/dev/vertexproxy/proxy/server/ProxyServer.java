@@ -122,7 +122,7 @@ public final class ProxyServer implements AutoCloseable {
     TokenVerifier verifier = null;
     GoogleTokenProvider tokens = null;
     try {
-      audit = AuditLog.open(config.audit(), clock, metrics.audit());
+      audit = AuditLog.open(config.audit(), clock, metrics.audit(), config.logging().traceProject());
       metrics.auditQueue(audit);
       SessionIssuer issuer = config.sessions() == null ? null
           : SessionIssuer.load(config.sessions(), clock, config.identity().maxTokenBytes());

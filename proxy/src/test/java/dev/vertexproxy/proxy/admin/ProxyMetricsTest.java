@@ -227,7 +227,7 @@ class ProxyMetricsTest {
       "vertex_proxy_upstream_connect_failures_total", "vertex_proxy_google_token_cache_hits_total",
       "vertex_proxy_google_token_cache_misses_total", "vertex_proxy_google_token_fetches_total",
       "vertex_proxy_jwks_fetches_total", "vertex_proxy_audit_records_written_total", "vertex_proxy_audit_failures_total",
-      "vertex_proxy_policy_reloads_total");
+      "vertex_proxy_audit_checkpoints_total", "vertex_proxy_audit_export_failures_total", "vertex_proxy_policy_reloads_total");
 
   /** The metric names in the guide's metrics table: the first column's code spans. */
   static Set<String> documentedFamilies() throws Exception {
