@@ -34,8 +34,9 @@ import org.slf4j.LoggerFactory;
  * ({@code NONE}: completed once the OS has the bytes; {@code GROUP_COMMIT}: one fsync per batch; {@code SYNC}: one
  * per record). A batch is all or nothing: if writing or syncing fails, the file is truncated back to the batch's start
  * and the chain does not advance, so the trail stays verifiable; the futures fail, {@link #healthy()} turns false and
- * the next batch retries in a fresh file. This class keeps the queue, the chain and the futures; the file side (new
- * files, rotation, write, fsync, cutting a failed batch back) is {@link AuditFileWriter}.
+ * the next batch retries in a fresh file. This class keeps the queue, the futures and the writer thread; the chain and
+ * the writer's own records (chain id, signed checkpoints, seals, retention, stdout lines) are {@link TrailWriter}'s,
+ * the file side (new files, write, fsync, cutting a failed batch back) is {@link AuditFileWriter}.
  *
  * <p>One writer per directory: {@link #open} takes the directory's {@link DirectoryLock} before it reads or creates
  * anything in it and holds it until {@link #close} has written everything, because a second writer would fork the
