@@ -115,8 +115,17 @@ final class DevStack {
     }
   }
 
-  /** All audit records written so far, in file order (a line still being written is left out). */
+  /**
+   * The records of exchanges written so far (type exchange or decision), in file order: the writer's own checkpoint,
+   * seal and retention records are left out ({@link #trailRecords} has them).
+   */
   List<JsonNode> auditRecords() throws IOException {
+    return trailRecords().stream()
+        .filter(r -> List.of("exchange", "decision").contains(r.path("type").asText("exchange"))).toList();
+  }
+
+  /** All audit records written so far, in file order (a line still being written is left out). */
+  List<JsonNode> trailRecords() throws IOException {
     List<JsonNode> out = new ArrayList<>();
     if (!Files.isDirectory(auditDir())) {
       return out;

@@ -67,9 +67,8 @@ public final class AuditLog implements AutoCloseable {
     };
 
     /**
-     * A batch of {@code records} (the writer's own checkpoints, seals and retention records included) is in the chain:
-     * its write took {@code writeNanos}, its fsync {@code syncNanos} ({@code -1} when {@code durability: none} skips
-     * it).
+     * A batch with {@code records} appended records is in the chain (besides any of the writer's own, which are not
+     * counted): its write took {@code writeNanos}, its fsync {@code syncNanos} ({@code -1} with {@code durability: none}).
      */
     default void batchWritten(int records, long writeNanos, long syncNanos) {
     }
@@ -102,10 +101,6 @@ public final class AuditLog implements AutoCloseable {
       OutputStream stdout) {
     static Options defaults() {
       return new Options(0, DEFAULT_QUEUE_CAPACITY, AuditFiles::openOwnerOnly, Events.NONE, null, null);
-    }
-
-    Options withEvents(Events events) {
-      return new Options(maxFileBytes, queueCapacity, opener, events, traceProject, stdout);
     }
 
     Options withStdout(OutputStream stdout) {
@@ -172,7 +167,7 @@ public final class AuditLog implements AutoCloseable {
 
   /** As {@link #open(AuditConfig, Clock)}, reporting batches and failures to {@code events}. */
   public static AuditLog open(AuditConfig config, Clock clock, Events events) throws IOException {
-    return open(config, clock, Options.defaults().withEvents(events));
+    return open(config, clock, events, null);
   }
 
   /**

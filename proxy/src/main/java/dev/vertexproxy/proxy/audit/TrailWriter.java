@@ -272,7 +272,9 @@ final class TrailWriter {
     if (newFile) {
       sealsOwed.clear();
     }
-    outputs.events().batchWritten(records.size(), timing.writeNanos(), timing.syncNanos());
+    if (!receipts.isEmpty()) { // the metric counts what callers appended; checkpoints count on their own
+      outputs.events().batchWritten(receipts.size(), timing.writeNanos(), timing.syncNanos());
+    }
     for (ObjectNode record : records) {
       boolean checkpoint = CheckpointSigner.TYPE.equals(record.path("type").asText());
       if (checkpoint) {
