@@ -22,7 +22,7 @@ import java.util.function.Consumer;
  * independent of {@link AuditLog}, so the verifier is tested against the spec rather than against the writer.
  * Each record is one second after the one before unless {@link #advance} says otherwise.
  */
-final class TrailFixture {
+public final class TrailFixture {
   static final Instant START = Instant.parse("2026-05-01T12:00:00.000Z");
   static final long INTERVAL_S = 300;
   private static final DateTimeFormatter STAMP =
@@ -41,7 +41,7 @@ final class TrailFixture {
   private Object[] torn;
 
   /** A trail of chain {@code chainId} (null: a legacy trail, records without type or chain_id), signed by {@code key}. */
-  TrailFixture(Path dir, String chainId, SigningKey key) throws IOException {
+  public TrailFixture(Path dir, String chainId, SigningKey key) throws IOException {
     this.dir = Files.createDirectories(dir);
     this.chainId = chainId;
     this.key = key;
@@ -51,13 +51,13 @@ final class TrailFixture {
   }
 
   /** Also append every checkpoint line to this file, as {@code audit.checkpoint.external.file} does. */
-  TrailFixture external(Path file) {
+  public TrailFixture external(Path file) {
     this.external = file;
     return this;
   }
 
   /** A new file (the proxy started): seals for a torn tail, then the start checkpoint. */
-  TrailFixture start() throws IOException {
+  public TrailFixture start() throws IOException {
     newFile();
     if (torn != null) {
       seal((String) torn[0], (long) torn[1], (long) torn[2], (String) torn[3], "crash");
@@ -67,16 +67,16 @@ final class TrailFixture {
   }
 
   /** A new file by rotation: its first record is the rotation checkpoint. */
-  TrailFixture rotate() throws IOException {
+  public TrailFixture rotate() throws IOException {
     newFile();
     return key == null ? this : checkpoint("rotation");
   }
 
-  TrailFixture shutdown() throws IOException {
+  public TrailFixture shutdown() throws IOException {
     return checkpoint("shutdown");
   }
 
-  TrailFixture exchanges(int count) throws IOException {
+  public TrailFixture exchanges(int count) throws IOException {
     for (int i = 0; i < count; i++) {
       ObjectNode record = AuditRecords.toJson(TestEvents.allowed((int) seq + 1), now);
       record.put("time", AuditRecords.formatTime(now));
@@ -88,7 +88,7 @@ final class TrailFixture {
     return this;
   }
 
-  TrailFixture checkpoint(String reason) throws IOException {
+  public TrailFixture checkpoint(String reason) throws IOException {
     return checkpoint(reason, seq, head, key);
   }
 
@@ -126,7 +126,7 @@ final class TrailFixture {
   }
 
   /** Leaves a partial line at the end of the current file, as a crash mid-write does. */
-  TrailFixture tear(String partial) throws IOException {
+  public TrailFixture tear(String partial) throws IOException {
     long offset = Files.size(current);
     byte[] bytes = partial.getBytes(StandardCharsets.UTF_8);
     Files.write(current, bytes, StandardOpenOption.APPEND);
@@ -140,24 +140,24 @@ final class TrailFixture {
     return this;
   }
 
-  TrailFixture advance(Duration duration) {
+  public TrailFixture advance(Duration duration) {
     now = now.plus(duration);
     return this;
   }
 
-  long seq() {
+  public long seq() {
     return seq;
   }
 
-  String head() {
+  public String head() {
     return head;
   }
 
-  Path current() {
+  public Path current() {
     return current;
   }
 
-  List<Path> files() {
+  public List<Path> files() {
     return List.copyOf(files);
   }
 
