@@ -10,6 +10,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -418,5 +419,69 @@ class SignedTrailVerifyTest {
     assertThat(report.problems()).isNotEmpty().allSatisfy(problem -> assertThat(problem).contains("(external)")
         .contains("signed by another key"));
     assertThat(report.tail()).isEqualTo(Tail.CLOSED);
+  }
+
+  @Test
+  void everyEditIsReportedNotOnlyTheFirstAndGarbageDoesNotCascade() throws Exception {
+    TrailFixture trail = threeFiles(tmp, "a");
+    Path first = trail.files().get(0);
+    Path last = trail.files().get(2);
+    List<String> head = lines(first);
+    head.set(2, "{\"not\": \"a record\""); // seq 3 garbled
+    head.set(5, head.get(5).replace("\"status\":200", "\"status\":201")); // seq 6 changed
+    write(first, head);
+    List<String> tail = lines(last);
+    tail.remove(4); // seq 27 removed
+    write(last, tail);
+    assertThat(AuditVerifier.verify(tmp, withKey()).problems()).containsExactly(
+        name(first) + ":3: not valid JSON — the record was changed or truncated",
+        name(first) + ":6 (seq 6): hash mismatch — the record was changed",
+        name(last) + ":5 (seq 28): seq 28 follows 26 — record 27 was removed (or moved)");
+  }
+
+  @Test
+  void aRecordOfAnotherChainInsideAFileIsNamed() throws Exception {
+    TrailFixture a = threeFiles(tmp.resolve("a"), "replica-a");
+    TrailFixture b = threeFiles(tmp.resolve("b"), "replica-b");
+    Path file = a.files().get(1);
+    List<String> lines = lines(file);
+    lines.add(3, lines(b.files().get(1)).get(3));
+    write(file, lines);
+    assertThat(AuditVerifier.verify(tmp.resolve("a"), withKey()).problems()).containsExactly(name(file) + ":4 (seq"
+        + " 15): a record of chain replica-b inside chain replica-a's file — a record of another replica was inserted");
+  }
+
+  @Test
+  void anOverlongLineIsReportedWithoutHoldingIt() throws Exception {
+    TrailFixture trail = new TrailFixture(tmp, "a", KEY).start().exchanges(2);
+    Files.writeString(trail.current(), "x".repeat(TrailLines.MAX_LINE_BYTES + 10) + "\n",
+        StandardOpenOption.APPEND);
+    trail.exchanges(1).shutdown(); // seqs 4, 5: the long line took no seq in the writer's chain
+    ChainReport report = AuditVerifier.verify(tmp, withKey());
+    assertThat(report.problems()).first().asString().isEqualTo(name(trail.current()) + ":4: a line of "
+        + (TrailLines.MAX_LINE_BYTES + 10) + " bytes, longer than any record — the file was changed");
+  }
+
+  @Test
+  void aForgedCheckpointWithoutItsStatementIsNamed() throws Exception {
+    TrailFixture trail = threeFiles(tmp, "a");
+    Path last = trail.current();
+    int shutdownLine = lines(last).size();
+    TrailFixture.rehashLine(last, shutdownLine, record -> record.remove("checkpoint"));
+    assertThat(AuditVerifier.verify(tmp, withKey()).problems()).containsExactly(name(last) + ":" + shutdownLine
+        + " (seq 34): a checkpoint record without its checkpoint object — the record was forged");
+  }
+
+  @Test
+  void aTrailStartingWithSealsOfARemovedFileAndThenACheckpointVerifies() throws Exception {
+    TrailFixture trail = new TrailFixture(tmp, "a", KEY).start().exchanges(5).tear("{\"time\":");
+    trail.start().exchanges(2).shutdown();
+    Files.delete(trail.files().get(0));
+    ChainReport report = AuditVerifier.verify(tmp, withKey());
+    assertThat(report.problems()).isEmpty();
+    assertThat(report.notes()).containsExactly(
+        name(trail.current()) + ":1 (seq 7): seals 8 bytes of " + name(trail.files().get(0)) + ", which is no longer"
+            + " in the directory (removed by retention)",
+        "records 1..6 removed by retention; the trail starts at the signed checkpoint of seq 7");
   }
 }
