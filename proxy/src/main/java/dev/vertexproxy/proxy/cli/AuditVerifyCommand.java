@@ -92,7 +92,7 @@ final class AuditVerifyCommand implements Callable<Integer> {
     if (json) {
       printJson(out, reports, ok);
     } else {
-      reports.forEach(report -> print(out, err, report));
+      reports.forEach(report -> print(out, err, report, !keys.isEmpty()));
       long broken = reports.stream().filter(report -> !report.ok()).count();
       out.printf("summary: %d chain%s, %d intact, %d broken%n", reports.size(), reports.size() == 1 ? "" : "s",
           reports.size() - broken, broken);
@@ -102,7 +102,7 @@ final class AuditVerifyCommand implements Callable<Integer> {
     return ok ? ExitCode.OK : 1;
   }
 
-  private static void print(PrintWriter out, PrintWriter err, ChainReport report) {
+  private static void print(PrintWriter out, PrintWriter err, ChainReport report, boolean keyed) {
     String chain = report.chainId().isEmpty() ? "" : ", chain " + report.chainId();
     for (String warning : report.warnings()) {
       err.printf("warning: %s%n", warning);
@@ -124,12 +124,14 @@ final class AuditVerifyCommand implements Callable<Integer> {
     block.printf("  dir %s: %d file%s, seqs %d..%d%n", report.dir(), report.files(), report.files() == 1 ? "" : "s",
         report.firstSeq(), report.lastSeq());
     if (report.checkpoints() > 0) {
-      block.printf("  checkpoints: %d, %d verified by signature; last at seq %d (%s)%n", report.checkpoints(),
-          report.checkpointsVerified(), report.lastCheckpointSeq(), report.lastCheckpointTime());
+      block.printf("  checkpoints: %d, %s; last at seq %d (%s)%n", report.checkpoints(), keyed
+          ? report.checkpointsVerified() + " verified by signature" : "signatures not checked (no --key)",
+          report.lastCheckpointSeq(), report.lastCheckpointTime());
     }
     block.printf("  tail: %s%n", switch (report.tail()) {
       case CLOSED -> "closed by a shutdown checkpoint";
-      case OPEN -> report.unsignedRecords() + " records after the last checkpoint, not signed yet";
+      case OPEN -> report.unsignedRecords() + (report.unsignedRecords() == 1 ? " record" : " records")
+          + " after the last checkpoint, not signed yet";
       case CUT -> "cut (see above)";
       case UNSIGNED -> "not signed (no checkpoints): a cut at the end would not show";
     });

@@ -108,6 +108,13 @@ class AuditVerifyCommandTest {
   }
 
   @Test
+  void withoutAKeyTheCheckpointsAreCountedButSaidToBeUnchecked() {
+    Run run = run("verify", a.toString());
+    assertThat(run.exit()).isZero();
+    assertThat(run.out()).contains("  checkpoints: 3, signatures not checked (no --key); last at seq 18 (");
+  }
+
+  @Test
   void unreadableKeysMissingFilesAndBadDurationsAreUsageErrors() throws Exception {
     Path notAKey = Files.writeString(tmp.resolve("not-a-key.pem"), "hello\n");
     Run bad = run("verify", "--key", notAKey.toString(), a.toString());
