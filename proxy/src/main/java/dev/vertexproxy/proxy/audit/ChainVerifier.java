@@ -39,6 +39,7 @@ final class ChainVerifier {
   private boolean started;
   private boolean startAwaitsCheckpoint;
   private long startSeq;
+  private long namedFirstSeq;
   private boolean sawChainId;
   private boolean warnedLegacy;
   private long sealed;
@@ -130,6 +131,7 @@ final class ChainVerifier {
 
   private void read(Path file, Path previous, Head next) {
     files++;
+    namedFirstSeq = TrailFiles.firstSeqOf(file);
     String name = file.getFileName().toString();
     Seal seal = next == null ? null : next.sealOf(TrailFiles.sealName(file));
     String boundary = previous == null ? null : "between " + previous.getFileName() + " and " + name;
@@ -264,7 +266,12 @@ final class ChainVerifier {
     if (!started) {
       started = true;
       startSeq = seq;
-      if (seq > 1 && ("seal".equals(type) || "checkpoint".equals(type))) {
+      if (seq > 1 && seq != namedFirstSeq) {
+        // Retention removes whole files: a trail that starts inside a file lost lines, whatever record it starts at.
+        links.problem(at + ": the trail's first file is named for seq " + namedFirstSeq + " but starts at seq " + seq
+            + " — records " + namedFirstSeq + ".." + (seq - 1) + " were removed from its start");
+        links.startAt(seq, hash, at);
+      } else if (seq > 1 && ("seal".equals(type) || "checkpoint".equals(type))) {
         links.startAt(seq, hash, at);
         startAwaitsCheckpoint = true;
       } else {

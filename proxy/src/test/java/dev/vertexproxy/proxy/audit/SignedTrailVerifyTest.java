@@ -377,6 +377,17 @@ class SignedTrailVerifyTest {
   }
 
   @Test
+  void aTrailCutAtTheStartDownToACheckpointInsideAFileIsNotRetention() throws Exception {
+    TrailFixture trail = new TrailFixture(tmp, "a", KEY).start().exchanges(4).checkpoint("periodic").exchanges(3)
+        .shutdown();
+    Path file = trail.files().get(0);
+    List<String> lines = lines(file);
+    write(file, lines.subList(5, lines.size())); // seqs 1..5 gone: the file now starts at the periodic checkpoint
+    assertThat(AuditVerifier.verify(tmp, withKey()).problems()).containsExactly(name(file) + ":1 (seq 6): the trail's"
+        + " first file is named for seq 1 but starts at seq 6 — records 1..5 were removed from its start");
+  }
+
+  @Test
   void aTrailStartingAfterRemovedFilesWithoutACheckpointIsAGap() throws Exception {
     TrailFixture trail = new TrailFixture(tmp, "a", null).start().exchanges(5).rotate().exchanges(5);
     Files.delete(trail.files().get(0));
