@@ -88,12 +88,13 @@ class AuditVerifierTest {
   }
 
   @Test
-  void swappedLinesAreCaughtAtTheFirstOfThem() throws Exception {
+  void swappedLinesAreNamedAsReorderedAtTheOneOutOfPlace() throws Exception {
     List<String> lines = lines();
     Collections.swap(lines, 15, 16);
     rewrite(lines);
     VerifyResult result = AuditVerifier.verify(dir);
-    assertThat(result.firstProblem()).startsWith(name + ":16 (seq 17): seq 17 follows 15");
+    assertThat(result.firstProblem()).isEqualTo(name + ":17 (seq 16): seq 16 follows 17 — record 16 is out of order (it"
+        + " belongs before " + name + ":16 (seq 17)) — records were reordered");
     assertThat(result.records()).isEqualTo(15);
   }
 

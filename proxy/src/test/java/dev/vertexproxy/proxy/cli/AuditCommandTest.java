@@ -86,7 +86,8 @@ class AuditCommandTest {
   void verifyReportsAnIntactChain() {
     Run run = run("verify", dir.toString());
     assertThat(run.exit()).isZero();
-    assertThat(run.out()).matches("ok: 14 records, chain intact \\(last seq 14, hash [0-9a-f]{64}\\)\n");
+    assertThat(run.lines().get(0)).matches("ok: 14 records, chain intact \\(last seq 14, hash [0-9a-f]{64}\\)");
+    assertThat(run.lines()).last().isEqualTo("summary: 1 chain, 1 intact, 0 broken");
     assertThat(run.err()).isEmpty();
   }
 
@@ -102,7 +103,7 @@ class AuditCommandTest {
     assertThat(run.exit()).isEqualTo(1);
     assertThat(run.err()).contains(file.getFileName() + ":11 (seq 11): hash mismatch — the record was changed")
         .contains("10 records verified before it");
-    assertThat(run.out()).isEmpty();
+    assertThat(run.out()).isEqualTo("summary: 1 chain, 0 intact, 1 broken\n");
   }
 
   @Test
