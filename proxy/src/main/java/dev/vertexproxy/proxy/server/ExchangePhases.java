@@ -9,6 +9,7 @@ import dev.vertexproxy.proxy.reserved.ReservedRoutes;
 import dev.vertexproxy.proxy.server.Exchange.Phase;
 import dev.vertexproxy.proxy.upstream.Origin;
 import dev.vertexproxy.proxy.upstream.UpstreamRelay;
+import dev.vertexproxy.proxy.upstream.UpstreamRequest;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -115,7 +116,7 @@ final class ExchangePhases {
     Admission a = ex.admission;
     RequestHead head = a.head();
     Origin origin = px.hosts().originFor(a.route().location());
-    HttpRequest upstream = UpstreamRelay.upstreamRequest(head.method(), head.uri(), head.headers(), head.chunked(),
+    HttpRequest upstream = UpstreamRequest.head(head.method(), head.uri(), head.headers(), head.chunked(),
         head.declaredBodyBytes(), origin, a.googleToken().value(), ex.requestId);
     ex.capture = plan.capture().start(a.route().method());
     ex.phase = Phase.RELAYING;

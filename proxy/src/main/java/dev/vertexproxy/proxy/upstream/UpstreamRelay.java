@@ -8,17 +8,13 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -104,7 +100,7 @@ public final class UpstreamRelay {
    * Starts relaying {@code request} to {@code origin}: takes a lease on a connection and sends the head, then whatever
    * body chunks were {@link #sendBody sent} meanwhile.
    *
-   * @param request the upstream request head, from {@link #upstreamRequest}
+   * @param request the upstream request head, from {@link UpstreamRequest#head}
    * @param connectFailed run when no connection could be had (for the metric)
    */
   public static UpstreamRelay open(LeaseSource connections, EventLoop loop, Origin origin, HttpRequest request,
@@ -121,35 +117,6 @@ public final class UpstreamRelay {
       }
     });
     return relay;
-  }
-
-  /**
-   * The request head Vertex gets: the caller's end-to-end headers, minus hop-by-hop ones, the framing, caller
-   * credentials and Google steering headers; then the origin's host, the Google token, keep-alive, a User-Agent that
-   * carries the request id ({@link UpstreamUserAgent}), and a framing the proxy computed from what its decoder read —
-   * never one carried over from the caller.
-   */
-  public static HttpRequest upstreamRequest(String method, String uri, HttpHeaders callerHeaders, boolean chunked,
-      long declaredBodyBytes, Origin origin, String googleToken, String requestId) {
-    HttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(method), uri);
-    HttpHeaders out = head.headers();
-    out.set(callerHeaders);
-    HopByHop.stripForUpstream(out);
-    out.set(HttpHeaderNames.HOST, origin.hostHeader());
-    out.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + googleToken);
-    out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-    out.set(HttpHeaderNames.USER_AGENT, UpstreamUserAgent.of(callerHeaders.get(HttpHeaderNames.USER_AGENT), requestId));
-    if (chunked) {
-      out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-    } else if (declaredBodyBytes > 0 || hasRequestBody(method)) {
-      out.set(HttpHeaderNames.CONTENT_LENGTH, declaredBodyBytes);
-    }
-    return head;
-  }
-
-  /** Methods whose requests carry a body by definition: Google's front end wants a length even when it is 0. */
-  private static boolean hasRequestBody(String method) {
-    return "POST".equals(method) || "PUT".equals(method) || "PATCH".equals(method);
   }
 
   /** Sends a request body chunk on, now or once the connection is there; trailers never go (they are headers too). */

@@ -94,7 +94,7 @@ class UpstreamRelayTest {
   }
 
   private static HttpRequest post(long bodyBytes) {
-    return UpstreamRelay.upstreamRequest("POST",
+    return UpstreamRequest.head("POST",
         "/v1/projects/p/locations/us-central1/publishers/google/models/m:generateContent",
         new DefaultHttpHeaders().add("Content-Type", "application/json"), false, bodyBytes, ORIGIN, "ya29.google", RID);
   }
@@ -137,21 +137,21 @@ class UpstreamRelayTest {
     HttpHeaders caller = new DefaultHttpHeaders().add("Authorization", "Bearer caller-jwt").add("Content-Length", "99")
         .add("Transfer-Encoding", "chunked").add("Connection", "keep-alive, X-Hop").add("X-Hop", "1").add("Host", "proxy.example")
         .add("X-Goog-User-Project", "other").add("X-Goog-Api-Client", "gl-java/17").add("Content-Type", "application/json");
-    HttpRequest sized = UpstreamRelay.upstreamRequest("POST", "/v1/x:generateContent", caller, false, 2,
+    HttpRequest sized = UpstreamRequest.head("POST", "/v1/x:generateContent", caller, false, 2,
         ORIGIN, "ya29.google", RID);
     assertThat(sized.headers().entries()).extracting(e -> e.getKey().toLowerCase() + ": " + e.getValue())
         .containsExactlyInAnyOrder(
             "x-goog-api-client: gl-java/17", "content-type: application/json", "host: us-central1-aiplatform.googleapis.com",
             "authorization: Bearer ya29.google", "connection: keep-alive", "content-length: 2",
             "user-agent: " + UpstreamUserAgent.of(null, RID));
-    HttpRequest chunked = UpstreamRelay.upstreamRequest("POST", "/v1/x:generateContent", caller, true, -1,
+    HttpRequest chunked = UpstreamRequest.head("POST", "/v1/x:generateContent", caller, true, -1,
         ORIGIN, "ya29.google", RID);
     assertThat(chunked.headers().getAll("transfer-encoding")).containsExactly("chunked");
     assertThat(chunked.headers().contains("content-length")).isFalse();
-    HttpRequest get = UpstreamRelay.upstreamRequest("GET", "/v1/x", new DefaultHttpHeaders(), false, 0,
+    HttpRequest get = UpstreamRequest.head("GET", "/v1/x", new DefaultHttpHeaders(), false, 0,
         ORIGIN, "ya29.google", RID);
     assertThat(get.headers().contains("content-length")).isFalse();
-    assertThat(UpstreamRelay.upstreamRequest("POST", "/v1/x:cancel", new DefaultHttpHeaders(), false, 0, ORIGIN, "t", RID)
+    assertThat(UpstreamRequest.head("POST", "/v1/x:cancel", new DefaultHttpHeaders(), false, 0, ORIGIN, "t", RID)
         .headers().get("content-length")).as("Google's front end wants a length on an empty POST").isEqualTo("0");
   }
 
