@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.vertexproxy.proxy.audit.AuditVerifier;
 import dev.vertexproxy.proxy.e2e.RawCaller.Response;
 import dev.vertexproxy.proxy.e2e.RecordingUpstream.Received;
+import dev.vertexproxy.proxy.upstream.UpstreamUserAgent;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -93,6 +94,7 @@ class HostileRequestTest {
     headers.add("authorization: Bearer <google token>");
     headers.add("connection: keep-alive");
     headers.add("host: 127.0.0.1:" + up.port());
+    headers.add("user-agent: " + UpstreamUserAgent.of(null, "<id>"));
     if (framingHeader != null) {
       headers.add(framingHeader);
     }
@@ -114,7 +116,7 @@ class HostileRequestTest {
           assertThat(v).startsWith("Bearer ").doesNotContain(token);
           v = "Bearer <google token>";
         }
-        headers.add(h.getKey() + ": " + v);
+        headers.add(h.getKey() + ": " + RecordingUpstream.withoutRequestId(v));
       }
     }
     headers.sort(null);

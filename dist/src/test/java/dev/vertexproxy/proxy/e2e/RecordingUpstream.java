@@ -59,6 +59,16 @@ final class RecordingUpstream implements AutoCloseable {
       List<String> v = headers().get(name.toLowerCase(Locale.ROOT));
       return v == null ? null : String.join(",", v);
     }
+
+    /** The head with the request id every upstream User-Agent carries shown as {@code <id>}: alike for alike calls. */
+    String headWithoutRequestId() {
+      return withoutRequestId(head);
+    }
+  }
+
+  /** {@code s} with each {@code (request-id <24 hex>)} of an upstream User-Agent shown as {@code (request-id <id>)}. */
+  static String withoutRequestId(String s) {
+    return s.replaceAll("\\(request-id [0-9a-f]{24}\\)", "(request-id <id>)");
   }
 
   final ServerSocket server;

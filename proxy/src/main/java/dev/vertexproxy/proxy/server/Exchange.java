@@ -79,6 +79,8 @@ final class Exchange {
   UpstreamRelay relay;
   /** The proxy's own answer, for a reserved route; {@code null} otherwise. */
   ReservedAnswer reserved;
+  /** What {@code audit.capture} keeps of the body as it is forwarded; {@code null} when nothing is. */
+  BodyCapture capture;
   /** Closes the connection if the refused body has not been read in full by then. */
   ScheduledFuture<?> discardDeadline;
   final ArrayDeque<HttpContent> held = new ArrayDeque<>();
@@ -147,11 +149,25 @@ final class Exchange {
     return Outcome.of(reason, brokeMidResponse);
   }
 
+  /** The exchange record: what was decided and what happened, {@code durationMs} after the head arrived. */
   AuditEvent toAuditEvent(long durationMs) {
+    return event(reason, outcome().code(), durationMs);
+  }
+
+  /**
+   * The decision record of {@code durability: sync}: admission allowed the call, nothing has been forwarded yet. Its
+   * reason is the allowing one; status, duration and bytes do not exist yet.
+   */
+  AuditEvent toDecisionEvent() {
+    return event(Reason.ALLOWED, null, 0).asDecision();
+  }
+
+  private AuditEvent event(Reason why, String outcome, long durationMs) {
     Caller caller = admission.caller();
     Route route = admission.route();
     Decision d = admission.decision();
     Map<String, Object> claims = caller == null ? null : caller.claims();
+    BodyCapture body = capture;
     return new AuditEvent(startTime, requestId,
         caller == null ? null : caller.issuer(),
         caller == null ? null : caller.subject(),
@@ -163,9 +179,28 @@ final class Exchange {
         route == null ? null : route.resource(),
         route == null ? null : route.project(),
         route == null ? null : route.location(),
-        decision(), d == null ? null : d.rule(), reason.code(),
+        decision(), d == null ? null : d.rule(), why.code(),
         admission.googleToken() == null ? null : admission.googleToken().principal(),
-        status, durationMs, bytesIn, bytesOut, admission.policyVersion(), userAgent, outcome().code(), peerIp);
+        status, durationMs, bytesIn, bytesOut, admission.policyVersion(), userAgent, outcome, peerIp,
+        AuditEvent.EXCHANGE, route == null ? null : model(route.resource()),
+        body == null ? null : body.sha256Hex(), body == null ? null : body.text(), body != null && body.truncated());
+  }
+
+  /**
+   * The model a resource names: {@code M} of {@code …/publishers/P/models/M} or {@code …/models/M}, as written (a tuned
+   * model's {@code @version} included); {@code null} for any other resource.
+   */
+  static String model(String resource) {
+    if (resource == null) {
+      return null;
+    }
+    int slash = resource.lastIndexOf('/');
+    if (slash < 0 || slash == resource.length() - 1) {
+      return null;
+    }
+    String parent = resource.substring(0, slash);
+    boolean models = parent.equals("models") || parent.endsWith("/models");
+    return models ? resource.substring(slash + 1) : null;
   }
 
   /** The parameter names of a request target's query (never values), as the router's loggable form has them. */

@@ -3,11 +3,13 @@ package dev.vertexproxy.proxy.server;
 import dev.vertexproxy.proxy.admission.Admission;
 import dev.vertexproxy.proxy.admission.RequestHead;
 import dev.vertexproxy.proxy.admission.Verdict;
+import dev.vertexproxy.proxy.audit.AuditLog.AuditReceipt;
 import dev.vertexproxy.proxy.reason.Reason;
 import dev.vertexproxy.proxy.reserved.ReservedRoutes;
 import dev.vertexproxy.proxy.server.Exchange.Phase;
 import dev.vertexproxy.proxy.upstream.Origin;
 import dev.vertexproxy.proxy.upstream.UpstreamRelay;
+import dev.vertexproxy.proxy.upstream.UpstreamRequest;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -18,6 +20,11 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.ReferenceCounted;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,24 +40,32 @@ import org.slf4j.LoggerFactory;
  * {@link dev.vertexproxy.proxy.logging.RequestLog} context: the driver and {@link RelayEvents} enter it before they
  * call, and the callbacks this class schedules itself — the refusal's write listener, the discard deadline — enter it
  * themselves. It logs under the driver's name.
+ *
+ * <p>The audit record comes before the end of the answer ({@link AuditPlan}): unless {@code durability: none}, an
+ * exchange is recorded when its answer is complete but for its last piece — Vertex's last chunk, or the whole of a
+ * response the proxy made — and that piece goes to the caller only once the record is durable ({@link #endThen}). The
+ * audit writer completes on its own thread; the continuation hops back to this event loop and never waits on it. In
+ * {@code sync}, a decision record is durable before anything leaves for Vertex ({@link #admitted}).
  */
 final class ExchangePhases {
   private static final Logger log = LoggerFactory.getLogger(ExchangeDriver.class);
   private final ChannelHandlerContext ctx;
   private final ProxyContext px;
   private final ExchangeDriver connection;
+  private final AuditPlan plan;
 
   ExchangePhases(ChannelHandlerContext ctx, ProxyContext px, ExchangeDriver connection) {
     this.ctx = ctx;
     this.px = px;
     this.connection = connection;
+    this.plan = px.auditPlan();
   }
 
   // ---- admitted -----------------------------------------------------------------------------------------------
 
   /**
-   * Admission decided about {@code ex}: a refusal answers it; otherwise it is relayed to Vertex, the body chunks held
-   * back so far go first, and the caller's next chunk is read once Vertex took them (at once if none was held).
+   * Admission decided about {@code ex}: a refusal answers it; otherwise it is relayed to Vertex — in {@code sync} only
+   * once its decision record is durable.
    */
   void admitted(Exchange ex, Verdict verdict) {
     if (ex.phase != Phase.ADMITTING) {
@@ -67,11 +82,43 @@ final class ExchangePhases {
       refuse(ex, verdict.reason(), verdict.message());
       return;
     }
+    if (!plan.decisionFirst()) {
+      forward(ex);
+      return;
+    }
+    // sync: nothing of the request (head, 100 Continue, body) moves until the decision is on disk; chunks read with the
+    // head stay held, and no more are read meanwhile
+    CompletableFuture<AuditReceipt> decision = px.audit().append(ex.toDecisionEvent());
+    onLoop(ex, decision, () -> {
+      if (ex.phase != Phase.ADMITTING) {
+        return; // ended meanwhile: the caller went away, or a held chunk was malformed
+      }
+      Throwable failure = failure(decision);
+      if (failure == null) {
+        forward(ex);
+      } else if (plan.refusesWithoutRecord()) {
+        log.error("request {}: decision record could not be written ({}); not forwarded", ex.requestId,
+            failure.getMessage());
+        refuse(ex, Reason.AUDIT_UNAVAILABLE, "The audit trail cannot be written; requests are refused until it can.");
+      } else {
+        log.error("request {}: decision record could not be written ({}); forwarded anyway (audit.on_failure: continue)",
+            ex.requestId, failure.getMessage());
+        forward(ex);
+      }
+    });
+  }
+
+  /**
+   * Relays an admitted {@code ex} to Vertex: the body chunks held back so far go first, and the caller's next chunk is
+   * read once Vertex took them (at once if none was held).
+   */
+  private void forward(Exchange ex) {
     Admission a = ex.admission;
     RequestHead head = a.head();
     Origin origin = px.hosts().originFor(a.route().location());
-    HttpRequest upstream = UpstreamRelay.upstreamRequest(head.method(), head.uri(), head.headers(), head.chunked(),
-        head.declaredBodyBytes(), origin, a.googleToken().value());
+    HttpRequest upstream = UpstreamRequest.head(head.method(), head.uri(), head.headers(), head.chunked(),
+        head.declaredBodyBytes(), origin, a.googleToken().value(), ex.requestId);
+    ex.capture = plan.capture().start(a.route().method());
     ex.phase = Phase.RELAYING;
     if (head.expectContinue() && !ex.requestComplete) {
       ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
@@ -82,7 +129,7 @@ final class ExchangePhases {
     boolean anyHeld = !ex.held.isEmpty();
     HttpContent c;
     while ((c = ex.held.poll()) != null) {
-      ex.relay.sendBody(c);
+      sendBody(ex, c);
     }
     if (!anyHeld && !ex.requestComplete) {
       ctx.read();
@@ -110,7 +157,7 @@ final class ExchangePhases {
       return;
     }
     if (ex.relay != null) {
-      ex.relay.sendBody(content);
+      sendBody(ex, content);
     } else if (ex.reserved != null) {
       ex.reserved.body(content);
     } else {
@@ -118,7 +165,15 @@ final class ExchangePhases {
     }
   }
 
-  /** A reserved route's answer ({@link ReservedAnswer}): written, recorded, then the connection goes on or closes. */
+  /** A chunk on its way to Vertex; what {@code audit.capture} keeps of the body is taken from it as it goes. */
+  private static void sendBody(Exchange ex, HttpContent content) {
+    if (ex.capture != null) {
+      ex.capture.add(content.content(), content instanceof LastHttpContent);
+    }
+    ex.relay.sendBody(content);
+  }
+
+  /** A reserved route's answer ({@link ReservedAnswer}): recorded, written, then the connection goes on or closes. */
   void served(Exchange ex, FullHttpResponse res) {
     if (ex.recorded || ex.phase != Phase.SERVING) {
       res.release();
@@ -127,10 +182,9 @@ final class ExchangePhases {
     boolean keepOpen = ex.keepAlive && ex.requestComplete && !px.draining().get();
     ReservedAnswer.closeUnlessKeptOpen(res, keepOpen);
     ex.phase = Phase.RESPONDING;
-    ctx.writeAndFlush(res).addListener(f -> ex.log.run(() -> {
-      end(ex);
+    endThen(ex, false, res, () -> ctx.writeAndFlush(res).addListener(f -> ex.log.run(() -> {
       connection.nextRequestOrClose(keepOpen && f.isSuccess());
-    }));
+    })));
   }
 
   /** The body of a request already answered: read and dropped, so the connection can carry the next request. */
@@ -162,11 +216,20 @@ final class ExchangePhases {
     }
   }
 
+  /** Vertex's answer is complete but for its last piece, held by the relay: it goes once the record is durable. */
+  void responseEnding(Exchange ex, Runnable finish) {
+    if (ex.recorded) {
+      return; // cut meanwhile: the relay is closed, and released what it held
+    }
+    ex.reason = Reason.ALLOWED;
+    endThen(ex, false, null, finish);
+  }
+
   /** Vertex's answer reached the caller in full. */
   void completed(Exchange ex) {
     ex.reason = Reason.ALLOWED;
     boolean keepOpen = ex.keepAlive && ex.requestComplete && !px.draining().get();
-    end(ex);
+    end(ex); // recorded already, before the last piece went (responseEnding)
     connection.nextRequestOrClose(keepOpen);
   }
 
@@ -209,11 +272,14 @@ final class ExchangePhases {
     if (keepOpen && !ex.requestComplete) {
       armDiscardDeadline(ex, head.declaredBodyBytes() - ex.bytesIn);
     }
-    ctx.writeAndFlush(res).addListener(f -> ex.log.run(() -> refusalWritten(ex, keepOpen, f.isSuccess())));
+    // Refusing for the audit trail itself goes out whether or not its record can be written: the caller must hear why,
+    // and that record is also the write whose success restores service.
+    boolean bestEffort = reason == Reason.AUDIT_UNAVAILABLE;
+    endThen(ex, bestEffort, res,
+        () -> ctx.writeAndFlush(res).addListener(f -> ex.log.run(() -> refusalWritten(ex, keepOpen, f.isSuccess()))));
   }
 
   private void refusalWritten(Exchange ex, boolean keepOpen, boolean written) {
-    end(ex);
     if (keepOpen && written && !ex.requestComplete) {
       ex.phase = Phase.DISCARDING;
       ctx.read();
@@ -248,10 +314,10 @@ final class ExchangePhases {
     ctx.close();
   }
 
-  /** The single end of every exchange: one metric and one audit record. */
-  private void end(Exchange ex) {
+  /** The single end of every exchange: one metric and one audit record; {@code null} if it was recorded already. */
+  private CompletableFuture<AuditReceipt> end(Exchange ex) {
     if (ex.recorded) {
-      return;
+      return null;
     }
     ex.recorded = true;
     ex.phase = Phase.ENDED;
@@ -259,7 +325,52 @@ final class ExchangePhases {
     if (ex.relay != null) {
       ex.bytesOut = ex.relay.bytesOut();
     }
-    ExchangeRecord.write(px, ex);
+    return ExchangeRecord.write(px, ex);
+  }
+
+  /**
+   * Ends {@code ex}, then completes its answer with {@code deliver}: at once in {@code durability: none} or when
+   * {@code bestEffort}; otherwise once its record is durable. If the record fails and {@code on_failure: reject}, the
+   * answer is never completed: the connection is cut ({@code undelivered}, if any, released), so a caller never holds a
+   * complete answer the trail does not have. With {@code continue} it is completed all the same (the loss is counted
+   * and logged by {@link ExchangeRecord}).
+   */
+  private void endThen(Exchange ex, boolean bestEffort, ReferenceCounted undelivered, Runnable deliver) {
+    CompletableFuture<AuditReceipt> record = end(ex);
+    if (record == null || bestEffort || !plan.answersAfterRecord()) {
+      deliver.run();
+      return;
+    }
+    onLoop(ex, record, () -> {
+      Throwable failure = failure(record);
+      if (failure == null || !plan.refusesWithoutRecord()) {
+        deliver.run();
+        return;
+      }
+      log.warn("request {}: answer cut off: its audit record could not be written", ex.requestId);
+      ReferenceCountUtil.release(undelivered);
+      ex.closeRelay();
+      ctx.close();
+    });
+  }
+
+  /** Runs {@code then} on this event loop in {@code ex}'s log context once {@code stage} completed (at once if it has). */
+  private void onLoop(Exchange ex, CompletableFuture<?> stage, Runnable then) {
+    if (stage.isDone() && ctx.executor().inEventLoop()) {
+      then.run();
+    } else {
+      stage.whenComplete((r, err) -> ctx.executor().execute(() -> ex.log.run(then)));
+    }
+  }
+
+  /** Why {@code done} failed, or {@code null} if it succeeded. */
+  private static Throwable failure(CompletableFuture<?> done) {
+    try {
+      done.join();
+      return null;
+    } catch (CompletionException | CancellationException e) {
+      return e.getCause() != null ? e.getCause() : e;
+    }
   }
 
   /** The caller's connection closed under {@code ex}: unless it was recorded already, it ends as the caller's doing. */

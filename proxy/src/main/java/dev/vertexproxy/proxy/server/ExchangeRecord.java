@@ -1,6 +1,8 @@
 package dev.vertexproxy.proxy.server;
 
+import dev.vertexproxy.proxy.audit.AuditLog.AuditReceipt;
 import dev.vertexproxy.proxy.logging.LogSetup;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -24,7 +26,11 @@ final class ExchangeRecord {
   private ExchangeRecord() {
   }
 
-  static void write(ProxyContext px, Exchange ex) {
+  /**
+   * Writes what {@code ex} leaves behind; returns the audit append's future (completing on the audit writer thread),
+   * which the caller's answer may wait for ({@link AuditPlan#answersAfterRecord}).
+   */
+  static CompletableFuture<AuditReceipt> write(ProxyContext px, Exchange ex) {
     px.metrics().inFlight().decrementAndGet();
     if (ex.streaming) {
       px.metrics().streams().decrementAndGet();
@@ -35,7 +41,8 @@ final class ExchangeRecord {
         ex.admittedNanos == 0 ? -1 : ex.admittedNanos - ex.startNanos,
         ex.firstByteNanos == 0 ? -1 : ex.firstByteNanos - ex.startNanos);
     // the audit log counts written and failed records itself (AuditLog.Events)
-    px.audit().append(ex.toAuditEvent(TimeUnit.NANOSECONDS.toMillis(nanos))).whenComplete((receipt, err) -> {
+    CompletableFuture<AuditReceipt> record = px.audit().append(ex.toAuditEvent(TimeUnit.NANOSECONDS.toMillis(nanos)));
+    record.whenComplete((receipt, err) -> {
       if (err != null) {
         Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
         ex.log.run(() -> {
@@ -61,5 +68,6 @@ final class ExchangeRecord {
           .addKeyValue("bytes_out", ex.bytesOut)
           .log();
     }
+    return record;
   }
 }

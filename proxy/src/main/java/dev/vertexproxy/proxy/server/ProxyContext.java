@@ -16,6 +16,7 @@ import java.util.function.BooleanSupplier;
  * thread-safe, shared by all connections.
  *
  * @param ready whether this replica should be sent traffic: not draining, audit writable, issuer keys loaded
+ * @param auditPlan what the {@code audit} section asks of each exchange: waiting for records, decision records, capture
  */
 record ProxyContext(
     AdmissionChain admission,
@@ -27,5 +28,6 @@ record ProxyContext(
     LeaseSource connections,
     Duration responseTimeout,
     AtomicBoolean draining,
-    BooleanSupplier ready) {
+    BooleanSupplier ready,
+    AuditPlan auditPlan) {
 }

@@ -149,7 +149,7 @@ public final class ProxyServer implements AutoCloseable {
       ProxyContext px = new ProxyContext(
           RequestFlow.admission(config, new Router(catalog), policyInForce, verifier, tokens, audit, reserved), audit,
           metrics, clock, config.limits(), new UpstreamHosts(config.upstream().urlTemplate()), connections,
-          config.upstream().responseTimeout(), draining, ready);
+          config.upstream().responseTimeout(), draining, ready, AuditPlan.of(config.audit()));
       Parts parts = new Parts(policyInForce, verifier, tokens, connections, tls == null ? null : tls.start(),
           issuer == null ? null : SessionMaintenance.start(issuer, workers, blocking));
       ChannelGroup channels = new DefaultChannelGroup("callers", GlobalEventExecutor.INSTANCE);

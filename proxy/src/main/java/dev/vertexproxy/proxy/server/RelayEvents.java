@@ -55,6 +55,11 @@ final class RelayEvents implements UpstreamRelay.Events {
   }
 
   @Override
+  public void responseEnding(Runnable finish) {
+    ex.log.run(() -> phases.responseEnding(ex, finish));
+  }
+
+  @Override
   public void responseCompleted() {
     ex.log.run(() -> phases.completed(ex));
   }

@@ -8,17 +8,13 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
-import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -51,6 +47,16 @@ public final class UpstreamRelay {
     /** A request body chunk reached Vertex's socket buffer, and the request is not complete yet. */
     void requestBodyWritten();
 
+    /**
+     * Vertex's answer reached its framed end, and its last piece is held back (with the head too, when the answer has
+     * no body): it goes to the caller only when the driver runs {@code finish}, on the caller's event loop — after the
+     * exchange's audit record is durable — and {@link #responseCompleted} follows. If the driver closes the relay
+     * instead, the caller never sees the answer complete. By default the last piece goes at once.
+     */
+    default void responseEnding(Runnable finish) {
+      finish.run();
+    }
+
     /** The whole response reached the caller; the upstream connection is already given back or closed. */
     void responseCompleted();
 
@@ -67,30 +73,40 @@ public final class UpstreamRelay {
   private final RequestLog.Context logContext = RequestLog.current();
   private final ArrayDeque<Object> pending = new ArrayDeque<>();
   private final ResponseHandler handler = new ResponseHandler();
+  /** A HEAD request: its answer has no body, whatever its Content-Length says. */
+  private final boolean headRequest;
   private UpstreamLease lease;
   private boolean ended;
   private boolean requestSent;
   private boolean responseStarted;
+  /** The final response reached its framed end: anything after it is not an answer to our request. */
+  private boolean responseEnded;
+  /** What waits for the driver's {@code finish} ({@link Events#responseEnding}): a bodiless head, the last piece. */
+  private HttpResponse heldHead;
+  private LastHttpContent heldLast;
   private long bytesOut;
 
-  private UpstreamRelay(String requestId, Channel caller, Duration responseTimeout, Events events, Runnable connectFailed) {
+  private UpstreamRelay(String requestId, Channel caller, Duration responseTimeout, Events events, Runnable connectFailed,
+      boolean headRequest) {
     this.requestId = requestId;
     this.caller = caller;
     this.responseTimeout = responseTimeout;
     this.events = events;
     this.connectFailed = connectFailed;
+    this.headRequest = headRequest;
   }
 
   /**
    * Starts relaying {@code request} to {@code origin}: takes a lease on a connection and sends the head, then whatever
    * body chunks were {@link #sendBody sent} meanwhile.
    *
-   * @param request the upstream request head, from {@link #upstreamRequest}
+   * @param request the upstream request head, from {@link UpstreamRequest#head}
    * @param connectFailed run when no connection could be had (for the metric)
    */
   public static UpstreamRelay open(LeaseSource connections, EventLoop loop, Origin origin, HttpRequest request,
       String requestId, Channel caller, Duration responseTimeout, Events events, Runnable connectFailed) {
-    UpstreamRelay relay = new UpstreamRelay(requestId, caller, responseTimeout, events, connectFailed);
+    UpstreamRelay relay = new UpstreamRelay(requestId, caller, responseTimeout, events, connectFailed,
+        HttpMethod.HEAD.equals(request.method()));
     relay.pending.add(request);
     connections.lease(loop, origin).addListener(f -> {
       if (!f.isSuccess()) {
@@ -101,33 +117,6 @@ public final class UpstreamRelay {
       }
     });
     return relay;
-  }
-
-  /**
-   * The request head Vertex gets: the caller's end-to-end headers, minus hop-by-hop ones, the framing, caller
-   * credentials and Google steering headers; then the origin's host, the Google token, keep-alive, and a framing the
-   * proxy computed from what its decoder read — never one carried over from the caller.
-   */
-  public static HttpRequest upstreamRequest(String method, String uri, HttpHeaders callerHeaders, boolean chunked,
-      long declaredBodyBytes, Origin origin, String googleToken) {
-    HttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.valueOf(method), uri);
-    HttpHeaders out = head.headers();
-    out.set(callerHeaders);
-    HopByHop.stripForUpstream(out);
-    out.set(HttpHeaderNames.HOST, origin.hostHeader());
-    out.set(HttpHeaderNames.AUTHORIZATION, "Bearer " + googleToken);
-    out.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-    if (chunked) {
-      out.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-    } else if (declaredBodyBytes > 0 || hasRequestBody(method)) {
-      out.set(HttpHeaderNames.CONTENT_LENGTH, declaredBodyBytes);
-    }
-    return head;
-  }
-
-  /** Methods whose requests carry a body by definition: Google's front end wants a length even when it is 0. */
-  private static boolean hasRequestBody(String method) {
-    return "POST".equals(method) || "PUT".equals(method) || "PATCH".equals(method);
   }
 
   /** Sends a request body chunk on, now or once the connection is there; trailers never go (they are headers too). */
@@ -159,6 +148,10 @@ public final class UpstreamRelay {
     }
     ended = true;
     releasePending();
+    ReferenceCountUtil.release(heldHead);
+    ReferenceCountUtil.release(heldLast);
+    heldHead = null;
+    heldLast = null;
     if (lease != null) {
       lease.close();
     }
@@ -199,6 +192,12 @@ public final class UpstreamRelay {
     if (ended) {
       return;
     }
+    if (responseEnded) {
+      // The whole answer is here (its last piece may be waiting for the audit record): Vertex closing the connection
+      // now costs the pool a connection, not the caller its answer.
+      handler.upstreamKeepAlive = false;
+      return;
+    }
     if (responseStarted) {
       end(Reason.UPSTREAM_RESET, "Vertex AI closed the connection mid-response.");
     } else if (cause instanceof ConnectTimeoutException) {
@@ -223,14 +222,40 @@ public final class UpstreamRelay {
     }
   }
 
+  /** The driver's go for the held end of the answer: the last piece (and a held head) to the caller, then the end. */
+  private void finish() {
+    if (ended || heldLast == null) {
+      return; // closed meanwhile: close() released what was held
+    }
+    if (heldHead != null) {
+      caller.write(heldHead);
+      heldHead = null;
+    }
+    LastHttpContent last = heldLast;
+    heldLast = null;
+    caller.writeAndFlush(last).addListener((ChannelFutureListener) f -> {
+      if (ended) {
+        return;
+      }
+      if (!f.isSuccess()) {
+        end(Reason.CLIENT_CLOSED, "The caller went away.");
+      } else {
+        // read now, not when the message arrived: bytes decoded after the end may have arrived in between
+        ended = true;
+        lease.release(handler.upstreamKeepAlive && requestSent);
+        events.responseCompleted();
+      }
+    });
+  }
+
   /** Vertex's response, piece by piece, to the caller; reads more only once the caller took the last piece. */
   private final class ResponseHandler extends ChannelInboundHandlerAdapter {
     private boolean upstreamKeepAlive;
     private boolean skippingInterim;
     /** False while the relay deliberately waits for a slow caller: that silence is not Vertex's. */
     private boolean awaitingUpstream = true;
-    /** The final response reached its framed end: anything after it is not an answer to our request. */
-    private boolean responseEnded;
+    /** The head of an answer that has no body: it goes with the last piece, so the caller cannot read it as complete. */
+    private boolean holdHead;
 
     @Override
     public void channelRead(ChannelHandlerContext bctx, Object msg) {
@@ -261,22 +286,26 @@ public final class UpstreamRelay {
         end(Reason.UPSTREAM_MALFORMED, "Vertex AI sent a malformed response.");
         return;
       }
-      boolean last = msg instanceof LastHttpContent;
       if (msg instanceof HttpContent c) {
         bytesOut += c.content().readableBytes();
       }
-      responseEnded = last;
+      if (msg instanceof LastHttpContent last) {
+        // the end of the answer waits for the driver (its audit record first): nothing more is read meanwhile
+        responseEnded = true;
+        heldLast = last;
+        events.responseEnding(UpstreamRelay.this::finish);
+        return;
+      }
+      if (holdHead && msg instanceof HttpResponse res) {
+        heldHead = res;
+        return;
+      }
       caller.writeAndFlush(msg).addListener((ChannelFutureListener) f -> {
         if (ended) {
           return;
         }
         if (!f.isSuccess()) {
           end(Reason.CLIENT_CLOSED, "The caller went away.");
-        } else if (last) {
-          // read now, not when the message arrived: bytes decoded after the end may have arrived in between
-          ended = true;
-          lease.release(upstreamKeepAlive && requestSent);
-          events.responseCompleted();
         } else {
           readUpstream();
         }
@@ -312,6 +341,8 @@ public final class UpstreamRelay {
       upstreamKeepAlive = HttpUtil.isKeepAlive(res) && (chunked || length >= 0);
       HopByHop.strip(res.headers());
       res.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+      // an answer without a body would be complete with its head alone: the head waits with the end (responseEnding)
+      holdHead = code == 204 || code == 304 || length == 0 || headRequest;
       if (code == 204 || code == 304) {
         // no body by definition: no framing header at all
       } else if (length >= 0) {

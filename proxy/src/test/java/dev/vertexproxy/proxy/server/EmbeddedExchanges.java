@@ -11,6 +11,7 @@ import dev.vertexproxy.proxy.admission.GuardStep;
 import dev.vertexproxy.proxy.admission.PolicyStep;
 import dev.vertexproxy.proxy.admission.RouteStep;
 import dev.vertexproxy.proxy.admission.Verdict;
+import dev.vertexproxy.proxy.config.AuditConfig;
 import dev.vertexproxy.proxy.credentials.GoogleTokenProvider.GoogleToken;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -24,6 +25,13 @@ import java.util.concurrent.CompletableFuture;
 
 /** What the tests that drive an {@link ExchangeDriver} on an {@link EmbeddedChannel} share. */
 final class EmbeddedExchanges {
+  /**
+   * The request path of {@code durability: none}, which these tests' audit logs use: an answer does not wait for its
+   * record, whose future completes on the audit writer's thread — an {@link EmbeddedChannel}'s loop is the test thread.
+   */
+  static final AuditPlan NONE =
+      AuditPlan.of(new AuditConfig(null, AuditConfig.Durability.NONE, AuditConfig.OnFailure.REJECT));
+
   /** The caller the stub identity step admits. */
   static final Caller CALLER = new Caller("gitlab", "project_path:acme/ml", Map.of("project_path", "acme/ml"));
 

@@ -94,7 +94,7 @@ class ExchangeDriverTest {
         new CredentialsStep(tokens)));
     px = new ProxyContext(chain, audit, metrics, clock, limits, new UpstreamHosts("https://{location}-aiplatform.googleapis.com"),
         new UpstreamConnections(NioSocketChannel.class, Duration.ofSeconds(1), null, 0, Runnable::run), Duration.ofSeconds(5),
-        new AtomicBoolean(), () -> true);
+        new AtomicBoolean(), () -> true, EmbeddedExchanges.NONE);
   }
 
   @AfterEach
@@ -208,7 +208,7 @@ class ExchangeDriverTest {
     upstream.config().setAutoRead(false);
     ProxyContext stubbed = new ProxyContext(chain, audit, px.metrics(), px.clock(), px.limits(), px.hosts(),
         (loop, origin) -> loop.newSucceededFuture(UpstreamLease.unpooled(upstream)), Duration.ofSeconds(5), new AtomicBoolean(),
-        () -> true);
+        () -> true, EmbeddedExchanges.NONE);
     EmbeddedChannel ch = new EmbeddedChannel(new HttpServerCodec(1024, 2048, 8192), new ExchangeDriver(stubbed));
 
     send(ch, "POST " + GEMINI + " HTTP/1.1\r\nHost: proxy.example\r\nAuthorization: Bearer caller-jwt\r\n"

@@ -152,7 +152,7 @@ class ExchangeLogContextTest {
           up.config().setAutoRead(false);
           upstreams.add(up);
           return loop.newSucceededFuture(UpstreamLease.unpooled(up));
-        }, Duration.ofSeconds(5), new AtomicBoolean(), () -> true);
+        }, Duration.ofSeconds(5), new AtomicBoolean(), () -> true, EmbeddedExchanges.NONE);
     EmbeddedChannel a = new EmbeddedChannel(new HttpServerCodec(1024, 2048, 8192), new ExchangeDriver(px));
     EmbeddedChannel b = new EmbeddedChannel(new HttpServerCodec(1024, 2048, 8192), new ExchangeDriver(px));
 

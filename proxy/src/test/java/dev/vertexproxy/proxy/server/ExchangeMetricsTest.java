@@ -62,7 +62,7 @@ class ExchangeMetricsTest {
     px = new ProxyContext(chain, audit, metrics, Clock.systemUTC(), limits,
         new UpstreamHosts("https://{location}-aiplatform.googleapis.com"),
         (loop, origin) -> loop.newSucceededFuture(UpstreamLease.unpooled(upstream)), Duration.ofSeconds(5),
-        new AtomicBoolean(), () -> true);
+        new AtomicBoolean(), () -> true, EmbeddedExchanges.NONE);
   }
 
   @AfterEach

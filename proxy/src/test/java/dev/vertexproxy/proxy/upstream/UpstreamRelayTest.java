@@ -51,6 +51,7 @@ class UpstreamRelayTest {
   private final EmbeddedChannel upstream = noAutoRead(new EmbeddedChannel(reads));
   private final EmbeddedChannel caller = new EmbeddedChannel(held);
 
+  private static final String RID = "0123456789abcdef01234567";
   private final UpstreamRelay.Events recorder = new UpstreamRelay.Events() {
     @Override
     public void responseStarted(HttpResponse head) {
@@ -93,9 +94,9 @@ class UpstreamRelayTest {
   }
 
   private static HttpRequest post(long bodyBytes) {
-    return UpstreamRelay.upstreamRequest("POST",
+    return UpstreamRequest.head("POST",
         "/v1/projects/p/locations/us-central1/publishers/google/models/m:generateContent",
-        new DefaultHttpHeaders().add("Content-Type", "application/json"), false, bodyBytes, ORIGIN, "ya29.google");
+        new DefaultHttpHeaders().add("Content-Type", "application/json"), false, bodyBytes, ORIGIN, "ya29.google", RID);
   }
 
   private static HttpResponse ok(long contentLength) {
@@ -136,17 +137,21 @@ class UpstreamRelayTest {
     HttpHeaders caller = new DefaultHttpHeaders().add("Authorization", "Bearer caller-jwt").add("Content-Length", "99")
         .add("Transfer-Encoding", "chunked").add("Connection", "keep-alive, X-Hop").add("X-Hop", "1").add("Host", "proxy.example")
         .add("X-Goog-User-Project", "other").add("X-Goog-Api-Client", "gl-java/17").add("Content-Type", "application/json");
-    HttpRequest sized = UpstreamRelay.upstreamRequest("POST", "/v1/x:generateContent", caller, false, 2, ORIGIN, "ya29.google");
+    HttpRequest sized = UpstreamRequest.head("POST", "/v1/x:generateContent", caller, false, 2,
+        ORIGIN, "ya29.google", RID);
     assertThat(sized.headers().entries()).extracting(e -> e.getKey().toLowerCase() + ": " + e.getValue())
         .containsExactlyInAnyOrder(
             "x-goog-api-client: gl-java/17", "content-type: application/json", "host: us-central1-aiplatform.googleapis.com",
-            "authorization: Bearer ya29.google", "connection: keep-alive", "content-length: 2");
-    HttpRequest chunked = UpstreamRelay.upstreamRequest("POST", "/v1/x:generateContent", caller, true, -1, ORIGIN, "ya29.google");
+            "authorization: Bearer ya29.google", "connection: keep-alive", "content-length: 2",
+            "user-agent: " + UpstreamUserAgent.of(null, RID));
+    HttpRequest chunked = UpstreamRequest.head("POST", "/v1/x:generateContent", caller, true, -1,
+        ORIGIN, "ya29.google", RID);
     assertThat(chunked.headers().getAll("transfer-encoding")).containsExactly("chunked");
     assertThat(chunked.headers().contains("content-length")).isFalse();
-    HttpRequest get = UpstreamRelay.upstreamRequest("GET", "/v1/x", new DefaultHttpHeaders(), false, 0, ORIGIN, "ya29.google");
+    HttpRequest get = UpstreamRequest.head("GET", "/v1/x", new DefaultHttpHeaders(), false, 0,
+        ORIGIN, "ya29.google", RID);
     assertThat(get.headers().contains("content-length")).isFalse();
-    assertThat(UpstreamRelay.upstreamRequest("POST", "/v1/x:cancel", new DefaultHttpHeaders(), false, 0, ORIGIN, "t")
+    assertThat(UpstreamRequest.head("POST", "/v1/x:cancel", new DefaultHttpHeaders(), false, 0, ORIGIN, "t", RID)
         .headers().get("content-length")).as("Google's front end wants a length on an empty POST").isEqualTo("0");
   }
 
