@@ -56,10 +56,13 @@ public final class AuditReader {
 
   /**
    * The records of {@code dir} in chain order whose bytes pass {@code prefilter} (null: all), tagged with
-   * {@code dirIndex}.
+   * {@code dirIndex}. Files are opened one at a time, as the stream reaches them.
    */
   public static Stream<Line> lines(Path dir, int dirIndex, Predicate<byte[]> prefilter) throws IOException {
-    return AuditFiles.list(dir).stream().flatMap(file -> linesOf(file, dirIndex, prefilter));
+    // Not Stream.flatMap: through iterator() it buffers a whole inner stream (a whole file) before the first element.
+    FileRecords records = new FileRecords(AuditFiles.list(dir), dirIndex, prefilter);
+    return StreamSupport.stream(Spliterators.spliteratorUnknownSize(records, Spliterator.ORDERED), false)
+        .onClose(records::close);
   }
 
   /**
@@ -99,54 +102,74 @@ public final class AuditReader {
     return in;
   }
 
-  private static Stream<Line> linesOf(Path file, int dirIndex, Predicate<byte[]> prefilter) {
-    LineSplitter lines;
-    try {
-      lines = new LineSplitter(open(file));
-    } catch (IOException e) {
-      throw new UncheckedIOException(file.getFileName() + ": " + e.getMessage(), e);
+  /** The records of a list of files, one file open at a time; a line in memory at a time. */
+  private static final class FileRecords implements Iterator<Line> {
+    private final Iterator<Path> files;
+    private final int dirIndex;
+    private final Predicate<byte[]> prefilter;
+    private Path file;
+    private LineSplitter lines;
+    private Line next;
+
+    FileRecords(List<Path> files, int dirIndex, Predicate<byte[]> prefilter) {
+      this.files = files.iterator();
+      this.dirIndex = dirIndex;
+      this.prefilter = prefilter;
     }
-    Iterator<Line> iterator = new Iterator<>() {
-      private Line next;
 
-      @Override
-      public boolean hasNext() {
-        try {
-          byte[] line;
-          while (next == null && (line = lines.next()) != null) {
-            if (lines.torn() || (prefilter != null && !prefilter.test(line))) {
-              continue;
+    @Override
+    public boolean hasNext() {
+      try {
+        while (next == null) {
+          if (lines == null) {
+            if (!files.hasNext()) {
+              return false;
             }
-            try {
-              next = new Line(line, AuditRecords.parse(line), dirIndex);
-            } catch (IOException notARecord) {
-              // skipped: verification, not search, is where damage is reported
-            }
+            file = files.next();
+            lines = new LineSplitter(open(file));
           }
-          return next != null;
-        } catch (IOException e) {
-          throw new UncheckedIOException(file.getFileName() + ": " + e.getMessage(), e);
-        }
-      }
-
-      @Override
-      public Line next() {
-        if (!hasNext()) {
-          throw new NoSuchElementException();
-        }
-        Line current = next;
-        next = null;
-        return current;
-      }
-    };
-    return StreamSupport.stream(Spliterators.spliteratorUnknownSize(iterator, Spliterator.ORDERED), false)
-        .onClose(() -> {
+          byte[] line = lines.next();
+          if (line == null) {
+            close();
+            continue;
+          }
+          if (lines.torn() || (prefilter != null && !prefilter.test(line))) {
+            continue;
+          }
           try {
-            lines.close();
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            next = new Line(line, AuditRecords.parse(line), dirIndex);
+          } catch (IOException notARecord) {
+            // skipped: verification, not search, is where damage is reported
           }
-        });
+        }
+        return true;
+      } catch (IOException e) {
+        close();
+        throw new UncheckedIOException(file.getFileName() + ": " + e.getMessage(), e);
+      }
+    }
+
+    @Override
+    public Line next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      Line current = next;
+      next = null;
+      return current;
+    }
+
+    void close() {
+      if (lines != null) {
+        try {
+          lines.close();
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        } finally {
+          lines = null;
+        }
+      }
+    }
   }
 
   /** A k-way merge of per-trail streams on each head's time; memory is one record per trail. */
