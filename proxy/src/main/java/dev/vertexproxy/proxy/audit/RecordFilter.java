@@ -4,6 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
@@ -103,23 +110,100 @@ public final class RecordFilter {
   }
 
   /**
-   * A byte-level prefilter for a selective query: lines that do not contain {@code literal}'s UTF-8 bytes are skipped
-   * before they are parsed. Only for values that JSON never escapes (letters, digits and {@code . _ : - @ /}), so
-   * that a record holding the value holds its bytes; null (no prefilter) otherwise.
+   * A byte-level prefilter: lines that lack any of {@code literals}' bytes are skipped before they are parsed (null
+   * if there is nothing to look for). Callers pass only {@link #literalsOf} values, which JSON never escapes, so a
+   * record holding the value holds its bytes and nothing that would match is skipped.
    */
-  public static Predicate<byte[]> containing(String literal) {
-    if (literal == null || literal.isEmpty() || !literal.matches("[A-Za-z0-9._:@/-]+")) {
+  public static Predicate<byte[]> containingAll(List<String> literals) {
+    if (literals.isEmpty()) {
       return null;
     }
-    byte[] needle = literal.getBytes(StandardCharsets.US_ASCII);
-    return line -> indexOf(line, needle) >= 0;
+    byte[][] needles = literals.stream().distinct().map(l -> l.getBytes(StandardCharsets.US_ASCII)).toArray(byte[][]::new);
+    return line -> {
+      for (byte[] needle : needles) {
+        if (indexOf(line, needle) < 0) {
+          return false;
+        }
+      }
+      return true;
+    };
+  }
+
+  /**
+   * The runs of plain text every value matching {@code glob} contains: the parts between wildcards that consist of
+   * characters JSON writes as they are (ASCII letters, digits, space and {@code . _ : @ / = -}), at least 3 long.
+   * Parts with other characters are left out, which only makes the prefilter let more lines through.
+   */
+  public static List<String> literalsOf(String glob) {
+    List<String> literals = new ArrayList<>();
+    if (glob == null) {
+      return literals;
+    }
+    for (String part : glob.split("[*?]")) {
+      if (part.length() >= 3 && SAFE_LITERAL.matcher(part).matches()) {
+        literals.add(part);
+      }
+    }
+    return literals;
+  }
+
+  private static final Pattern SAFE_LITERAL = Pattern.compile("[A-Za-z0-9 ._:@/=-]+");
+  private static final byte[] TIME_KEY = "\"time\":\"".getBytes(StandardCharsets.US_ASCII);
+  private static final DateTimeFormatter MILLIS =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
+
+  /**
+   * A byte-level prefilter for a time window: reads the {@code time} of a line that holds exactly one
+   * {@code "time":"} in the writer's format ({@code 2026-05-01T12:00:00.000Z}, which sorts as text in time order) and
+   * skips the line if that time is outside; any other line goes on to be parsed and decided there. Null if unbounded.
+   */
+  public static Predicate<byte[]> timeWindowBytes(Instant since, Instant until) {
+    if (since == null && until == null) {
+      return null;
+    }
+    byte[] low = since == null ? null : MILLIS.format(since.truncatedTo(ChronoUnit.MILLIS)).getBytes(StandardCharsets.US_ASCII);
+    Instant untilCeil = until == null ? null : until.truncatedTo(ChronoUnit.MILLIS).equals(until) ? until
+        : until.truncatedTo(ChronoUnit.MILLIS).plusMillis(1);
+    byte[] high = untilCeil == null ? null : MILLIS.format(untilCeil).getBytes(StandardCharsets.US_ASCII);
+    return line -> {
+      int at = indexOf(line, TIME_KEY);
+      if (at < 0 || indexOf(line, TIME_KEY, at + 1) >= 0) {
+        return true;
+      }
+      int start = at + TIME_KEY.length;
+      if (!writerTime(line, start)) {
+        return true;
+      }
+      return (low == null || Arrays.compare(line, start, start + 24, low, 0, 24) >= 0)
+          && (high == null || Arrays.compare(line, start, start + 24, high, 0, 24) < 0);
+    };
+  }
+
+  /** {@code dddd-dd-ddTdd:dd:dd.dddZ"} at {@code start}. */
+  private static boolean writerTime(byte[] line, int start) {
+    String shape = "dddd-dd-ddTdd:dd:dd.dddZ\"";
+    if (start + shape.length() > line.length) {
+      return false;
+    }
+    for (int i = 0; i < shape.length(); i++) {
+      byte b = line[start + i];
+      char want = shape.charAt(i);
+      if (want == 'd' ? b < '0' || b > '9' : b != want) {
+        return false;
+      }
+    }
+    return true;
   }
 
   static int indexOf(byte[] haystack, byte[] needle) {
+    return indexOf(haystack, needle, 0);
+  }
+
+  static int indexOf(byte[] haystack, byte[] needle, int from) {
     byte first = needle[0];
     int last = haystack.length - needle.length;
     outer:
-    for (int i = 0; i <= last; i++) {
+    for (int i = from; i <= last; i++) {
       if (haystack[i] != first) {
         continue;
       }
