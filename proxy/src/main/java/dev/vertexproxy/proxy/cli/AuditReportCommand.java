@@ -3,6 +3,7 @@ package dev.vertexproxy.proxy.cli;
 import dev.vertexproxy.proxy.audit.AuditReader;
 import dev.vertexproxy.proxy.audit.AuditVerifier;
 import dev.vertexproxy.proxy.audit.AuditVerifier.VerifyResult;
+import dev.vertexproxy.proxy.audit.RecordFilter;
 import dev.vertexproxy.proxy.cli.report.HtmlReport;
 import dev.vertexproxy.proxy.cli.report.MarkdownReport;
 import dev.vertexproxy.proxy.cli.report.ReportData;
@@ -61,7 +62,8 @@ final class AuditReportCommand implements Callable<Integer> {
       }
     }
     ReportData data = new ReportData(dirs, window.since, window.until);
-    try (Stream<AuditReader.Line> records = AuditReader.merged(dirs, null)) {
+    // records before the period are read (was an identity seen before?), records after it are skipped unparsed
+    try (Stream<AuditReader.Line> records = AuditReader.merged(dirs, RecordFilter.timeWindowBytes(null, window.until))) {
       for (Iterator<AuditReader.Line> it = records.iterator(); it.hasNext(); ) {
         data.accept(it.next());
       }
