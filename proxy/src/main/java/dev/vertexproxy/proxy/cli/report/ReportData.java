@@ -16,6 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * What {@code audit report} says about a period, gathered in one pass over the trails (merged by time) and then
@@ -256,6 +258,17 @@ public final class ReportData {
       return null;
     }
     return caller.path("issuer").asText("?") + " " + caller.path("subject").asText("?");
+  }
+
+  private static final Pattern GITLAB_SUBJECT = Pattern.compile("(\\S+) project_path:(.+):ref_type:[^:]+:ref:(.+)");
+
+  /**
+   * An identity as a chart label: a GitLab job's {@code issuer project_path:P:ref_type:T:ref:R} as {@code issuer P@R}
+   * (what tells jobs apart is in the middle, where shortening would cut); anything else as it is.
+   */
+  static String shortIdentity(String identity) {
+    Matcher gitlab = GITLAB_SUBJECT.matcher(identity);
+    return gitlab.matches() ? gitlab.group(1) + " " + gitlab.group(2) + "@" + gitlab.group(3) : identity;
   }
 
   private static String text(ObjectNode r, String key, String absent) {

@@ -29,7 +29,7 @@ final class SvgCharts {
   static String overTime(String id, List<TimeBuckets.Bucket> buckets) {
     int height = 260;
     int left = 56;
-    int right = 16;
+    int right = 48; // room for the last time label, centred on the last point
     int top = 24;
     int bottom = 48;
     double plotW = WIDTH - left - right;
@@ -95,7 +95,7 @@ final class SvgCharts {
       Map.Entry<String, Long> e = entries.get(i);
       double y = top + i * rowH;
       double w = Math.max(2, plotW * e.getValue() / max);
-      svg.append(text(left - 8, y + rowH / 2.0 + 4, "end", shorten(e.getKey(), 44)));
+      svg.append(text(left - 8, y + rowH / 2.0 + 4, "end", shorten(ReportData.shortIdentity(e.getKey()), 44)));
       svg.append("<rect class=\"bar\" x=\"").append(left).append("\" y=\"").append(f(y + 4)).append("\" width=\"")
           .append(f(w)).append("\" height=\"").append(rowH - 8).append("\" fill=\"").append(color).append("\"><title>")
           .append(HtmlReport.esc(e.getKey())).append(": ").append(e.getValue()).append("</title></rect>");
