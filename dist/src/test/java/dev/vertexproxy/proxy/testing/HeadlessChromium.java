@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.logging.Level;
 import java.util.stream.Stream;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
@@ -15,6 +16,9 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -54,6 +58,9 @@ public final class HeadlessChromium implements AutoCloseable {
     options.setBinary(browser);
     options.addArguments(FLAGS);
     options.addArguments("--user-data-dir=" + profile);
+    LoggingPreferences logs = new LoggingPreferences();
+    logs.enable(LogType.BROWSER, Level.ALL); // so a test can read the console (CSP violations, script errors)
+    options.setCapability("goog:loggingPrefs", logs);
     ChromeDriverService service = new ChromeDriverService.Builder()
         .usingDriverExecutable(chromedriver)
         .usingAnyFreePort()
@@ -113,6 +120,11 @@ public final class HeadlessChromium implements AutoCloseable {
   /** Waits (bounded) until the browser's address starts with {@code prefix}. */
   public void awaitUrlStartingWith(String prefix) {
     new WebDriverWait(driver, Duration.ofSeconds(15)).until(d -> d.getCurrentUrl().startsWith(prefix));
+  }
+
+  /** The console entries since the last call (errors are level SEVERE: CSP violations, failed loads, script errors). */
+  public List<LogEntry> browserLog() {
+    return driver.manage().logs().get(LogType.BROWSER).getAll();
   }
 
   /** Saves what the browser shows now as a PNG (for a person looking into a failure). */

@@ -31,7 +31,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Naming, ordering and tail-reading of the audit files ({@code audit-<yyyyMMdd'T'HHmmss'Z'>-<first seq>.jsonl}).
+ * Naming, ordering and tail-reading of the audit files ({@code audit-<yyyyMMdd'T'HHmmss'Z'>-<first seq>.jsonl}, or
+ * {@code .jsonl.gz} for a file a reviewer compressed after rotation; the writer never compresses).
  *
  * <p>Files are ordered by the first seq in their name (numerically), then by name: unlike the timestamp, the seq
  * cannot go backwards when the wall clock does, and unlike plain name order, {@code -10} sorts after {@code -9}.
@@ -39,7 +40,7 @@ import org.slf4j.LoggerFactory;
  */
 final class AuditFiles {
   private static final Logger LOG = LoggerFactory.getLogger(AuditFiles.class);
-  static final Pattern NAME = Pattern.compile("audit-(\\d{8}T\\d{6}Z)-(\\d{1,19})\\.jsonl");
+  static final Pattern NAME = Pattern.compile("audit-(\\d{8}T\\d{6}Z)-(\\d{1,19})\\.jsonl(?:\\.gz)?");
   private static final DateTimeFormatter STAMP =
       DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
 
@@ -71,10 +72,10 @@ final class AuditFiles {
     return NAME.matcher(file.getFileName().toString()).matches();
   }
 
-  /** Every {@code audit-*.jsonl} regular file in {@code dir}, in chain order. */
+  /** Every {@code audit-*.jsonl} and {@code audit-*.jsonl.gz} regular file in {@code dir}, in chain order. */
   static List<Path> list(Path dir) throws IOException {
     List<Path> files = new ArrayList<>();
-    try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, "audit-*.jsonl")) {
+    try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir, "audit-*.{jsonl,jsonl.gz}")) {
       for (Path file : stream) {
         if (Files.isRegularFile(file)) {
           files.add(file);

@@ -1,128 +1,119 @@
 package dev.vertexproxy.proxy.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vertexproxy.proxy.audit.AuditReader;
 import dev.vertexproxy.proxy.audit.AuditVerifier;
 import dev.vertexproxy.proxy.audit.AuditVerifier.VerifyResult;
+import dev.vertexproxy.proxy.audit.RecordFilter;
+import dev.vertexproxy.proxy.cli.report.HtmlReport;
+import dev.vertexproxy.proxy.cli.report.MarkdownReport;
+import dev.vertexproxy.proxy.cli.report.ReportData;
+import dev.vertexproxy.proxy.cli.report.TextReport;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ExitCode;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code vertex-proxy audit report}: a period summarized for an access review. */
+/** {@code vertex-proxy audit report DIR…}: a period summarized for an access review, one chain per DIR. */
 @Command(name = "report", mixinStandardHelpOptions = true,
-    description = "Summarize a period for review: totals by decision, reason, method and caller, every denial,"
-        + " and whether the chain verifies. Exits 1 if it does not.")
+    description = "Summarize a period for review: calls per identity, method and model, every denial, identities first"
+        + " seen, service accounts used, errors, and whether each chain verifies. Exits 1 if one does not.")
 final class AuditReportCommand implements Callable<Integer> {
-  private static final int DENIALS_SHOWN = 200;
+  enum Format { text, markdown }
 
   @Spec
   CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "DIR", description = "The audit directory.")
-  Path dir;
+  @Parameters(arity = "1..*", paramLabel = "DIR", description = "Audit directories (audit.dir), one per replica.")
+  List<Path> dirs;
 
   @CommandLine.Mixin
   AuditWindow window;
+
+  @Option(names = "--format", paramLabel = "text|markdown", defaultValue = "text",
+      description = "text (default) or markdown (GitHub-flavoured tables, for a review ticket).")
+  Format format;
+
+  @Option(names = "--html", paramLabel = "FILE",
+      description = "Also write the report as one self-contained HTML page with charts (no scripts, no external files).")
+  Path html;
 
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    if (!AuditCommand.requireDirectory(dir, err)) {
-      return ExitCode.USAGE;
+    for (Path dir : dirs) {
+      if (!AuditCommand.requireDirectory(dir, err)) {
+        return ExitCode.USAGE;
+      }
     }
-    Map<String, Long> byDecision = new HashMap<>();
-    Map<String, Long> byOutcome = new HashMap<>();
-    Map<String, Long> byReason = new HashMap<>();
-    Map<String, Long> byMethod = new HashMap<>();
-    Map<String, Long> bySubject = new HashMap<>();
-    Map<String, Long> byProjectPath = new HashMap<>();
-    List<String> denials = new ArrayList<>();
-    long total = 0;
-    long denied = 0;
-    String first = null;
-    String last = null;
-    try (Stream<ObjectNode> records = AuditReader.records(dir)) {
-      for (Iterator<ObjectNode> it = records.filter(window::contains).iterator(); it.hasNext(); ) {
-        ObjectNode r = it.next();
-        total++;
-        String time = r.path("time").asText("?");
-        first = first == null ? time : first;
-        last = time;
-        JsonNode caller = r.path("caller");
-        String who = caller.isObject()
-            ? caller.path("issuer").asText("?") + " " + caller.path("subject").asText("?")
-            : "(unauthenticated)";
-        byDecision.merge(r.path("decision").asText("(none)"), 1L, Long::sum);
-        byOutcome.merge(r.path("outcome").asText("(none)"), 1L, Long::sum);
-        byReason.merge(r.path("reason").asText("(none)"), 1L, Long::sum);
-        byMethod.merge(r.path("method").asText("(no method)"), 1L, Long::sum);
-        bySubject.merge(who, 1L, Long::sum);
-        JsonNode projectPath = caller.path("claims").path("project_path");
-        if (projectPath.isTextual()) {
-          byProjectPath.merge(projectPath.asText(), 1L, Long::sum);
-        }
-        if ("deny".equals(r.path("decision").asText())) {
-          denied++;
-          if (denials.size() < DENIALS_SHOWN) {
-            denials.add(String.format("  %s  seq %s  %s  %s %s  %s  %s", time, r.path("seq").asText(),
-                r.path("status").asText(), r.path("http_method").asText(""), r.path("method").asText("-"),
-                r.path("reason").asText("-"), who));
-          }
-        }
+    ReportData data = new ReportData(dirs, window.since, window.until);
+    // records before the period are read (was an identity seen before?), records after it are skipped unparsed
+    try (Stream<AuditReader.Line> records = AuditReader.merged(dirs, RecordFilter.timeWindowBytes(null, window.until))) {
+      for (Iterator<AuditReader.Line> it = records.iterator(); it.hasNext(); ) {
+        data.accept(it.next());
       }
     } catch (IOException | UncheckedIOException e) {
-      err.println("cannot read " + dir + ": " + e.getMessage());
+      err.println("cannot read the audit trail: " + e.getMessage());
       return 1;
     }
-    VerifyResult chain = AuditVerifier.verify(dir);
+    List<VerifyResult> verified = new ArrayList<>();
+    List<String> chainIds = new ArrayList<>();
+    for (Path dir : dirs) {
+      verified.add(AuditVerifier.verify(dir));
+      chainIds.add(chainIdFile(dir));
+    }
+    data.finish(verified, chainIds);
 
-    out.printf("Audit report for %s%n", dir);
-    out.printf("Period: %s .. %s%n", window.since == null ? "(start)" : window.since,
-        window.until == null ? "(end)" : window.until);
-    out.printf("Records in period: %d%s%n", total, total == 0 ? "" : " (" + first + " .. " + last + ")");
-    out.println(chain.ok()
-        ? String.format("Chain: intact, %d records in the trail (last seq %d, hash %s)",
-            chain.records(), chain.lastSeq(), chain.lastHash())
-        : "Chain: BROKEN — " + chain.firstProblem());
-    printCounts(out, "By decision", byDecision);
-    printCounts(out, "By outcome", byOutcome);
-    printCounts(out, "By reason", byReason);
-    printCounts(out, "By method", byMethod);
-    printCounts(out, "By caller (issuer subject)", bySubject);
-    if (!byProjectPath.isEmpty()) {
-      printCounts(out, "By project_path claim", byProjectPath);
+    if (format == Format.markdown) {
+      MarkdownReport.write(data, out);
+    } else {
+      TextReport.write(data, out);
     }
-    out.printf("%nDenials (%d)%n", denied);
-    denials.forEach(out::println);
-    if (denied > denials.size()) {
-      out.printf("  ... and %d more: audit query %s --decision deny%n", denied - denials.size(), dir);
+    if (html != null) {
+      try {
+        writeAtomically(html, HtmlReport.render(data));
+      } catch (IOException e) {
+        err.println("cannot write " + html + ": " + e.getMessage());
+        return 1;
+      }
     }
-    out.flush();
-    return chain.ok() ? ExitCode.OK : 1;
+    return data.allVerify() ? ExitCode.OK : 1;
   }
 
-  private static void printCounts(PrintWriter out, String title, Map<String, Long> counts) {
-    out.printf("%n%s%n", title);
-    counts.entrySet().stream()
-        .sorted(Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder())
-            .thenComparing(Map.Entry.comparingByKey()))
-        .forEach(entry -> out.printf("  %8d  %s%n", entry.getValue(), entry.getKey()));
+  /** The chain id the directory's {@code chain-id} file names, or null (a trail from before chain ids). */
+  private static String chainIdFile(Path dir) {
+    Path file = dir.resolve("chain-id");
+    try {
+      if (Files.isRegularFile(file)) {
+        String id = Files.readString(file, StandardCharsets.UTF_8).trim();
+        return id.matches("[A-Za-z0-9._-]{1,64}") ? id : null;
+      }
+    } catch (IOException e) {
+      // the records' own chain_id stands in for it
+    }
+    return null;
+  }
+
+  /** A reader opening the page while it is written sees the old one or the new one, never half. */
+  private static void writeAtomically(Path target, String content) throws IOException {
+    Path absolute = target.toAbsolutePath();
+    Path temp = absolute.resolveSibling(absolute.getFileName() + ".tmp");
+    Files.writeString(temp, content, StandardCharsets.UTF_8);
+    Files.move(temp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 }

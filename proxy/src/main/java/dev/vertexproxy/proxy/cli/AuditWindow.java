@@ -1,8 +1,8 @@
 package dev.vertexproxy.proxy.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vertexproxy.proxy.audit.AuditReader;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import picocli.CommandLine.Option;
 
 /** The time window {@code query} and {@code report} share (a picocli mixin). */
@@ -20,12 +20,12 @@ final class AuditWindow {
     if (since == null && until == null) {
       return true;
     }
-    Instant time;
-    try {
-      time = Instant.parse(record.path("time").asText());
-    } catch (DateTimeParseException e) {
-      return false;
-    }
-    return (since == null || !time.isBefore(since)) && (until == null || time.isBefore(until));
+    Instant time = AuditReader.timeOf(record);
+    return time != null && (since == null || !time.isBefore(since)) && (until == null || time.isBefore(until));
+  }
+
+  /** Whether a record's time is before the window (a record without a time is not). */
+  boolean before(Instant time) {
+    return since != null && time != null && time.isBefore(since);
   }
 }

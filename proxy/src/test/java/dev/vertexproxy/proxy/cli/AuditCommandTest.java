@@ -159,9 +159,10 @@ class AuditCommandTest {
     Run table = run("query", dir.toString(), "--decision", "deny", "--format", "table");
     assertThat(table.exit()).isZero();
     assertThat(table.lines()).hasSize(5);
-    assertThat(table.lines().get(0)).startsWith("TIME").contains("SEQ", "DECISION", "REASON", "METHOD", "SUBJECT");
-    assertThat(table.lines().get(1)).contains("2026-05-01T12:10:00.000Z", "11", "deny", "403", "method-not-granted",
-        "customJobs.create", "project_path:acme/web/shop");
+    assertThat(table.lines().get(0)).startsWith("TIME").contains("CALLER", "METHOD", "MODEL/RESOURCE", "DECISION", "RULE",
+        "STATUS", "REQUEST_ID");
+    assertThat(table.lines().get(1)).contains("2026-05-01T12:10:00.000Z", "gitlab:acme/web/shop@main", "deny", "403",
+        "customJobs.create", "req-10");
   }
 
   @Test
