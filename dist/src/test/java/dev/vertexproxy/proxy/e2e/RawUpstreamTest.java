@@ -185,7 +185,8 @@ class RawUpstreamTest {
         // sequential callers on new connections share pooled upstream connections: each must get its own answer
         for (int i = 1; i <= 4; i++) {
           String answer = raw(stack, request, 3000);
-          assertThat(answer).as("caller %d", i).startsWith("HTTP/1.1 200 OK").contains("for-request-").doesNotContain("103 Early Hints");
+          assertThat(answer).as("caller %d", i).startsWith("HTTP/1.1 200 OK").contains("for-request-")
+              .doesNotContain("103 Early Hints");
         }
         stack.dev.close(); // flushes the trail
         List<JsonNode> records = stack.auditRecords();
