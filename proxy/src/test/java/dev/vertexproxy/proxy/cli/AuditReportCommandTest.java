@@ -68,8 +68,8 @@ class AuditReportCommandTest {
     assertThat(text.out())
         .contains("Records in period: 10 (2026-05-01T13:00:00.000Z .. 2026-05-01T13:10:00.000Z)")
         .contains("Calls in period: 9 (1 denied)") // the decision record is not a second call
-        .containsPattern("Chain \\S+replica-a: intact, 7 records in the trail \\(last seq 7, hash [0-9a-f]{64}\\)")
-        .containsPattern("Chain \\S+replica-b: intact, 4 records in the trail")
+        .containsPattern("Chain \\S+ \\(\\S+replica-a\\): intact, 7 records in the trail \\(last seq 7, hash [0-9a-f]{64}\\)")
+        .containsPattern("Chain \\S+ \\(\\S+replica-b\\): intact, 4 records in the trail")
         .containsPattern("\n\\s+7\\s+0 denied  gitlab project_path:acme/ml/forecasting:ref_type:branch:ref:main"
             + "  publishers.models.generateContent  gemini-2.5-flash\n")
         .contains("First seen in this period (2 of 3 identities)")
@@ -151,7 +151,7 @@ class AuditReportCommandTest {
     Path page = tmp.resolve("r.html");
     Run run = report("--html", page.toString());
     assertThat(run.exit()).isEqualTo(1);
-    assertThat(run.out()).containsPattern("replica-a: intact").containsPattern("replica-b: BROKEN — .*hash mismatch");
+    assertThat(run.out()).containsPattern("replica-a\\): intact").containsPattern("replica-b\\): BROKEN — .*hash mismatch");
     assertThat(Files.readString(page)).contains("<tr class=\"bad\">");
     assertThat(run("report", a.toString()).exit()).isZero();
   }
