@@ -79,6 +79,7 @@ public final class Doctor {
     rows.addAll(sts(cfg, policy, subjectToken));
     rows.addAll(serviceAccounts(cfg, policy, subjectToken != null));
     rows.addAll(new AuditDirCheck(cfg.audit().dir()).run());
+    rows.addAll(new CheckpointKeyCheck(cfg.audit()).run());
     return new DoctorReport(rows, true);
   }
 
