@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vertexproxy.emulators.DevIssuer;
 import dev.vertexproxy.emulators.GoogleEmulator;
+import dev.vertexproxy.proxy.audit.Checkpoints;
 import dev.vertexproxy.proxy.cli.Main;
 import dev.vertexproxy.proxy.doctor.CheckResult.Status;
 import dev.vertexproxy.proxy.lock.DirectoryLock;
@@ -17,6 +18,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.time.Clock;
@@ -101,10 +103,16 @@ class DoctorTest {
             token_url: %s
         audit:
           dir: audit
+          checkpoint: { key_file: checkpoint.pem }
         """.formatted(issuer.issuer(), AUDIENCE, google.iamBaseUri(), PROVIDER, google.stsTokenUri());
   }
 
   private Path write(String config) throws Exception {
+    Path key = dir.resolve("checkpoint.pem");
+    if (!Files.exists(key)) {
+      Files.writeString(key, Checkpoints.privatePem(Checkpoints.generate()));
+      Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+    }
     return Files.writeString(dir.resolve("proxy.yaml"), config);
   }
 
@@ -139,7 +147,7 @@ class DoctorTest {
     assertThat(run.out()).contains("CHECK", "TARGET", "STATUS", "DETAIL").doesNotContain("FAIL");
     DoctorReport report = report(config, Clock.systemUTC());
     assertThat(report.checks()).extracting(CheckResult::check).containsExactly("config", "policy",
-        "issuer discovery", "issuer keys", "clock skew", "sts provider", "service account", "audit dir");
+        "issuer discovery", "issuer keys", "clock skew", "sts provider", "service account", "audit dir", "audit checkpoints");
     assertThat(report.checks()).allSatisfy(c -> assertThat(c.status()).as(c.toString()).isEqualTo(Status.PASS));
     assertThat(row(report, "sts provider").detail()).contains("provider exists", "--subject-token-file");
     assertThat(row(report, "service account").target()).isEqualTo(SA);
@@ -255,7 +263,7 @@ class DoctorTest {
       }
     }
     assertThat(rows).containsExactly("config PASS", "policy PASS", "issuer discovery PASS", "issuer keys PASS",
-        "clock skew PASS", "sts provider PASS", "service account FAIL", "audit dir PASS");
+        "clock skew PASS", "sts provider PASS", "service account FAIL", "audit dir PASS", "audit checkpoints PASS");
   }
 
   @Test
