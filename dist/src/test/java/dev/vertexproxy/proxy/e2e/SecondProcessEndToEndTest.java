@@ -85,7 +85,8 @@ class SecondProcessEndToEndTest {
     assertThat(Main.run("audit", "verify", stack.auditDir().toString())).isZero();
     AuditVerifier.VerifyResult verified = AuditVerifier.verify(stack.auditDir());
     assertThat(verified.ok()).as(String.valueOf(verified.firstProblem())).isTrue();
-    assertThat(verified.warnings()).isEmpty();
+    // the holder still runs: its newest records wait for the next checkpoint, which verify says and does not count against it
+    assertThat(verified.warnings()).allSatisfy(w -> assertThat(w).contains("are not signed yet"));
   }
 
   @Test
