@@ -45,7 +45,7 @@ import java.util.regex.Pattern;
  */
 final class AuditRecords {
   static final String GENESIS_HASH = "0".repeat(64);
-  static final String REDACTED = "[redacted]";
+  static final String REDACTED = SecretNames.REDACTED;
 
   private static final JsonFactory JSON = JsonFactory.builder()
       // A duplicated key could hide one value from a reader while the hash covers the other: treat it as invalid.
@@ -66,8 +66,6 @@ final class AuditRecords {
   /** Also catches {@code "Bearer eyJ..."} and tokens embedded in longer strings. */
   private static final Pattern JWT_INSIDE =
       Pattern.compile("eyJ[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]*");
-  private static final Pattern SECRET_KEY_NAME =
-      Pattern.compile("(?i).*(token|authorization|cookie|password|passwd|secret|credential|api[_-]?key).*");
   /** Query parameters that carry credentials on Google APIs ({@code key=API_KEY}, {@code access_token=...}). */
   private static final Pattern SECRET_QUERY_PARAM =
       Pattern.compile("(?i)(key|.*[_-]key|apikey|.*token.*|.*secret.*|.*password.*|.*credential.*"
@@ -145,7 +143,7 @@ final class AuditRecords {
       ObjectNode object = nodes.objectNode();
       for (Map.Entry<?, ?> entry : map.entrySet()) {
         String key = wellFormed(String.valueOf(entry.getKey()));
-        object.set(key, redactedValue(entry.getValue(), SECRET_KEY_NAME.matcher(key).matches()));
+        object.set(key, redactedValue(entry.getValue(), SecretNames.secretKey(key)));
       }
       return object;
     }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import dev.vertexproxy.proxy.audit.SecretNames;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -23,12 +24,10 @@ import java.util.regex.Pattern;
  * ({@code maxOutputTokens}) are counts, not secrets, and stay. Stateless and thread-safe.
  */
 final class CapturedText {
-  static final String REDACTED = "[redacted]";
+  static final String REDACTED = SecretNames.REDACTED;
   private static final ObjectMapper JSON = new ObjectMapper()
       .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-  private static final Pattern SECRET_KEY =
-      Pattern.compile("(?i).*(token|authorization|cookie|password|passwd|secret|credential|api[_-]?key).*");
   private static final Pattern TOKEN_COUNT = Pattern.compile("(?i).*(tokens|token_?count).*");
   /** Google OAuth access tokens and API keys, wherever they stand. */
   private static final Pattern GOOGLE_SECRET = Pattern.compile("ya29\\.[A-Za-z0-9._-]+|AIza[0-9A-Za-z_-]{35}");
@@ -77,7 +76,7 @@ final class CapturedText {
   }
 
   private static boolean secret(String key, JsonNode value) {
-    if (!SECRET_KEY.matcher(key).matches() || value.isNull() || value.isBoolean()) {
+    if (!SecretNames.secretKey(key) || value.isNull() || value.isBoolean()) {
       return false;
     }
     return !(value.isNumber() && TOKEN_COUNT.matcher(key).matches());
@@ -91,7 +90,7 @@ final class CapturedText {
       String value = m.group(3);
       boolean number = !value.startsWith("\"") && Character.isDigit(value.charAt(value.length() - 1));
       boolean literal = value.equals("true") || value.equals("false") || value.equals("null");
-      boolean blank = SECRET_KEY.matcher(key).matches() && !literal && !(number && TOKEN_COUNT.matcher(key).matches());
+      boolean blank = SecretNames.secretKey(key) && !literal && !(number && TOKEN_COUNT.matcher(key).matches());
       m.appendReplacement(out, Matcher.quoteReplacement(
           blank ? "\"" + key + "\"" + m.group(2) + "\"" + REDACTED + "\"" : m.group()));
     }
