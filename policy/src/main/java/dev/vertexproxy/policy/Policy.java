@@ -207,8 +207,10 @@ public final class Policy {
             + " is not granted for " + method + " (closest rule: " + closest.name() + ")");
         case 1 -> deny(Reasons.LOCATION_NOT_GRANTED, "location " + quote(route.location())
             + " is not granted for " + method + " (closest rule: " + closest.name() + ")");
-        default -> deny(Reasons.RESOURCE_NOT_GRANTED, "resource " + route.resource()
+        case 2 -> deny(Reasons.RESOURCE_NOT_GRANTED, "resource " + route.resource()
             + " is not granted for " + method + " (closest rule: " + closest.name() + ")");
+        default -> deny(Reasons.MODEL_NOT_GRANTED, (route.model() == null ? "the request names no model in its path"
+            : "model " + modelName(route)) + " is not granted for " + method + " (closest rule: " + closest.name() + ")");
       };
     }
     Rule[] ofIssuer = allowByIssuer.getOrDefault(caller.issuer(), NONE);
@@ -254,7 +256,17 @@ public final class Policy {
     if (Rule.PROJECTS.equals(resourceMismatch)) {
       return 0;
     }
-    return Rule.LOCATIONS.equals(resourceMismatch) ? 1 : 2;
+    if (Rule.LOCATIONS.equals(resourceMismatch)) {
+      return 1;
+    }
+    return Rule.NAMES.equals(resourceMismatch) ? 2 : 3;
+  }
+
+  /** The model as a {@code models:} entry would name it: its id for Google's, qualified for other publishers. */
+  private static String modelName(Route route) {
+    String publisher = route.publisher();
+    return publisher == null || publisher.equals("google") ? route.model()
+        : "publishers/" + publisher + "/models/" + route.model();
   }
 
   private static String quote(String value) {

@@ -33,7 +33,7 @@ final class PolicyParser {
    */
   static final DeclaredKeys KEYS = DeclaredKeys.builder()
       .mapping("", "version", "rules")
-      .mapping("rules[]", "name", "description", "effect", "identity", "methods", "resources", "credentials",
+      .mapping("rules[]", "name", "description", "effect", "identity", "methods", "resources", "models", "credentials",
           "service_account")
       .mapping("rules[].identity", "issuer", "subject", "claims")
       .mapping("rules[].credentials", "mode", "audience")
@@ -239,6 +239,8 @@ final class PolicyParser {
       }
     }
 
+    ModelMatcher models = parseModels(keys.get("models"), path + ".models");
+
     RuleCredentials credentials = parseCredentials(keys.get("credentials"), path + ".credentials", effect);
     boolean federated = credentials != null && credentials.mode() == RuleCredentials.Mode.STS;
     String serviceAccount = null;
@@ -262,7 +264,36 @@ final class PolicyParser {
       return null;
     }
     return new Rule(index, name, description, effect, issuers, subject, claims, methodPatterns, methods, projects,
-        locations, names, serviceAccount, credentials, YamlReader.line(node), YamlReader.column(node), positions);
+        locations, names, models, serviceAccount, credentials, YamlReader.line(node), YamlReader.column(node), positions);
+  }
+
+  /**
+   * A rule's {@code models:} list: model ids or globs ({@code gemini-2.5-*}: Google's and the project's own models) or
+   * qualified names ({@code publishers/anthropic/models/claude-*}); {@code null} when absent or wrong.
+   */
+  private ModelMatcher parseModels(NodeTuple entry, String path) {
+    if (entry == null) {
+      return null;
+    }
+    List<String> values = yaml.strings(entry.getValueNode(), path, true, false);
+    if (values == null) {
+      return null;
+    }
+    Node node = entry.getValueNode();
+    boolean ok = true;
+    for (int i = 0; i < values.size(); i++) {
+      String v = values.get(i);
+      Node at = node instanceof SequenceNode seq ? seq.getValue().get(i) : node;
+      if (v.contains("**")) {
+        yaml.problem(at, path, "\"" + v + "\": '**' is not allowed in a model (a model name has no '/'; use '*')");
+        ok = false;
+      } else if (!ModelMatcher.BARE.matcher(v).matches() && !ModelMatcher.QUALIFIED.matcher(v).matches()) {
+        yaml.problem(at, path, "\"" + v + "\" is not a model (expected a model id such as gemini-2.5-flash, a glob "
+            + "such as \"gemini-2.5-*\", or publishers/PUBLISHER/models/MODEL)");
+        ok = false;
+      }
+    }
+    return ok ? new ModelMatcher(values) : null;
   }
 
   /** A rule's {@code credentials:} block; {@code null} when absent or wrong (the problem is recorded). */

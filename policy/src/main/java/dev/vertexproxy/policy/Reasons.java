@@ -24,10 +24,12 @@ public final class Reasons {
   public static final String LOCATION_NOT_GRANTED = "location-not-granted";
   /** Default deny: everything but the resource name glob matches. */
   public static final String RESOURCE_NOT_GRANTED = "resource-not-granted";
+  /** Default deny: everything but the rule's {@code models} matches (or the path names no model). */
+  public static final String MODEL_NOT_GRANTED = "model-not-granted";
 
   /** Every reason, in check order after the two rule reasons. */
   public static final Set<String> ALL = Set.of(ALLOWED, DENIED_BY_RULE, ISSUER_NOT_TRUSTED, IDENTITY_NOT_MATCHED,
-      METHOD_NOT_GRANTED, PROJECT_NOT_GRANTED, LOCATION_NOT_GRANTED, RESOURCE_NOT_GRANTED);
+      METHOD_NOT_GRANTED, PROJECT_NOT_GRANTED, LOCATION_NOT_GRANTED, RESOURCE_NOT_GRANTED, MODEL_NOT_GRANTED);
 
   private Reasons() {
   }

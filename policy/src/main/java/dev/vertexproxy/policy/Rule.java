@@ -9,7 +9,7 @@ import java.util.Set;
 /**
  * One compiled policy rule: its identity criteria (issuer names, subject glob, claim matchers), the method names its
  * patterns expanded to against the catalog, its resource constraints and, for allow rules, the service account.
- * Criteria are checked in a fixed order (issuer, subject, claims, method, project, location, resource name) so a
+ * Criteria are checked in a fixed order (issuer, subject, claims, method, project, location, resource name, model) so a
  * refusal can name the first one that failed.
  *
  * <p>Immutable and thread-safe; built only by {@link Policy}.
@@ -31,6 +31,7 @@ public final class Rule {
   static final String PROJECTS = "resources.projects";
   static final String LOCATIONS = "resources.locations";
   static final String NAMES = "resources.names";
+  static final String MODELS = "models";
 
   private final int index;
   private final String name;
@@ -46,6 +47,7 @@ public final class Rule {
   private final ValueMatcher projects;
   private final ValueMatcher locations;
   private final ValueMatcher names;
+  private final ModelMatcher models;
   private final String serviceAccount;
   private final RuleCredentials credentials;
   private final int line;
@@ -54,8 +56,8 @@ public final class Rule {
 
   Rule(int index, String name, String description, Effect effect, Set<String> issuers, ValueMatcher subject,
       Map<String, ValueMatcher> claims, List<String> methodPatterns, Set<String> methods, ValueMatcher projects,
-      ValueMatcher locations, ValueMatcher names, String serviceAccount, RuleCredentials credentials, int line,
-      int column, Map<String, int[]> keyPositions) {
+      ValueMatcher locations, ValueMatcher names, ModelMatcher models, String serviceAccount, RuleCredentials credentials,
+      int line, int column, Map<String, int[]> keyPositions) {
     this.index = index;
     this.name = name;
     this.description = description;
@@ -70,6 +72,7 @@ public final class Rule {
     this.projects = projects;
     this.locations = locations;
     this.names = names;
+    this.models = models;
     this.serviceAccount = serviceAccount;
     this.credentials = credentials;
     this.line = line;
@@ -160,6 +163,11 @@ public final class Rule {
     return names == null ? List.of() : names.values();
   }
 
+  /** The {@code models} entries as written; empty when the rule constrains no model. */
+  public List<String> modelPatterns() {
+    return models == null ? List.of() : models.values();
+  }
+
   /** Position in file order among all rules. */
   int index() {
     return index;
@@ -221,7 +229,9 @@ public final class Rule {
    * The first resource criterion that fails, or null. For an allow rule, a route without a project (express mode)
    * fails any project list. A deny rule must fail closed instead: Vertex also accepts a project's <em>number</em> in
    * the path, and some paths name no project, so neither can prove that a request is outside the denied projects —
-   * such routes match a deny rule's {@code projects} and {@code names} criteria.
+   * such routes match a deny rule's {@code projects} and {@code names} criteria. Likewise a route whose path names no
+   * model (an endpoint, or a method that takes the model in its body) fails an allow rule's {@code models} and matches a
+   * deny rule's.
    */
   String resourceMismatch(Route route) {
     boolean unprovable = effect == Effect.DENY && (route.project() == null || isProjectNumber(route.project()));
@@ -233,6 +243,9 @@ public final class Rule {
     }
     if (names != null && !unprovable && !names.matchesString(route.resource())) {
       return NAMES;
+    }
+    if (models != null && !models.matches(route) && !(effect == Effect.DENY && route.model() == null)) {
+      return MODELS;
     }
     return null;
   }

@@ -66,7 +66,7 @@ class PolicyValidationTest {
     assertThat(problems(yaml)).containsExactly(
         "policy.yaml:2:1: extra: unknown key \"extra\" (expected one of: version, rules)",
         "policy.yaml:9:5: rules[0].service_acount: unknown key \"service_acount\" (did you mean service_account? expected"
-            + " one of: name, description, effect, identity, methods, resources, credentials, service_account)",
+            + " one of: name, description, effect, identity, methods, resources, models, credentials, service_account)",
         "policy.yaml:6:33: rules[0].identity.claimz: unknown key \"claimz\" (did you mean claims? expected one of: issuer,"
             + " subject, claims)",
         "policy.yaml:8:33: rules[0].resources.regions: unknown key \"regions\" (expected one of: projects, locations, names)",

@@ -19,4 +19,38 @@ public record Route(VertexMethod method, String resource, String project, String
   public String version() {
     return method.version();
   }
+
+  /**
+   * The model the resource names: {@code M} of {@code …/publishers/P/models/M} or {@code …/models/M}, as written (a tuned
+   * model's {@code @version} included); {@code null} when the resource is not a model (an endpoint, a job, a
+   * collection). Endpoint calls name their endpoint, not the model deployed on it, so they have none.
+   */
+  public String model() {
+    return modelOf(resource);
+  }
+
+  /** The publisher {@code P} of a {@code …/publishers/P/models/M} resource; {@code null} for any other resource. */
+  public String publisher() {
+    if (model() == null) {
+      return null;
+    }
+    // resource is …/P/models/M: the segment before "models", if the one before it is "publishers"
+    String[] segments = resource.split("/", -1);
+    int models = segments.length - 2;
+    return models >= 2 && segments[models - 2].equals("publishers") ? segments[models - 1] : null;
+  }
+
+  /** {@link #model()} of a resource name; see there. */
+  public static String modelOf(String resource) {
+    if (resource == null) {
+      return null;
+    }
+    int slash = resource.lastIndexOf('/');
+    if (slash < 0 || slash == resource.length() - 1) {
+      return null;
+    }
+    String parent = resource.substring(0, slash);
+    boolean models = parent.equals("models") || parent.endsWith("/models");
+    return models ? resource.substring(slash + 1) : null;
+  }
 }

@@ -64,6 +64,7 @@ public enum Reason {
   PROJECT_NOT_GRANTED("project-not-granted", 403, Kind.REFUSED),
   LOCATION_NOT_GRANTED("location-not-granted", 403, Kind.REFUSED),
   RESOURCE_NOT_GRANTED("resource-not-granted", 403, Kind.REFUSED),
+  MODEL_NOT_GRANTED("model-not-granted", 403, Kind.REFUSED),
 
   // people's login and the proxy's own OAuth endpoints (reserved routes); the status is the answer's own
   LOGIN_STATE_INVALID("login-state-invalid", 400, Kind.REFUSED),

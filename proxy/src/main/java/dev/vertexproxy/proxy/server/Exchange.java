@@ -182,25 +182,8 @@ final class Exchange {
         decision(), d == null ? null : d.rule(), why.code(),
         admission.googleToken() == null ? null : admission.googleToken().principal(),
         status, durationMs, bytesIn, bytesOut, admission.policyVersion(), userAgent, outcome, peerIp,
-        AuditEvent.EXCHANGE, route == null ? null : model(route.resource()),
+        AuditEvent.EXCHANGE, route == null ? null : route.model(),
         body == null ? null : body.sha256Hex(), body == null ? null : body.text(), body != null && body.truncated());
-  }
-
-  /**
-   * The model a resource names: {@code M} of {@code …/publishers/P/models/M} or {@code …/models/M}, as written (a tuned
-   * model's {@code @version} included); {@code null} for any other resource.
-   */
-  static String model(String resource) {
-    if (resource == null) {
-      return null;
-    }
-    int slash = resource.lastIndexOf('/');
-    if (slash < 0 || slash == resource.length() - 1) {
-      return null;
-    }
-    String parent = resource.substring(0, slash);
-    boolean models = parent.equals("models") || parent.endsWith("/models");
-    return models ? resource.substring(slash + 1) : null;
   }
 
   /** The parameter names of a request target's query (never values), as the router's loggable form has them. */

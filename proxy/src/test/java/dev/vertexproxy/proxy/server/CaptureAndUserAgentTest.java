@@ -141,16 +141,4 @@ class CaptureAndUserAgentTest {
     assertThat(records.get(0).has("body_sha256") || records.get(0).has("request_body")).isFalse();
     assertThat(records.get(1).get("request_body").asText()).isEqualTo("{}");
   }
-
-
-  @Test
-  void theModelIsTheLastSegmentOfAModelResourceAsWritten() {
-    assertThat(Exchange.model("projects/p/locations/l/publishers/google/models/gemini-2.5-flash")).isEqualTo("gemini-2.5-flash");
-    assertThat(Exchange.model("projects/p/locations/l/models/123@2")).isEqualTo("123@2");
-    assertThat(Exchange.model("publishers/google/models/m")).isEqualTo("m");
-    assertThat(Exchange.model("projects/p/locations/l/endpoints/42")).isNull();
-    assertThat(Exchange.model("projects/p/locations/l/models/123/evaluations/4")).isNull();
-    assertThat(Exchange.model("projects/p/locations/l/models/")).isNull();
-    assertThat(Exchange.model(null)).isNull();
-  }
 }
