@@ -116,16 +116,16 @@ public final class Replay {
   }
 
   private void decide(JsonNode record) {
+    String method = text(record, "method");
+    if (method != null && method.startsWith(RESERVED_PREFIX)) {
+      report.skip(Skip.RESERVED_ROUTE);
+      return;
+    }
     JsonNode caller = record.get("caller");
     String issuer = caller == null ? null : text(caller, "issuer");
     String subject = caller == null ? null : text(caller, "subject");
     if (issuer == null || subject == null) {
       report.skip(Skip.UNAUTHENTICATED);
-      return;
-    }
-    String method = text(record, "method");
-    if (method != null && method.startsWith(RESERVED_PREFIX)) {
-      report.skip(Skip.RESERVED_ROUTE);
       return;
     }
     String httpMethod = text(record, "http_method");
