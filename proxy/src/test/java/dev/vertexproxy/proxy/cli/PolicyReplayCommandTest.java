@@ -316,6 +316,17 @@ class PolicyReplayCommandTest {
   }
 
   @Test
+  void recordedTextCannotDriveTheTerminal() throws Exception {
+    Path a = Files.createDirectories(dir.resolve("escapes"));
+    ObjectNode r = exchange("esc", FORECASTING, "countTokens", "allow");
+    ((ObjectNode) r.path("caller")).put("subject", "alice\u001b]0;owned\u0007\u001b[2J");
+    Files.writeString(a.resolve("audit-20260501T120000Z-1.jsonl"), lines(List.of(r)));
+    Run text = replay(List.of("--audit", a.toString()), NARROWED);
+    assertThat(text.exit()).isEqualTo(1);
+    assertThat(text.out()).contains("alice?]0;owned??[2J").doesNotContain("\u001b", "\u0007");
+  }
+
+  @Test
   void theTimeWindowLimitsWhatIsReplayed() throws Exception {
     List<String> audit = twoReplicas();
     Run none = replay(audit, NARROWED, "--json", "--since", "2026-05-02");

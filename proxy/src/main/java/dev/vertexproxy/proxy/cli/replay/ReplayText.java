@@ -49,17 +49,28 @@ public final class ReplayText {
     out.println();
     out.println(title + " (" + changes.count() + "):");
     for (Group g : changes.groups()) {
-      out.println("  " + identity(g.key()));
-      out.println("    " + g.key().method() + (g.key().model() == null ? "" : " model " + g.key().model())
+      out.println("  " + printable(identity(g.key())));
+      out.println("    " + printable(g.key().method() + (g.key().model() == null ? "" : " model " + g.key().model()))
           + ": " + g.count());
       for (Example e : g.examples()) {
-        out.println("      " + e.requestId() + " " + e.time() + " " + e.httpMethod() + " " + e.path());
-        out.println("        " + verdict(e.recorded()) + " -> " + (e.draft() == null ? "?" : verdict(e.draft())));
+        out.println("      " + printable(e.requestId() + " " + e.time() + " " + e.httpMethod() + " " + e.path()));
+        out.println("        " + printable(verdict(e.recorded()) + " -> "
+            + (e.draft() == null ? "?" : verdict(e.draft()))));
       }
     }
     if (changes.ungrouped() > 0) {
       out.println("  and " + changes.ungrouped() + " more in groups past the first " + ReplayReport.MAX_GROUPS);
     }
+  }
+
+  /** Control characters in a recorded value (a claim is the token issuer's text) must not drive the terminal. */
+  static String printable(String text) {
+    StringBuilder s = new StringBuilder(text.length());
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      s.append(c < 0x20 || (c >= 0x7f && c < 0xa0) ? '?' : c);
+    }
+    return s.toString();
   }
 
   private static String identity(GroupKey k) {
