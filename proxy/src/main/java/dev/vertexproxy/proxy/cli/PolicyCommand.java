@@ -40,9 +40,9 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code vertex-proxy policy check|explain|test|lint|iam}: works on a policy file alone, without the proxy's config, so it
- * runs in a merge-request pipeline ({@code --issuers} may name the proxy.yaml to check issuers as {@code serve}
- * does). Exit codes: 0 valid / allowed / all cases pass / no warnings; 1 problems /
+ * {@code vertex-proxy policy check|explain|test|lint|iam|replay}: works on a policy file alone, without the proxy's
+ * config, so it runs in a merge-request pipeline ({@code --issuers} may name the proxy.yaml to check issuers as
+ * {@code serve} does). Exit codes: 0 valid / allowed / all cases pass / no warnings; 1 problems /
  * denied / a case failed / warnings; 2 the input could not be used (invalid policy or test file, bad arguments).
  *
  * <p>Each invocation builds its own objects; not shared between threads.
@@ -50,7 +50,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "policy", mixinStandardHelpOptions = true,
     description = "Validate, explain, test and lint a policy file; print the IAM bindings it needs.",
     subcommands = {PolicyCommand.Check.class, PolicyCommand.Explain.class, PolicyCommand.Test.class,
-        PolicyCommand.Lint.class, PolicyIamCommand.class})
+        PolicyCommand.Lint.class, PolicyIamCommand.class, PolicyReplayCommand.class})
 public final class PolicyCommand implements Callable<Integer> {
   static final int OK = 0;
   static final int NEGATIVE = 1;
@@ -94,16 +94,13 @@ public final class PolicyCommand implements Callable<Integer> {
     }
   }
 
-  /** Options shared by the subcommands that load a policy. */
-  abstract static class PolicyFileCommand implements Callable<Integer> {
+  /** The {@code --issuers} option and loading a policy with it, for every subcommand that loads one. */
+  abstract static class PolicyLoadingCommand implements Callable<Integer> {
     @ParentCommand
     PolicyCommand parent;
 
     @Spec
     CommandSpec spec;
-
-    @Parameters(index = "0", paramLabel = "POLICY", description = "The policy file (policy.yaml).")
-    Path file;
 
     @Option(names = "--issuers", split = ",", paramLabel = "NAME[:shared]|PROXY_YAML",
         description = "The issuers configured in proxy.yaml, as names (NAME:shared marks an issuer shared like "
@@ -123,7 +120,7 @@ public final class PolicyCommand implements Callable<Integer> {
     }
 
     /** The policy, or null after printing why not ({@link #configUnusable} tells a bad proxy.yaml apart). */
-    Policy load() {
+    Policy load(Path file) {
       if (issuers == null) {
         return parent.load(file, null, Set.of(), err());
       }
@@ -154,6 +151,21 @@ public final class PolicyCommand implements Callable<Integer> {
         }
       }
       return parent.load(file, names, shared, err());
+    }
+
+    /** The catalog router, as {@code serve} routes. */
+    RequestRouter router() {
+      return parent.routerFactory.apply(parent.catalog.get());
+    }
+  }
+
+  /** Options shared by the subcommands that take the policy file as their first parameter. */
+  abstract static class PolicyFileCommand extends PolicyLoadingCommand {
+    @Parameters(index = "0", paramLabel = "POLICY", description = "The policy file (policy.yaml).")
+    Path file;
+
+    Policy load() {
+      return load(file);
     }
   }
 
