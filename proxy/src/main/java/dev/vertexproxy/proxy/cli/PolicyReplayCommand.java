@@ -25,7 +25,8 @@ import picocli.CommandLine.Option;
  * they are. A line that is not a JSON record is counted and reported, never fatal.
  *
  * <p>Exit codes: 0 no request's verdict changes; 1 some verdict changes (with {@code --fail-on-widen}: 1 if and only
- * if some request is newly allowed, so a draft that only narrows passes the gate); 2 the input could not be used (an
+ * if some request is newly allowed, or was denied and cannot be re-decided because the draft looks at a claim the trail
+ * holds redacted, so a draft that only narrows passes the gate); 2 the input could not be used (an
  * invalid draft, a directory that does not exist or cannot be read).
  */
 @Command(name = "replay", mixinStandardHelpOptions = true,
@@ -40,7 +41,8 @@ final class PolicyReplayCommand extends PolicyCommand.PolicyLoadingCommand {
   Path draftFile;
 
   @Option(names = "--fail-on-widen",
-      description = "Exit 1 if and only if some request would be newly allowed (a merge request gate).")
+      description = "Exit 1 if and only if some request would be newly allowed, or was denied and cannot be re-decided"
+          + " (a merge request gate).")
   boolean failOnWiden;
 
   @Option(names = "--json", description = "Print the report as one JSON object (documented in docs/policy.md).")
@@ -99,7 +101,8 @@ final class PolicyReplayCommand extends PolicyCommand.PolicyLoadingCommand {
     }
     out.flush();
     if (failOnWiden) {
-      return report.newlyAllowed().count() > 0 ? PolicyCommand.NEGATIVE : PolicyCommand.OK;
+      // a request denied then and undecidable now may be allowed by the draft: the gate cannot pass what it cannot prove
+      return report.newlyAllowed().count() > 0 || report.undecidableDenied() > 0 ? PolicyCommand.NEGATIVE : PolicyCommand.OK;
     }
     return report.verdictChanged() ? PolicyCommand.NEGATIVE : PolicyCommand.OK;
   }

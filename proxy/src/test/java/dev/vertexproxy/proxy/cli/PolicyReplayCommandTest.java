@@ -175,6 +175,11 @@ class PolicyReplayCommandTest {
     assertThat(pinning.undecidable().exampleRequestIds()).containsExactly("x1", "x2");
     assertThat(pinning.undecidable().groups().get(0).examples().get(0).draft()).isNull();
     assertThat(pinning.newlyDenied().count() + pinning.newlyAllowed().count() + pinning.unchanged()).isZero();
+    assertThat(pinning.undecidableDenied()).as("both were allowed when recorded: no widening possible").isZero();
+    ObjectNode denied = exchange("x3", FORECASTING, "generateContent", "deny");
+    ((ObjectNode) denied.path("caller").path("claims")).put("job_token_kind", SecretNames.REDACTED);
+    assertThat(Replay.run(List.of(denied), policy(PINS_A_SECRET_CLAIM), ROUTER, 5).undecidableDenied())
+        .as("denied then, undecidable now: the draft may allow it").isEqualTo(1);
 
     // a draft whose rules never look at the redacted claim decides these requests as usual
     ReplayReport plain = Replay.run(List.of(r, nested), policy(RECORDED), ROUTER, 5);

@@ -159,6 +159,9 @@ public final class Replay {
     if (route == null || subject.contains(SecretNames.REDACTED)
         || dependsOnRedacted(issuer, route, Claims.redactedNames(claimsNode))) {
       report.undecidable().add(group, example(record, recorded, null));
+      if (!recorded.allowed()) {
+        report.countUndecidableDenied();
+      }
       return;
     }
     Decision d = draft.decide(new Caller(issuer, subject, claims), route);

@@ -149,6 +149,7 @@ public final class ReplayReport {
   private final Map<Skip, Long> skipped = new LinkedHashMap<>();
   private final Map<String, Long> recordedVersions = new TreeMap<>();
   private long unchanged;
+  private long undecidableDenied;
   private long ruleChanged;
   private long otherVersions;
   private long brokenLines;
@@ -178,6 +179,19 @@ public final class ReplayReport {
 
   void countUnchanged() {
     unchanged++;
+  }
+
+  /** An undecidable request the recorded policy denied: the draft might allow it. */
+  void countUndecidableDenied() {
+    undecidableDenied++;
+  }
+
+  /**
+   * Undecidable requests that were denied when recorded: the draft may allow them, and nothing can prove it does not,
+   * so a gate on widening must fail on them too.
+   */
+  public long undecidableDenied() {
+    return undecidableDenied;
   }
 
   void countRuleChanged() {
@@ -256,6 +270,7 @@ public final class ReplayReport {
     totals.put("newly_allowed", newlyAllowed.count);
     totals.put("rule_changed", ruleChanged);
     totals.put("undecidable", undecidable.count);
+    totals.put("undecidable_denied", undecidableDenied);
     totals.put("skipped", skippedTotal());
     totals.put("broken_lines", brokenLines);
     ObjectNode skips = root.putObject("skipped");

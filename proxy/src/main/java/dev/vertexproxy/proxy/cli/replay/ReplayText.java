@@ -27,6 +27,10 @@ public final class ReplayText {
     out.printf("  rule changed   %8d  (same verdict, another rule or reason)%n", report.ruleChangedSameVerdict());
     out.printf("  undecidable    %8d  (the draft would decide on a claim the trail holds redacted)%n",
         report.undecidable().count());
+    if (report.undecidableDenied() > 0) {
+      out.printf("    of which %d were denied when recorded: the draft may allow them (fails --fail-on-widen)%n",
+          report.undecidableDenied());
+    }
     List<String> skips = new ArrayList<>();
     for (Map.Entry<Skip, Long> e : report.skipped().entrySet()) {
       if (e.getValue() > 0) {
