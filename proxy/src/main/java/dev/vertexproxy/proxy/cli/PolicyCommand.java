@@ -306,7 +306,8 @@ public final class PolicyCommand implements Callable<Integer> {
   }
 
   @Command(name = "lint", mixinStandardHelpOptions = true,
-      description = "Flag valid but dangerous rules (broad globs, no project, user-controlled claims, ...).")
+      description = "Flag valid but dangerous rules (broad globs, writes any branch may make, rules that never match or"
+          + " a deny always overrides, ...), each with its fix; --strict makes every finding an error.")
   static final class Lint extends PolicyFileCommand {
     @Option(names = "--strict", description = "Every finding is an error (the report says N errors); the exit code is"
         + " 1 on any finding either way.")
