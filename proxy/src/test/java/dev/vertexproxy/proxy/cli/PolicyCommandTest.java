@@ -281,6 +281,38 @@ class PolicyCommandTest {
   }
 
   @Test
+  void lintWithProxyYamlKnowsWhatPeoplesSessionsCarry() throws Exception {
+    Path config = Files.writeString(dir.resolve("proxy.yaml"), """
+        listen: { address: 127.0.0.1:8443 }
+        identity:
+          issuers:
+            - name: humans
+              issuer: https://sso.example.com
+              login: { client_id: vertex-proxy }
+        sessions: { issuer: "https://vertex-proxy.example.com", signing_keys_dir: keys, claims: [email, groups] }
+        policy: { file: policy.yaml }
+        audit: { dir: audit }
+        """);
+    String people = """
+        version: 1
+        rules:
+          - name: ml-team
+            effect: allow
+            identity: { issuer: humans, claims: { groups: ml-team, CLAIM: "true" } }
+            methods: [customJobs.create]
+            resources: { projects: [acme-ml-sandbox] }
+            service_account: sa@acme-ml-sandbox.iam.gserviceaccount.com
+        """;
+    Path amr = Files.writeString(dir.resolve("amr.yaml"), people.replace("CLAIM", "email_verified"));
+    assertThat(run("lint", amr.toString(), "--issuers", config.toString())).as(err.toString()).isEqualTo(1);
+    assertThat(out.toString()).contains(amr + ":5:5: rule ml-team: claim email_verified is not among the claims of"
+        + " humans's tokens (sessions.claims and the session's own), so the rule never matches [claim-never-issued]");
+    out.getBuffer().setLength(0);
+    Path ok = Files.writeString(dir.resolve("ok.yaml"), people.replace("CLAIM", "email"));
+    assertThat(run("lint", "--strict", ok.toString(), "--issuers", config.toString())).as(out.toString()).isZero();
+  }
+
+  @Test
   void lintWithProxyYamlKnowsGitlabClaimsAndHowStsRulesGetTokens() throws Exception {
     Path config = proxyYaml("- { name: gitlab, issuer: \"https://gitlab.example.com\", audiences: [x] }");
     Path sts = Files.writeString(dir.resolve("sts.yaml"), """
