@@ -7,7 +7,8 @@ import org.junit.jupiter.api.Test;
 
 class PolicyLinterTest {
   private static List<String> lint(String yaml) throws PolicyException {
-    return PolicyLinter.lint(PolicyTest.policy(yaml)).stream().map(PolicyLinter.Warning::toString).toList();
+    return PolicyLinter.lint(PolicyTest.policy(yaml), LintContext.withoutConfig(TestCatalog.CATALOG)).stream()
+        .map(PolicyLinter.Warning::toString).toList();
   }
 
   @Test
@@ -47,11 +48,15 @@ class PolicyLinterTest {
     assertThat(lint(yaml)).containsExactly(
         "6:5: rule too-broad: method glob \"customJobs.**\" grants 6 methods, including any Google adds later that "
             + "match; list them [broad-method-glob]",
+        "6:5: error: rule too-broad: method glob \"customJobs.**\" grants write methods (customJobs.cancel, "
+            + "customJobs.create, customJobs.operations.cancel), and any Google adds later [broad-write-grant]",
         "3:5: rule too-broad: no resources.projects: grants these methods in every project the service account can "
             + "reach [no-project-constraint]",
         "5:5: rule too-broad: no subject or claims: every token of issuer [gitlab] matches [no-identity-constraint]",
         "6:5: rule too-broad: grants endpoints.deployModel without requiring ref_protected: \"true\"; any branch could "
             + "deploy [unprotected-deploy]",
+        "6:5: rule too-broad: grants write methods customJobs.cancel, customJobs.create, customJobs.operations.cancel "
+            + "without requiring ref_protected: \"true\"; a pipeline on any branch could call them [unprotected-write]",
         "12:5: rule user-only: project glob [acme-*] may match projects created later [wildcard-project]",
         "10:5: rule user-only: claims [user_login, ref_protected] are chosen by whoever runs the pipeline; also pin "
             + "project_path or namespace_path [user-controlled-claims]",

@@ -20,6 +20,7 @@ import dev.vertexproxy.proxy.config.ConfigLoader;
 import dev.vertexproxy.proxy.config.ProxyConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -111,6 +112,9 @@ public final class PolicyCommand implements Callable<Integer> {
     /** Set when the proxy.yaml given to --issuers could not be used; the command then exits with 2. */
     boolean configUnusable;
 
+    /** The proxy.yaml given to --issuers, once loaded; {@code null} when issuers were given by name or not at all. */
+    ProxyConfig config;
+
     PrintWriter out() {
       return spec.commandLine().getOut();
     }
@@ -127,7 +131,6 @@ public final class PolicyCommand implements Callable<Integer> {
       Set<String> names = new LinkedHashSet<>();
       Set<String> shared = new LinkedHashSet<>();
       if (issuers.size() == 1 && issuers.get(0).toLowerCase(Locale.ROOT).matches(".*\\.ya?ml")) {
-        ProxyConfig config;
         try {
           config = new ConfigLoader().load(Path.of(issuers.get(0)));
         } catch (ConfigException e) {
@@ -315,20 +318,46 @@ public final class PolicyCommand implements Callable<Integer> {
   }
 
   @Command(name = "lint", mixinStandardHelpOptions = true,
-      description = "Flag valid but dangerous rules (broad globs, no project, user-controlled claims, ...).")
+      description = "Flag valid but dangerous rules (broad globs, writes any branch may make, rules that never match or"
+          + " a deny always overrides, ...), each with its fix; --strict makes every finding an error.")
   static final class Lint extends PolicyFileCommand {
+    @Option(names = "--strict", description = "Every finding is an error (the report says N errors); the exit code is"
+        + " 1 on any finding either way.")
+    boolean strict;
+
+    @Option(names = "--json", description = "Print the findings as JSON: file, line, column, rule, code, severity,"
+        + " message, fix.")
+    boolean json;
+
     @Override
     public Integer call() {
       Policy policy = load();
       if (policy == null) {
         return UNUSABLE;
       }
-      List<PolicyLinter.Warning> warnings = PolicyLinter.lint(policy);
-      for (PolicyLinter.Warning w : warnings) {
-        out().println(file + ":" + w);
+      List<String> source;
+      try {
+        source = Files.readAllLines(file);
+      } catch (IOException e) {
+        err().println("cannot read " + file + ": " + e.getMessage());
+        return UNUSABLE;
       }
-      out().println(warnings.size() + (warnings.size() == 1 ? " warning" : " warnings"));
-      return warnings.isEmpty() ? OK : NEGATIVE;
+      List<PolicyLinter.Warning> all = new ArrayList<>(PolicyLinter.lint(policy,
+          LintReport.context(parent.catalog.get(), config)));
+      if (config != null) {
+        all.addAll(LintReport.credentialFindings(config, policy));
+      }
+      List<PolicyLinter.Warning> findings = PolicyLinter.withoutIgnored(all, policy, source);
+      int ignored = all.size() - findings.size();
+      if (strict) {
+        findings = LintReport.strict(findings);
+      }
+      if (json) {
+        LintReport.printJson(out(), file.toString(), findings, ignored);
+      } else {
+        LintReport.printText(out(), file.toString(), findings, ignored);
+      }
+      return findings.isEmpty() ? OK : NEGATIVE;
     }
   }
 }

@@ -2,6 +2,7 @@ package dev.vertexproxy.proxy.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vertexproxy.policy.RequestRouter;
 import dev.vertexproxy.policy.catalog.MethodCatalog;
 import dev.vertexproxy.policy.catalog.VertexMethod;
@@ -12,6 +13,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
@@ -231,15 +233,114 @@ class PolicyCommandTest {
         + "(project-not-granted)", "1 passed, 1 failed");
   }
 
+  /** {@link #POLICY} with the training rule also tied to protected refs: nothing for lint to flag. */
+  private static final String TIGHT = POLICY.replace("claims: { project_path: acme/ml/forecasting }",
+      "claims: { project_path: acme/ml/forecasting, ref_protected: \"true\" }");
+
   @Test
   void lintFlagsDangerousRules() throws Exception {
-    assertThat(run("lint", policy.toString())).isEqualTo(0);
+    Path tight = Files.writeString(dir.resolve("tight.yaml"), TIGHT);
+    assertThat(run("lint", tight.toString())).isEqualTo(0);
     assertThat(out.toString()).contains("0 warnings");
-    Path loose = Files.writeString(dir.resolve("loose.yaml"), POLICY.replace(", ref_protected: \"true\"", ""));
+    Path loose = Files.writeString(dir.resolve("loose.yaml"), TIGHT.replace(", ref_protected: \"true\"", ""));
     out.getBuffer().setLength(0);
     assertThat(run("lint", loose.toString())).isEqualTo(1);
     assertThat(out.toString()).contains(loose + ":16:5: rule deploys: grants endpoints.deployModel without "
-        + "requiring ref_protected: \"true\"; any branch could deploy [unprotected-deploy]", "1 warning");
+        + "requiring ref_protected: \"true\"; any branch could deploy [unprotected-deploy]\n"
+        + "    fix: add claims: { ref_protected: \"true\" }, or move these methods to a rule that has it\n",
+        loose + ":8:5: rule ci-trains: grants write methods customJobs.create without requiring ref_protected:",
+        "2 warnings");
+  }
+
+  @Test
+  void lintStrictMakesEveryFindingAnErrorAndLintIgnoreIsCounted() throws Exception {
+    assertThat(run("lint", "--strict", policy.toString())).isEqualTo(1);
+    assertThat(out.toString()).contains(policy + ":8:5: error: rule ci-trains: grants write methods customJobs.create",
+        "1 error\n");
+    Path ignored = Files.writeString(dir.resolve("ignored.yaml"), POLICY.replace("methods: [customJobs.create]",
+        "methods: [customJobs.create]   # lint-ignore: unprotected-write (every branch trains)"));
+    out.getBuffer().setLength(0);
+    assertThat(run("lint", "--strict", ignored.toString())).isZero();
+    assertThat(out.toString()).contains("0 warnings (1 finding silenced by lint-ignore)");
+  }
+
+  @Test
+  @SuppressWarnings("unchecked")
+  void lintJsonHasStableFieldsAndTheFix() throws Exception {
+    assertThat(run("lint", "--json", policy.toString())).isEqualTo(1);
+    Map<String, Object> doc = new ObjectMapper().readValue(out.toString(), Map.class);
+    assertThat(doc).containsEntry("errors", 0).containsEntry("warnings", 1).containsEntry("ignored", 0);
+    List<Map<String, Object>> findings = (List<Map<String, Object>>) doc.get("findings");
+    assertThat(findings).singleElement().satisfies(f -> {
+      assertThat(f.keySet()).containsExactly("file", "line", "column", "rule", "code", "severity", "message", "fix");
+      assertThat(f).containsEntry("file", policy.toString()).containsEntry("line", 8).containsEntry("column", 5)
+          .containsEntry("rule", "ci-trains").containsEntry("code", "unprotected-write")
+          .containsEntry("severity", "warning");
+      assertThat((String) f.get("fix")).startsWith("add claims: { ref_protected: \"true\" }");
+    });
+  }
+
+  @Test
+  void lintWithProxyYamlKnowsWhatPeoplesSessionsCarry() throws Exception {
+    Path config = Files.writeString(dir.resolve("proxy.yaml"), """
+        listen: { address: 127.0.0.1:8443 }
+        identity:
+          issuers:
+            - name: humans
+              issuer: https://sso.example.com
+              login: { client_id: vertex-proxy }
+        sessions: { issuer: "https://vertex-proxy.example.com", signing_keys_dir: keys, claims: [email, groups] }
+        policy: { file: policy.yaml }
+        audit: { dir: audit }
+        """);
+    String people = """
+        version: 1
+        rules:
+          - name: ml-team
+            effect: allow
+            identity: { issuer: humans, claims: { groups: ml-team, CLAIM: "true" } }
+            methods: [customJobs.create]
+            resources: { projects: [acme-ml-sandbox] }
+            service_account: sa@acme-ml-sandbox.iam.gserviceaccount.com
+        """;
+    Path amr = Files.writeString(dir.resolve("amr.yaml"), people.replace("CLAIM", "email_verified"));
+    assertThat(run("lint", amr.toString(), "--issuers", config.toString())).as(err.toString()).isEqualTo(1);
+    assertThat(out.toString()).contains(amr + ":5:5: rule ml-team: claim email_verified is not among the claims of"
+        + " humans's tokens (sessions.claims and the session's own), so the rule never matches [claim-never-issued]");
+    out.getBuffer().setLength(0);
+    Path ok = Files.writeString(dir.resolve("ok.yaml"), people.replace("CLAIM", "email"));
+    assertThat(run("lint", "--strict", ok.toString(), "--issuers", config.toString())).as(out.toString()).isZero();
+  }
+
+  @Test
+  void lintWithProxyYamlKnowsGitlabClaimsAndHowStsRulesGetTokens() throws Exception {
+    Path config = proxyYaml("- { name: gitlab, issuer: \"https://gitlab.example.com\", audiences: [x] }");
+    Path sts = Files.writeString(dir.resolve("sts.yaml"), """
+        version: 1
+        rules:
+          - name: ci-trains
+            effect: allow
+            identity:
+              issuer: gitlab
+              claims: { project_path: acme/ml/forecasting, groups: ml, ref_protected: "true" }
+            methods: [customJobs.create]
+            resources: { projects: [acme-ml-prod] }
+            credentials: { mode: sts }
+        """);
+    assertThat(run("lint", sts.toString(), "--issuers", config.toString())).isEqualTo(1);
+    assertThat(out.toString()).contains(
+        sts + ":5:5: rule ci-trains: claim groups is not among the claims of gitlab's tokens (GitLab ID tokens), so the"
+            + " rule never matches [claim-never-issued]",
+        sts + ":3:5: error: rule ci-trains: in sts mode and names no service_account but no workload identity provider"
+            + " is configured, so it cannot obtain a Google token (serve refuses it) [sts-no-provider]",
+        "    fix: set credentials.sts.audience in proxy.yaml or credentials.audience on the rule",
+        "1 error, 1 warning");
+    // the same rules with the provider on the rule and a claim GitLab issues: clean
+    out.getBuffer().setLength(0);
+    Path fixed = Files.writeString(dir.resolve("fixed.yaml"), Files.readString(sts).replace("groups: ml", "ref_type: tag")
+        .replace("{ mode: sts }", "{ mode: sts, audience: \"//iam.googleapis.com/projects/123456789012/locations/global/"
+            + "workloadIdentityPools/gitlab-ci/providers/gitlab\" }"));
+    assertThat(run("lint", "--strict", fixed.toString(), "--issuers", config.toString())).as(out.toString()).isZero();
   }
 
   @Test
