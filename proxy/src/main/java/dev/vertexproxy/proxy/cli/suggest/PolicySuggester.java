@@ -62,7 +62,9 @@ public final class PolicySuggester {
 
   /** Who a rule is for: a project (issuer, namespace, project) or a subject (issuer, subject). */
   private record IdentityKey(String issuer, String namespacePath, String projectPath, String subject) {
+    /** By issuer; projects before subjects; then by the pinned values. */
     static final Comparator<IdentityKey> ORDER = Comparator.comparing(IdentityKey::issuer)
+        .thenComparing(k -> !k.project())
         .thenComparing(k -> Objects.toString(k.projectPath(), ""))
         .thenComparing(k -> Objects.toString(k.namespacePath(), ""))
         .thenComparing(k -> Objects.toString(k.subject(), ""));
