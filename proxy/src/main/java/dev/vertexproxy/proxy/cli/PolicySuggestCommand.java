@@ -118,7 +118,8 @@ final class PolicySuggestCommand implements Callable<Integer> {
         "Suggested by vertex-proxy policy suggest from " + dirs.size() + (dirs.size() == 1 ? " trail" : " trails")
             + (window.since == null ? "" : ", since " + window.since) + (window.until == null ? "" : ", until "
             + window.until) + ".",
-        "Each rule grants exactly what its identity was seen doing; review it like any policy change."));
+        "Each rule grants exactly what its identity was seen doing; review it like any policy change.",
+        "Deny rules are not suggested: carry over the ones your current policy has."));
     suggester.warnings().forEach(w -> err.println("warning: " + w));
     try {
       // the suggestion must load as it is; a value the writer got wrong is our bug, not the operator's to fix

@@ -224,6 +224,43 @@ class PolicySuggestCommandTest {
   }
 
   @Test
+  void recordsMissingFieldsAreLeftOutOrGrantedOnlyWhatTheyShow() throws Exception {
+    Path dir = tmp.resolve("audit");
+    Files.createDirectories(dir);
+    String caller = "\"caller\":{\"issuer\":\"gitlab\",\"subject\":\"s\",\"claims\":{\"namespace_path\":\"acme\","
+        + "\"project_path\":\"acme/p\",\"ref_protected\":true}}";
+    String call = "\"http_method\":\"POST\",\"path\":\"" + FLASH + "\",\"method\":\"publishers.models.generateContent\","
+        + "\"resource\":\"projects/acme-ml-prod/locations/us-central1/publishers/google/models/gemini-2.5-flash\","
+        + "\"project\":\"acme-ml-prod\",\"model\":\"gemini-2.5-flash\",\"decision\":\"allow\"";
+    Files.writeString(dir.resolve("audit-20260501T120000Z-1.jsonl"), String.join("\n",
+        // no time, no google_principal: granted only with --service-account, shown without times
+        "{\"type\":\"exchange\",\"request_id\":\"a\"," + caller + "," + call + ",\"location\":\"us-central1\"}",
+        // no location: a damaged record, left out rather than guessed
+        "{\"type\":\"exchange\",\"request_id\":\"b\",\"time\":\"2026-05-01T12:00:00Z\"," + caller + "," + call
+            + ",\"google_principal\":\"" + GEMINI + "\"}",
+        // a method the catalog does not know, and one with YAML in it
+        "{\"request_id\":\"c\"," + caller + "," + call.replace("publishers.models.generateContent", "models.teleport")
+            + ",\"location\":\"us-central1\",\"google_principal\":\"" + GEMINI + "\"}",
+        "{\"request_id\":\"d\"," + caller + "," + call.replace("publishers.models.generateContent", "x\\n- y: z")
+            + ",\"location\":\"us-central1\",\"google_principal\":\"" + GEMINI + "\"}",
+        // not a record at all, and a partial last line
+        "not json", "{\"request_id\":\"e\"", ""));
+
+    Run without = suggest("--audit", dir.toString());
+    assertThat(without.exit()).isEqualTo(1);
+    assertThat(without.err()).contains("no google_principal (give --service-account EMAIL", "missing or cannot be written",
+        "\"models.teleport\": not a method the catalog knows", "\"x\\u000a- y: z\": not a method");
+    Run with = suggest("--audit", dir.toString(), "--service-account", GEMINI);
+    assertThat(with.exit()).as(with.err()).isZero();
+    assertThat(with.out()).contains("# 1 request, first -, last -", "locations: [\"us-central1\"]",
+        "service_account: \"" + GEMINI + "\"");
+    assertThat(load(with.out()).rules()).singleElement().satisfies(r -> assertThat(r.methods())
+        .containsExactly("publishers.models.generateContent"));
+    // replay routes each record's path, which for all four is the one granted call
+    assertThat(TrailReplay.newlyDenied(load(with.out()), CATALOG, List.of(dir))).isEmpty();
+  }
+
+  @Test
   void deniedRequestsAreGrantedOnlyWhenAskedAndOnlyWithAServiceAccount() throws Exception {
     Path dir = tmp.resolve("audit");
     String p = "acme/ml/forecasting";

@@ -139,8 +139,7 @@ public final class PolicySuggester {
     if (!caller.isObject() || method == null) {
       return;
     }
-    String location = text(record, "location");
-    Request r = new Request(caller, method, text(record, "project"), location == null ? "global" : location,
+    Request r = new Request(caller, method, text(record, "project"), text(record, "location"),
         text(record, "model"), text(record, "resource"), text(record, "google_principal"), text(record, "rule"),
         AuditReader.timeOf(record), allowed);
     String id = text(record, "request_id");
@@ -265,7 +264,7 @@ public final class PolicySuggester {
     if (g.denied > 0) {
       y.append(" (").append(g.denied).append(" of them denied, granted on request)");
     }
-    y.append(", first ").append(g.all.first).append(", last ").append(g.all.last).append('\n');
+    y.append(", first ").append(when(g.all.first)).append(", last ").append(when(g.all.last)).append('\n');
     if (!g.sourceRules.isEmpty()) {
       y.append("  # replaces: ").append(String.join(", ", g.sourceRules)).append('\n');
     }
@@ -289,7 +288,7 @@ public final class PolicySuggester {
     for (Map.Entry<String, Seen> m : g.methods.entrySet()) {
       Seen s = m.getValue();
       y.append("      - ").append(m.getKey()).append("  # ").append(s.count).append(s.count == 1 ? " call" : " calls")
-          .append(", ").append(s.first).append(" .. ").append(s.last).append('\n');
+          .append(", ").append(when(s.first)).append(" .. ").append(when(s.last)).append('\n');
     }
     y.append("    resources:\n");
     if (!g.withoutProject) {
@@ -300,6 +299,11 @@ public final class PolicySuggester {
       y.append("    models: ").append(list(g.models)).append('\n');
     }
     y.append("    service_account: ").append(YamlText.quote(account)).append('\n');
+  }
+
+  /** A time for a comment: records without a readable {@code time} show as "-". */
+  private static String when(Instant time) {
+    return time == null ? "-" : time.toString();
   }
 
   private static String list(Set<String> values) {
@@ -397,8 +401,11 @@ public final class PolicySuggester {
       warnings.add("left out calls of " + YamlText.shown(r.method()) + ": not a method the catalog knows");
       return false;
     }
+    // the proxy records a location for every routed call (global when the path names none): without one, the record
+    // is damaged, and a guess could grant the wrong location
     if ((r.project() != null && !YamlText.writable(r.project())) || !YamlText.writable(r.location())) {
-      warnings.add("left out calls of " + r.method() + " whose project or location cannot be written exactly");
+      warnings.add("left out calls of " + r.method() + " whose project or location is missing or cannot be written"
+          + " exactly");
       return false;
     }
     return true;
