@@ -41,9 +41,10 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code vertex-proxy policy check|explain|test|lint|iam|replay}: works on a policy file alone, without the proxy's
- * config, so it runs in a merge-request pipeline ({@code --issuers} may name the proxy.yaml to check issuers as
- * {@code serve} does). Exit codes: 0 valid / allowed / all cases pass / no warnings; 1 problems /
+ * {@code vertex-proxy policy check|explain|test|lint|iam|replay|suggest}: works on a policy file (replay and suggest
+ * also on audit trails) alone, without the proxy's config, so it runs in a merge-request pipeline ({@code --issuers}
+ * may name the proxy.yaml to check issuers as {@code serve} does). Exit codes: 0 valid / allowed / all cases pass / no
+ * warnings; 1 problems /
  * denied / a case failed / warnings; 2 the input could not be used (invalid policy or test file, bad arguments).
  *
  * <p>Each invocation builds its own objects; not shared between threads.
@@ -51,7 +52,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "policy", mixinStandardHelpOptions = true,
     description = "Validate, explain, test and lint a policy file; print the IAM bindings it needs.",
     subcommands = {PolicyCommand.Check.class, PolicyCommand.Explain.class, PolicyCommand.Test.class,
-        PolicyCommand.Lint.class, PolicyIamCommand.class, PolicyReplayCommand.class})
+        PolicyCommand.Lint.class, PolicyIamCommand.class, PolicyReplayCommand.class, PolicySuggestCommand.class})
 public final class PolicyCommand implements Callable<Integer> {
   static final int OK = 0;
   static final int NEGATIVE = 1;
@@ -59,7 +60,7 @@ public final class PolicyCommand implements Callable<Integer> {
   /** {@code --issuers gitlab:shared}: the issuer is shared like gitlab.com. */
   private static final String SHARED_SUFFIX = ":shared";
 
-  private final Supplier<MethodCatalog> catalog;
+  final Supplier<MethodCatalog> catalog;
   private final Function<MethodCatalog, RequestRouter> routerFactory;
 
   @Spec
