@@ -183,7 +183,8 @@ final class Exchange {
         admission.googleToken() == null ? null : admission.googleToken().principal(),
         status, durationMs, bytesIn, bytesOut, admission.policyVersion(), userAgent, outcome, peerIp,
         AuditEvent.EXCHANGE, route == null ? null : model(route.resource()),
-        body == null ? null : body.sha256Hex(), body == null ? null : body.text(), body != null && body.truncated());
+        body == null ? null : body.sha256Hex(), body == null ? null : body.text(), body != null && body.truncated(),
+        d == null || d.allowed() ? null : d.message());
   }
 
   /**
