@@ -25,12 +25,14 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * The operator's listener (keep it on loopback or a private network): {@code GET /metrics} (Prometheus text),
- * {@code GET /healthz} (the process is up), {@code GET /readyz} (identity keys loaded, audit writable, not draining)
- * and {@code POST /policy/reload} (re-read the policy file; a policy that does not validate is refused and the
- * running one stays).
+ * {@code GET /healthz} (the process is up), {@code GET /readyz} (identity keys loaded, audit writable, not draining),
+ * {@code GET /policy} (the policy in force, its load time and the last refused reload with its problems, as JSON) and
+ * {@code POST /policy/reload} (re-read the policy file; a policy that does not validate is refused and the running one
+ * stays).
  * Requests are tiny, so they are aggregated (bounded to 4 KiB). Thread-safe.
  */
 public final class AdminServer implements AutoCloseable {
@@ -46,8 +48,12 @@ public final class AdminServer implements AutoCloseable {
     String reload() throws Exception;
   }
 
+  /** The policy's two admin endpoints: {@code POST /policy/reload} and the status {@code GET /policy} shows (JSON). */
+  public record PolicyAdmin(PolicyReload reload, Supplier<String> status) {
+  }
+
   public static AdminServer start(InetSocketAddress bind, EventLoopGroup boss, EventLoopGroup workers,
-      Class<? extends ServerSocketChannel> type, ProxyMetrics metrics, BooleanSupplier ready, PolicyReload reload,
+      Class<? extends ServerSocketChannel> type, ProxyMetrics metrics, BooleanSupplier ready, PolicyAdmin policy,
       Executor blocking) throws InterruptedException {
     Channel ch = new ServerBootstrap()
         .group(boss, workers)
@@ -58,7 +64,7 @@ public final class AdminServer implements AutoCloseable {
             c.pipeline().addLast(new ReadTimeoutHandler(30))
                 .addLast(new HttpServerCodec(4096, 8192, 4096))
                 .addLast(new HttpObjectAggregator(4096))
-                .addLast(new Endpoints(metrics, ready, reload, blocking));
+                .addLast(new Endpoints(metrics, ready, policy, blocking));
           }
         })
         .bind(bind).sync().channel();
@@ -77,13 +83,13 @@ public final class AdminServer implements AutoCloseable {
   private static final class Endpoints extends SimpleChannelInboundHandler<FullHttpRequest> {
     private final ProxyMetrics metrics;
     private final BooleanSupplier ready;
-    private final PolicyReload reload;
+    private final PolicyAdmin policy;
     private final Executor blocking;
 
-    Endpoints(ProxyMetrics metrics, BooleanSupplier ready, PolicyReload reload, Executor blocking) {
+    Endpoints(ProxyMetrics metrics, BooleanSupplier ready, PolicyAdmin policy, Executor blocking) {
       this.metrics = metrics;
       this.ready = ready;
-      this.reload = reload;
+      this.policy = policy;
       this.blocking = blocking;
     }
 
@@ -95,14 +101,14 @@ public final class AdminServer implements AutoCloseable {
         path = path.substring(0, q);
       }
       FullHttpResponse res;
-      if (path.equals("/policy/reload") && req.method().equals(HttpMethod.POST) && reload != null) {
+      if (path.equals("/policy/reload") && req.method().equals(HttpMethod.POST) && policy != null) {
         // reading and compiling the policy file is file I/O: off the event loop, answer when done
         boolean keepAlive = HttpUtil.isKeepAlive(req);
         blocking.execute(() -> {
           String body;
           HttpResponseStatus status;
           try {
-            body = "reloaded: " + reload.reload() + "\n";
+            body = "reloaded: " + policy.reload().reload() + "\n";
             status = HttpResponseStatus.OK;
           } catch (Exception e) {
             body = "policy not reloaded, the running policy stays:\n" + e.getMessage() + "\n";
@@ -118,6 +124,8 @@ public final class AdminServer implements AutoCloseable {
         res = text(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, "method not allowed\n", "text/plain; charset=utf-8");
       } else if (path.equals("/metrics")) {
         res = text(ctx, HttpResponseStatus.OK, metrics.scrape(), "text/plain; version=0.0.4; charset=utf-8");
+      } else if (path.equals("/policy") && policy != null) {
+        res = text(ctx, HttpResponseStatus.OK, policy.status().get(), "application/json; charset=utf-8");
       } else if (path.equals("/healthz")) {
         res = text(ctx, HttpResponseStatus.OK, "ok\n", "text/plain; charset=utf-8");
       } else if (path.equals("/readyz")) {

@@ -4,6 +4,7 @@ import dev.vertexproxy.proxy.audit.AuditException;
 import dev.vertexproxy.proxy.audit.AuditLog;
 import dev.vertexproxy.proxy.credentials.GoogleTokenEvents;
 import dev.vertexproxy.proxy.identity.KeyFetchEvents;
+import dev.vertexproxy.proxy.policy.PolicyEvents;
 import dev.vertexproxy.proxy.reason.Outcome;
 import dev.vertexproxy.proxy.reason.Reason;
 import io.micrometer.core.instrument.Counter;
@@ -22,7 +23,6 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.prometheus.metrics.core.metrics.Info;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufAllocatorMetric;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
@@ -46,8 +46,8 @@ import java.util.function.ToDoubleFunction;
 /**
  * The one place that defines every metric: its name, its tags and its HELP text. Components never see a registry;
  * they report through the small interfaces they were built with ({@link GoogleTokenEvents}, {@link KeyFetchEvents},
- * {@link AuditLog.Events}; {@link EventMeters} maps those events onto meters defined here) or are read by gauges here,
- * so state is never duplicated.
+ * {@link AuditLog.Events}; {@link EventMeters} maps those events onto meters defined here; the policy's own meters are
+ * in {@link PolicyMeters}, created here) or are read by gauges here, so state is never duplicated.
  *
  * <p>Tags come from closed sets only ({@link #TAG_KEYS}): {@code method} (a catalog method name, or {@code none} before
  * routing), {@code decision}, {@code outcome}, {@code reason} (the {@link Reason} catalog), {@code status}, the
@@ -61,7 +61,8 @@ public final class ProxyMetrics implements AutoCloseable {
   /** Every tag key a meter may carry: ours, and those of Micrometer's JVM and process binders. */
   public static final Set<String> TAG_KEYS = Set.of(
       // ours
-      "method", "decision", "outcome", "reason", "status", "issuer", "result", "kind", "version", "allocator", "memory",
+      "method", "decision", "outcome", "reason", "status", "issuer", "result", "trigger", "kind", "version", "allocator",
+      "memory",
       // Micrometer's JVM binders: memory pool, GC and thread-state names chosen by the JVM, not by any caller
       "area", "id", "action", "cause", "gc", "state");
 
@@ -100,14 +101,7 @@ public final class ProxyMetrics implements AutoCloseable {
   private final EventMeters.GoogleTokens googleTokens;
   private final Map<String, Counter[]> jwks = new ConcurrentHashMap<>();
   private final EventMeters.Audit audit;
-  private final Map<String, Counter> reloads;
-  /**
-   * A Prometheus info metric, registered beside Micrometer's meters: Micrometer's naming drops an {@code _info}
-   * suffix, and this one should read {@code vertex_proxy_policy_info{version="sha256:…"} 1}.
-   */
-  private final Info policyInfo = Info.builder().name("vertex_proxy_policy")
-      .help("The policy in force: always 1, its content hash in the version label").labelNames("version")
-      .register(registry.getPrometheusRegistry());
+  private final PolicyMeters policy;
 
   /** Metrics without issuers (tests that build parts of the proxy). */
   public ProxyMetrics() {
@@ -116,7 +110,7 @@ public final class ProxyMetrics implements AutoCloseable {
 
   /**
    * Registers every meter whose tag values are known now at zero, so a counter exists (and reads 0) from start-up:
-   * one per reason, per issuer name and fetch outcome, per audit failure kind, per reload result, and the requests
+   * one per reason, per issuer name and fetch outcome, per audit failure kind, per reload result and trigger, and the requests
    * that end before routing knows a method.
    *
    * @param issuerNames the configured issuers' names (a closed set: the {@code issuer} tag of JWKS fetches)
@@ -167,8 +161,7 @@ public final class ProxyMetrics implements AutoCloseable {
         Counter.builder("vertex_proxy_audit_checkpoints").description("Signed checkpoints in the trail").register(registry),
         Counter.builder("vertex_proxy_audit_export_failures")
             .description("Audit lines lost on the way to stdout or the checkpoint file (the trail has them)").register(registry));
-    reloads = Map.of("reloaded", reloadCounter("reloaded"), "unchanged", reloadCounter("unchanged"),
-        "refused", reloadCounter("refused"));
+    policy = new PolicyMeters(registry, registry.getPrometheusRegistry());
     new JvmMemoryMetrics().bindTo(registry);
     gc.bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
@@ -322,24 +315,9 @@ public final class ProxyMetrics implements AutoCloseable {
 
   // ---- policy ------------------------------------------------------------------------------------------------
 
-  private Counter reloadCounter(String result) {
-    return Counter.builder("vertex_proxy_policy_reloads")
-        .description("Policy reloads asked for on the admin listener, by result: reloaded, unchanged, refused")
-        .tag("result", result).register(registry);
-  }
-
-  /** The policy in force is now {@code version} (a content hash, {@code sha256:…}): the info gauge moves to it. */
-  public void policyInForce(String version) {
-    policyInfo.setLabelValues(version);
-  }
-
-  /** A reload ended: {@code reloaded} (a new version is in force), {@code unchanged} or {@code refused}. */
-  public void policyReload(String result) {
-    Counter c = reloads.get(result);
-    if (c == null) {
-      throw new IllegalArgumentException("reload result: " + result + " (expected: one of " + reloads.keySet() + ")");
-    }
-    c.increment();
+  /** What the policy in force reports to ({@link PolicyMeters} defines its meters). */
+  public PolicyEvents policy() {
+    return policy;
   }
 
   // ---- Netty ---------------------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ import java.util.Map;
  * request is forwarded; it has no status, duration or bytes). The writer's own records ({@code checkpoint},
  * {@code seal}, {@code retention}) are not events. {@code model} is the model a publisher-model or tuned-model call
  * named; {@code bodySha256}, {@code requestBody} and {@code requestBodyTruncated} are filled only as
- * {@code audit.capture} asks.
+ * {@code audit.capture} asks. {@code explanation} is the policy's full explanation of a denial (the closest rule and
+ * the claim that differed), whatever {@code policy.explain_denials} let the caller see.
  */
 public record AuditEvent(
     Instant time,
@@ -50,9 +51,21 @@ public record AuditEvent(
     String model,
     String bodySha256,
     String requestBody,
-    boolean requestBodyTruncated) {
+    boolean requestBodyTruncated,
+    String explanation) {
   public static final String EXCHANGE = "exchange";
   public static final String DECISION = "decision";
+
+  /** An event without an {@code explanation} (no policy denial, or a caller from before it existed). */
+  public AuditEvent(Instant time, String requestId, String callerIssuer, String callerSubject, Map<String, Object> callerClaims,
+      String sourceIp, String httpMethod, String path, String query, String method, String apiVersion, String resource,
+      String project, String location, String decision, String rule, String reason, String googlePrincipal, int status,
+      long durationMs, long bytesIn, long bytesOut, String policyVersion, String userAgent, String outcome, String peerIp,
+      String type, String model, String bodySha256, String requestBody, boolean requestBodyTruncated) {
+    this(time, requestId, callerIssuer, callerSubject, callerClaims, sourceIp, httpMethod, path, query, method, apiVersion,
+        resource, project, location, decision, rule, reason, googlePrincipal, status, durationMs, bytesIn, bytesOut,
+        policyVersion, userAgent, outcome, peerIp, type, model, bodySha256, requestBody, requestBodyTruncated, null);
+  }
 
   /** An exchange event without the fields added with record types (tests and older callers). */
   public AuditEvent(Instant time, String requestId, String callerIssuer, String callerSubject, Map<String, Object> callerClaims,
@@ -68,7 +81,7 @@ public record AuditEvent(
   public AuditEvent asDecision() {
     return new AuditEvent(time, requestId, callerIssuer, callerSubject, callerClaims, sourceIp, httpMethod, path, query,
         method, apiVersion, resource, project, location, decision, rule, reason, googlePrincipal, 0, 0, 0, 0,
-        policyVersion, userAgent, null, peerIp, DECISION, model, null, null, false);
+        policyVersion, userAgent, null, peerIp, DECISION, model, null, null, false, explanation);
   }
 
   /** True for a {@value #DECISION} record. */

@@ -107,6 +107,7 @@ final class AuditRecords {
     putText(record, "outcome", event.outcome());
     putText(record, "rule", event.rule());
     putText(record, "reason", event.reason());
+    putText(record, "explanation", event.explanation());
     putText(record, "google_principal", event.googlePrincipal());
     if (!event.isDecision()) { // a decision is written before there is a status, a duration or a byte
       record.put("status", event.status());

@@ -60,7 +60,7 @@ public final class ConfigLoader {
       .mapping("identity.issuers[]", "name", "issuer", "audiences", "algorithms", "jwks_uri", "shared",
           "max_token_lifetime", "login")
       .mapping("identity.issuers[].login", "client_id", "client_secret_file", "client_secret_env", "scopes")
-      .mapping("policy", "file")
+      .mapping("policy", "file", "watch", "check_interval", "explain_denials")
       .mapping("credentials", "mode", "source_credentials", "iam_endpoint", "sts", "scopes", "lifetime",
           "refresh_before", "delegates", "ca_file", "fetch_timeout")
       .mapping("credentials.sts", "audience", "token_url")
@@ -344,7 +344,10 @@ public final class ConfigLoader {
       }
       return null;
     }
-    return new ProxyConfig.PolicySource(n.requiredPath("file", base));
+    return new ProxyConfig.PolicySource(n.requiredPath("file", base), n.bool("watch", true),
+        n.duration("check_interval", ProxyConfig.PolicySource.DEFAULT_CHECK_INTERVAL, Duration.ofSeconds(1),
+            Duration.ofHours(1), "a duration from 1s to 1h, e.g. 10s"),
+        n.enumValue("explain_denials", ProxyConfig.ExplainDenials.class, ProxyConfig.ExplainDenials.REASON));
   }
 
   /** A duration that must be more than zero: a zero timeout would switch the bound off, not tighten it. */

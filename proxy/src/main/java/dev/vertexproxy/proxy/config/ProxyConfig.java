@@ -131,7 +131,29 @@ public record ProxyConfig(
     public static final String DEFAULT_TEMPLATE = "https://{location}-aiplatform.googleapis.com";
   }
 
-  /** {@code policy}: the policy file. */
-  public record PolicySource(Path file) {
+  /**
+   * {@code policy}: the policy file and how it is kept current.
+   *
+   * @param file           {@code file}
+   * @param watch          {@code watch}: reload when the file's directory changes (rename, symlink swap, write)
+   * @param checkInterval  {@code check_interval}: how often the file's content hash is checked anyway (missed events)
+   * @param explainDenials {@code explain_denials}: how much a 403 from the policy tells the caller
+   */
+  public record PolicySource(Path file, boolean watch, Duration checkInterval, ExplainDenials explainDenials) {
+    public static final Duration DEFAULT_CHECK_INTERVAL = Duration.ofSeconds(10);
+
+    /** A policy file watched and checked as by default, denials explained by reason. */
+    public PolicySource(Path file) {
+      this(file, true, DEFAULT_CHECK_INTERVAL, ExplainDenials.REASON);
+    }
+  }
+
+  /**
+   * {@code policy.explain_denials}: {@code full} names the closest rule and the claim that differed (a small oracle of
+   * the policy for any authenticated caller of a shared issuer); {@code reason} gives the reason code and a fixed
+   * sentence; {@code none} says only that the policy denied it. The audit record keeps the full explanation always.
+   */
+  public enum ExplainDenials {
+    FULL, REASON, NONE
   }
 }

@@ -183,7 +183,8 @@ final class Exchange {
         admission.googleToken() == null ? null : admission.googleToken().principal(),
         status, durationMs, bytesIn, bytesOut, admission.policyVersion(), userAgent, outcome, peerIp,
         AuditEvent.EXCHANGE, route == null ? null : route.model(),
-        body == null ? null : body.sha256Hex(), body == null ? null : body.text(), body != null && body.truncated());
+        body == null ? null : body.sha256Hex(), body == null ? null : body.text(), body != null && body.truncated(),
+        d == null || d.allowed() ? null : d.message());
   }
 
   /** The parameter names of a request target's query (never values), as the router's loggable form has them. */

@@ -16,6 +16,8 @@ import dev.vertexproxy.proxy.credentials.CredentialsPlan;
 import dev.vertexproxy.proxy.credentials.GoogleTokenProvider;
 import dev.vertexproxy.proxy.identity.TokenVerifier;
 import dev.vertexproxy.proxy.logging.LogSetup;
+import dev.vertexproxy.proxy.policy.PolicyInForce;
+import dev.vertexproxy.proxy.policy.PolicyWatcher;
 import dev.vertexproxy.proxy.login.LoginContext;
 import dev.vertexproxy.proxy.login.ProxyEndpoints;
 import dev.vertexproxy.proxy.login.SessionIssuer;
@@ -52,7 +54,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -78,7 +79,7 @@ public final class ProxyServer implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /** What the server itself keeps of the long-lived parts: the policy in force (reload), and what it closes. */
-  private record Parts(AtomicReference<Policy> policy, TokenVerifier verifier, GoogleTokenProvider tokens,
+  private record Parts(PolicyInForce policy, PolicyWatcher watcher, TokenVerifier verifier, GoogleTokenProvider tokens,
       UpstreamConnections connections, TlsReloader tls, SessionMaintenance sessions) {
   }
 
@@ -104,7 +105,16 @@ public final class ProxyServer implements AutoCloseable {
   public static ProxyServer start(ProxyConfig config, Clock clock, HttpTransportFactory googleTransport)
       throws IOException, PolicyException, InterruptedException {
     MethodCatalog catalog = MethodCatalog.bundled();
-    Policy policy = loadPolicy(config);
+    ProxyMetrics metrics = new ProxyMetrics(config.identity().issuerNames());
+    PolicyInForce policyInForce;
+    try {
+      policyInForce = PolicyInForce.load(config.policy().file(), (text, source) -> loadPolicy(config, text, source), clock,
+          metrics.policy());
+    } catch (PolicyException e) {
+      metrics.close();
+      throw e;
+    }
+    Policy policy = policyInForce.get();
     LogSetup.apply(config.logging());
     TlsReloader tls = config.listen().tls() == null ? null : TlsReloader.load(config.listen().tls());
     boolean epoll = Epoll.isAvailable();
@@ -116,11 +126,10 @@ public final class ProxyServer implements AutoCloseable {
     ThreadPoolExecutor blocking = new ThreadPoolExecutor(4, 32, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(10_000),
         new DefaultThreadFactory("vp-blocking", true));
     blocking.allowCoreThreadTimeOut(true);
-    ProxyMetrics metrics = new ProxyMetrics(config.identity().issuerNames());
-    metrics.policyInForce(policy.version());
     AuditLog audit = null;
     TokenVerifier verifier = null;
     GoogleTokenProvider tokens = null;
+    PolicyWatcher watcher = null;
     try {
       audit = AuditLog.open(config.audit(), clock, metrics.audit(), config.logging().traceProject());
       metrics.auditQueue(audit);
@@ -138,7 +147,6 @@ public final class ProxyServer implements AutoCloseable {
       AtomicBoolean draining = new AtomicBoolean();
       AuditLog a = audit;
       BooleanSupplier ready = () -> !draining.get() && a.healthy() && identityReady.get();
-      AtomicReference<Policy> policyInForce = new AtomicReference<>(policy);
       // the page for people lists each person's recent requests on this replica, fed with every audit event
       RecentRequests recent = new RecentRequests(LoginContext.RECENT_PER_CALLER, LoginContext.RECENT_CALLERS);
       if (issuer != null) {
@@ -150,7 +158,8 @@ public final class ProxyServer implements AutoCloseable {
           RequestFlow.admission(config, new Router(catalog), policyInForce, verifier, tokens, audit, reserved), audit,
           metrics, clock, config.limits(), new UpstreamHosts(config.upstream().urlTemplate()), connections,
           config.upstream().responseTimeout(), draining, ready, AuditPlan.of(config.audit()));
-      Parts parts = new Parts(policyInForce, verifier, tokens, connections, tls == null ? null : tls.start(),
+      watcher = PolicyWatcher.start(policyInForce, config.policy().watch(), config.policy().checkInterval());
+      Parts parts = new Parts(policyInForce, watcher, verifier, tokens, connections, tls == null ? null : tls.start(),
           issuer == null ? null : SessionMaintenance.start(issuer, workers, blocking));
       ChannelGroup channels = new DefaultChannelGroup("callers", GlobalEventExecutor.INSTANCE);
       ServerBootstrap bootstrap = new ServerBootstrap()
@@ -178,7 +187,8 @@ public final class ProxyServer implements AutoCloseable {
       if (config.admin().address() != null) {
         try {
           admin = AdminServer.start(resolve(config.admin().address()), boss, workers, serverType, metrics, ready,
-              () -> reload(config, parts.policy(), metrics), blocking);
+              new AdminServer.PolicyAdmin(() -> parts.policy().reload(PolicyInForce.Trigger.ADMIN),
+                  parts.policy()::statusJson), blocking);
         } catch (Exception e) {
           if (e instanceof InterruptedException) {
             Thread.currentThread().interrupt();
@@ -202,6 +212,9 @@ public final class ProxyServer implements AutoCloseable {
       }
       return server;
     } catch (IOException | RuntimeException e) {
+      if (watcher != null) {
+        watcher.close();
+      }
       if (tls != null) {
         tls.close();
       }
@@ -293,31 +306,7 @@ public final class ProxyServer implements AutoCloseable {
    * when it did not (the exception says why). Exchanges already past the policy step keep their decision.
    */
   public String reloadPolicy() throws PolicyException {
-    return reload(config, parts.policy(), px.metrics());
-  }
-
-  private static String reload(ProxyConfig config, AtomicReference<Policy> inForce, ProxyMetrics metrics)
-      throws PolicyException {
-    // one reload at a time, so the version the metric shows is the one in force however reloads interleave
-    synchronized (inForce) {
-      return reloadNow(config, inForce, metrics);
-    }
-  }
-
-  private static String reloadNow(ProxyConfig config, AtomicReference<Policy> inForce, ProxyMetrics metrics)
-      throws PolicyException {
-    try {
-      Policy next = loadPolicy(config);
-      Policy previous = inForce.getAndSet(next);
-      log.info("policy reloaded: {} -> {} ({} rules)", previous.version(), next.version(), next.rules().size());
-      metrics.policyInForce(next.version());
-      metrics.policyReload(previous.version().equals(next.version()) ? "unchanged" : "reloaded");
-      return next.version();
-    } catch (PolicyException e) {
-      log.warn("policy reload refused, {} stays in force:\n{}", inForce.get().version(), e.getMessage());
-      metrics.policyReload("refused");
-      throw e;
-    }
+    return parts.policy().reload(PolicyInForce.Trigger.ADMIN);
   }
 
   /**
@@ -325,9 +314,18 @@ public final class ProxyServer implements AutoCloseable {
    * and which are shared (their allow rules must pin a namespace or project).
    */
   public static Policy loadPolicy(ProxyConfig config) throws PolicyException {
-    Policy policy = Policy.load(config.policy().file(), MethodCatalog.bundled(), config.identity().issuerNames(),
-        config.identity().sharedIssuerNames());
-    List<Problem> problems = CredentialsPlan.problems(config, policy, config.policy().file().toString());
+    return checked(config, Policy.load(config.policy().file(), MethodCatalog.bundled(), config.identity().issuerNames(),
+        config.identity().sharedIssuerNames()), config.policy().file().toString());
+  }
+
+  /** {@link #loadPolicy(ProxyConfig)} of content already read: a reload judges exactly the bytes it hashed. */
+  static Policy loadPolicy(ProxyConfig config, String text, String source) throws PolicyException {
+    return checked(config, Policy.parse(text, source, MethodCatalog.bundled(), config.identity().issuerNames(),
+        config.identity().sharedIssuerNames()), source);
+  }
+
+  private static Policy checked(ProxyConfig config, Policy policy, String source) throws PolicyException {
+    List<Problem> problems = CredentialsPlan.problems(config, policy, source);
     if (!problems.isEmpty()) {
       throw new PolicyException(problems);
     }
@@ -348,6 +346,7 @@ public final class ProxyServer implements AutoCloseable {
       return;
     }
     px.draining().set(true);
+    parts.watcher().close();
     listeners.main().close().syncUninterruptibly();
     if (listeners.tls() != null) {
       listeners.tls().close().syncUninterruptibly();

@@ -16,7 +16,7 @@ import dev.vertexproxy.proxy.credentials.GoogleTokenProvider;
 import dev.vertexproxy.proxy.identity.TokenVerifier;
 import dev.vertexproxy.proxy.reserved.ReservedRoutes;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 /**
  * The request flow, top-down, in one place. A request meets, in this order:
@@ -36,12 +36,12 @@ final class RequestFlow {
   private RequestFlow() {
   }
 
-  static AdmissionChain admission(ProxyConfig config, Router router, AtomicReference<Policy> policy, TokenVerifier verifier,
+  static AdmissionChain admission(ProxyConfig config, Router router, Supplier<Policy> policy, TokenVerifier verifier,
       GoogleTokenProvider tokens, AuditLog audit) {
     return admission(config, router, policy, verifier, tokens, audit, ReservedRoutes.none());
   }
 
-  static AdmissionChain admission(ProxyConfig config, Router router, AtomicReference<Policy> policy, TokenVerifier verifier,
+  static AdmissionChain admission(ProxyConfig config, Router router, Supplier<Policy> policy, TokenVerifier verifier,
       GoogleTokenProvider tokens, AuditLog audit, ReservedRoutes reserved) {
     boolean refuseWhenAuditDown = config.audit().onFailure() == AuditConfig.OnFailure.REJECT;
     return new AdmissionChain(List.of(
@@ -49,7 +49,7 @@ final class RequestFlow {
         new ReservedRouteStep(reserved),
         new RouteStep(router),
         new IdentityStep(verifier),
-        new PolicyStep(policy::get),
+        new PolicyStep(policy, config.policy().explainDenials()),
         new CredentialsStep(tokens, config.credentials())));
   }
 }

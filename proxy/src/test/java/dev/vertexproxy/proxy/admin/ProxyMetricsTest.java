@@ -1,13 +1,13 @@
 package dev.vertexproxy.proxy.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.offset;
 
 import dev.vertexproxy.proxy.audit.AuditException;
 import dev.vertexproxy.proxy.audit.AuditLog;
 import dev.vertexproxy.proxy.audit.TestEvents;
 import dev.vertexproxy.proxy.config.AuditConfig;
+import dev.vertexproxy.proxy.policy.PolicyInForce;
 import dev.vertexproxy.proxy.reason.Outcome;
 import dev.vertexproxy.proxy.reason.Reason;
 import dev.vertexproxy.proxy.testing.Examples;
@@ -51,7 +51,7 @@ class ProxyMetricsTest {
   void start() throws Exception {
     // everything ProxyServer registers, the way it does
     metrics = new ProxyMetrics(List.of("gitlab", "gitlab-self-managed"));
-    metrics.policyInForce("sha256:aaaa");
+    metrics.policy().inForce("sha256:aaaa", clock.instant());
     audit = AuditLog.open(new AuditConfig(tmp.resolve("audit"), null, null), clock, metrics.audit());
     metrics.auditQueue(audit);
     metrics.googleTokenExpiry(() -> clock.instant().plusSeconds(1800), clock);
@@ -118,7 +118,7 @@ class ProxyMetricsTest {
       assertThat(text.value("vertex_proxy_jwks_fetches_total", "issuer", issuer, "outcome", "failure")).isZero();
     }
     assertThat(text.value("vertex_proxy_audit_failures_total", "kind", "queue-full")).isZero();
-    assertThat(text.value("vertex_proxy_policy_reloads_total", "result", "refused")).isZero();
+    assertThat(text.sum("vertex_proxy_policy_reloads_total", "result", "refused")).isZero();
     // function counters read their source: not zero here, by design
     assertThat(text.value("vertex_proxy_upstream_connections_opened_total")).isEqualTo(3);
     assertThat(text.value("vertex_proxy_upstream_connections_reused_total")).isEqualTo(5);
@@ -179,20 +179,25 @@ class ProxyMetricsTest {
   }
 
   @Test
-  void thePolicyInfoGaugeFollowsTheVersionInForceAndReloadsCountByResult() {
-    metrics.policyInForce("sha256:bbbb");
-    metrics.policyReload("reloaded");
-    metrics.policyInForce("sha256:bbbb");
-    metrics.policyReload("unchanged");
-    metrics.policyReload("refused");
+  void thePolicyInfoGaugeFollowsTheVersionInForceAndReloadsCountByResultAndTrigger() {
+    Instant later = clock.instant().plusSeconds(60);
+    metrics.policy().inForce("sha256:bbbb", later);
+    metrics.policy().attempted(PolicyInForce.Result.RELOADED, PolicyInForce.Trigger.WATCH, later);
+    metrics.policy().attempted(PolicyInForce.Result.UNCHANGED, PolicyInForce.Trigger.ADMIN, later);
+    metrics.policy().attempted(PolicyInForce.Result.REFUSED, PolicyInForce.Trigger.SIGNAL, later.plusSeconds(5));
     PrometheusText text = PrometheusText.parse(metrics.scrape());
     assertThat(text.family("vertex_proxy_policy_info").samples()).singleElement()
         .satisfies(s -> assertThat(s.labels()).containsEntry("version", "sha256:bbbb"))
         .satisfies(s -> assertThat(s.value()).isEqualTo(1));
-    assertThat(text.value("vertex_proxy_policy_reloads_total", "result", "reloaded")).isEqualTo(1);
-    assertThat(text.value("vertex_proxy_policy_reloads_total", "result", "unchanged")).isEqualTo(1);
-    assertThat(text.value("vertex_proxy_policy_reloads_total", "result", "refused")).isEqualTo(1);
-    assertThatThrownBy(() -> metrics.policyReload("sha256:bbbb")).isInstanceOf(IllegalArgumentException.class);
+    assertThat(text.value("vertex_proxy_policy_reloads_total", "result", "reloaded", "trigger", "watch")).isEqualTo(1);
+    assertThat(text.value("vertex_proxy_policy_reloads_total", "result", "unchanged", "trigger", "admin")).isEqualTo(1);
+    assertThat(text.value("vertex_proxy_policy_reloads_total", "result", "refused", "trigger", "signal")).isEqualTo(1);
+    assertThat(text.value("vertex_proxy_policy_reloads_total", "result", "refused", "trigger", "poll")).isZero();
+    assertThat(text.family("vertex_proxy_policy_reloads_total").samples()).hasSize(12);
+    assertThat(text.value("vertex_proxy_policy_last_reload_success_timestamp_seconds"))
+        .isEqualTo(later.getEpochSecond());
+    assertThat(text.value("vertex_proxy_policy_last_reload_failure_timestamp_seconds"))
+        .isEqualTo(later.getEpochSecond() + 5);
   }
 
   @Test
