@@ -19,6 +19,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * A compiled least-privilege policy: default deny; a request is allowed only if an allow rule matches and no deny rule
@@ -50,9 +51,12 @@ public final class Policy {
   /**
    * Caller views keyed by caller instance (identity, not equality), held weakly so they go when the caller does.
    * Bounded, so a flood of distinct callers cannot grow it without limit; each view is linear in the rules that accept
-   * its caller.
+   * its caller. Upkeep runs on the deciding thread: a flood of new callers then cannot outrun a busy common pool and
+   * make every decision wait for it.
    */
-  private final Cache<Caller, CallerView> views = Caffeine.newBuilder().weakKeys().maximumSize(10_000).build();
+  private final Cache<Caller, CallerView> views =
+      Caffeine.newBuilder().weakKeys().maximumSize(10_000).executor(Runnable::run).build();
+  private final Function<Caller, CallerView> viewOf = this::viewOf;
 
   private Policy(String version, List<Rule> rules) {
     this.version = version;
@@ -162,7 +166,7 @@ public final class Policy {
    * caller instance is linear in the rules of its issuer; later ones depend only on the rules accepting the caller.
    */
   public Decision decide(Caller caller, Route route) {
-    CallerView view = views.get(caller, this::viewOf);
+    CallerView view = views.get(caller, viewOf);
     String method = route.method().name();
     CallerView.Slice slice = view.forMethod(method);
     for (Rule r : slice.denies()) {
