@@ -15,75 +15,82 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * A compiled least-privilege policy: default deny; a request is allowed only if an allow rule matches and no deny rule
  * does, whatever their order.
  *
- * <p>Design note: method patterns are expanded against the catalog at load and rules are indexed by method name, so
- * {@link #decide} only looks at the rules that name the routed method (plus deny rules that name no method). Only a
- * default deny looks further, to explain which check the closest allow rule failed; it consults the allow rules of
- * the caller's issuer.
+ * <p>Design note: the identity part of every rule is a function of the caller alone, so the first decision for a
+ * {@link Caller} instance compiles a {@link CallerView}: the allow and deny rules whose identity accepts it, and the
+ * default deny it gets if none does. That first decision is linear in the rules of the caller's issuer; every later one
+ * for the same instance (the verified-token cache hands out one per token) looks only at the caller's own rules, so
+ * deciding and explaining a default deny cost the same at 100 and 10,000 rules. Method patterns are expanded against
+ * the catalog at load. A new {@code Caller} per call (the CLI, replay) gets the same answers at the first-call cost.
  *
- * <p>Thread-safe, and immutable but for a bounded memo of default-deny explanations per caller; {@link #decide} does
- * no I/O and allocates only for default-deny explanations.
+ * <p>Thread-safe, and immutable but for the bounded memo of caller views; {@link #decide} does no I/O and, for a
+ * caller seen before, allocates only the messages of method, project, location, resource and model refusals.
  */
 public final class Policy {
   private static final Rule[] NONE = new Rule[0];
 
   private final String version;
   private final List<Rule> rules;
-  private final Map<String, Rule[]> allowByMethod;
-  private final Map<String, Rule[]> denyByMethod;
-  private final Rule[] denyAnyMethod;
   private final Map<String, Rule[]> allowByIssuer;
+  /** Deny rules that name the issuer or name none, in file order, per issuer named anywhere in the policy. */
+  private final Map<String, Rule[]> denyByIssuer;
+  /** Deny rules that name no issuer: all that can apply to a caller of an issuer no rule names. */
+  private final Rule[] denyAnyIssuer;
   private final Decision[] allowedDecisions;
   private final Decision[] deniedDecisions;
 
   /**
-   * Verdicts keyed by caller identity (the verified-token cache hands out one {@link Caller} instance per token), held
-   * weakly so they go when the caller does. Bounded, so a flood of distinct callers cannot grow it without limit.
+   * Caller views keyed by caller instance (identity, not equality), held weakly so they go when the caller does.
+   * Bounded, so a flood of distinct callers cannot grow it without limit; each view is linear in the rules that accept
+   * its caller. Upkeep runs on the deciding thread: a flood of new callers then cannot outrun a busy common pool and
+   * make every decision wait for it.
    */
-  private final Cache<Caller, IdentityVerdict> identityVerdicts = Caffeine.newBuilder().weakKeys().maximumSize(10_000).build();
+  private final Cache<Caller, CallerView> views =
+      Caffeine.newBuilder().weakKeys().maximumSize(10_000).executor(Runnable::run).build();
+  private final Function<Caller, CallerView> viewOf = this::viewOf;
 
   private Policy(String version, List<Rule> rules) {
     this.version = version;
     this.rules = List.copyOf(rules);
-    Map<String, List<Rule>> allow = new LinkedHashMap<>();
-    Map<String, List<Rule>> deny = new LinkedHashMap<>();
     Map<String, List<Rule>> byIssuer = new LinkedHashMap<>();
-    List<Rule> anyMethod = new ArrayList<>();
+    Map<String, List<Rule>> denyOfIssuer = new LinkedHashMap<>();
+    List<Rule> anyIssuer = new ArrayList<>();
     allowedDecisions = new Decision[rules.size()];
     deniedDecisions = new Decision[rules.size()];
+    Set<String> issuerNames = new LinkedHashSet<>();
+    for (Rule r : rules) {
+      issuerNames.addAll(r.issuers());
+    }
     for (Rule r : rules) {
       if (r.effect() == Rule.Effect.ALLOW) {
         allowedDecisions[r.index()] = new Decision(true, r.name(), Reasons.ALLOWED, r.serviceAccount(),
             "allowed by rule " + r.name(), r.credentials());
-        for (String m : r.methods()) {
-          allow.computeIfAbsent(m, k -> new ArrayList<>()).add(r);
-        }
         for (String issuer : r.issuers()) {
           byIssuer.computeIfAbsent(issuer, k -> new ArrayList<>()).add(r);
         }
       } else {
         deniedDecisions[r.index()] = new Decision(false, r.name(), Reasons.DENIED_BY_RULE, null,
             "denied by rule " + r.name());
-        if (r.anyMethod()) {
-          anyMethod.add(r);
-        } else {
-          for (String m : r.methods()) {
-            deny.computeIfAbsent(m, k -> new ArrayList<>()).add(r);
-          }
+        if (r.issuers().isEmpty()) {
+          anyIssuer.add(r);
+        }
+        for (String issuer : r.issuers().isEmpty() ? issuerNames : r.issuers()) {
+          denyOfIssuer.computeIfAbsent(issuer, k -> new ArrayList<>()).add(r);
         }
       }
     }
-    this.allowByMethod = freeze(allow);
-    this.denyByMethod = freeze(deny);
     this.allowByIssuer = freeze(byIssuer);
-    this.denyAnyMethod = anyMethod.toArray(NONE);
+    this.denyByIssuer = freeze(denyOfIssuer);
+    this.denyAnyIssuer = anyIssuer.toArray(NONE);
   }
 
   private static Map<String, Rule[]> freeze(Map<String, List<Rule>> index) {
@@ -154,47 +161,28 @@ public final class Policy {
     return rules;
   }
 
-  /** Decides one request. Deny rules win; without a matching allow rule, explains the closest miss. */
-  public Decision decide(Caller caller, Route route) {
-    String method = route.method().name();
-    Rule deny = firstMatch(denyByMethod.getOrDefault(method, NONE), caller, route, null);
-    deny = firstMatch(denyAnyMethod, caller, route, deny);
-    if (deny != null) {
-      return deniedDecisions[deny.index()];
-    }
-    Rule[] candidates = allowByMethod.getOrDefault(method, NONE);
-    Rule allow = firstMatch(candidates, caller, route, null);
-    if (allow != null) {
-      return allowedDecisions[allow.index()];
-    }
-    return explainDefaultDeny(caller, route, candidates);
-  }
-
-  /** The earliest (in file order) rule of {@code rules} that matches, or {@code earlier} if that comes first. */
-  private static Rule firstMatch(Rule[] rules, Caller caller, Route route, Rule earlier) {
-    for (Rule r : rules) {
-      if (earlier != null && earlier.index() < r.index()) {
-        return earlier;
-      }
-      if (r.mismatch(caller, route) == null) {
-        return r;
-      }
-    }
-    return earlier;
-  }
-
   /**
-   * The default deny, naming the furthest check any allow rule got to. Rules granting the method can fail only at
-   * identity or resources; if one passes identity its resource miss is the answer. Otherwise an allow rule of the
-   * caller's issuer that accepts the identity means the method was not granted.
+   * Decides one request. Deny rules win; without a matching allow rule, explains the closest miss. The first call for a
+   * caller instance is linear in the rules of its issuer; later ones depend only on the rules accepting the caller.
    */
-  private Decision explainDefaultDeny(Caller caller, Route route, Rule[] grantingMethod) {
+  public Decision decide(Caller caller, Route route) {
+    CallerView view = views.get(caller, viewOf);
     String method = route.method().name();
+    CallerView.Slice slice = view.forMethod(method);
+    for (Rule r : slice.denies()) {
+      if (r.grantsMethod(method) && r.resourceMismatch(route) == null) {
+        return deniedDecisions[r.index()];
+      }
+    }
     Rule closest = null;
     int closestStage = -1;
-    for (Rule r : grantingMethod) {
-      if (r.identityMismatch(caller) == null) {
-        int stage = stageOf(r.resourceMismatch(route));
+    for (Rule r : slice.allows()) {
+      if (r.grantsMethod(method)) {
+        String mismatch = r.resourceMismatch(route);
+        if (mismatch == null) {
+          return allowedDecisions[r.index()];
+        }
+        int stage = stageOf(mismatch);
         if (stage > closestStage) {
           closest = r;
           closestStage = stage;
@@ -202,54 +190,35 @@ public final class Policy {
       }
     }
     if (closest != null) {
-      return switch (closestStage) {
-        case 0 -> deny(Reasons.PROJECT_NOT_GRANTED, "project " + quote(route.project())
-            + " is not granted for " + method + " (closest rule: " + closest.name() + ")");
-        case 1 -> deny(Reasons.LOCATION_NOT_GRANTED, "location " + quote(route.location())
-            + " is not granted for " + method + " (closest rule: " + closest.name() + ")");
-        case 2 -> deny(Reasons.RESOURCE_NOT_GRANTED, "resource " + route.resource()
-            + " is not granted for " + method + " (closest rule: " + closest.name() + ")");
-        default -> deny(Reasons.MODEL_NOT_GRANTED, (route.model() == null ? "the request names no model in its path"
-            : "model " + modelName(route)) + " is not granted for " + method + " (closest rule: " + closest.name() + ")");
-      };
+      return resourceDeny(route, closest, closestStage);
     }
-    Rule[] ofIssuer = allowByIssuer.getOrDefault(caller.issuer(), NONE);
-    if (ofIssuer.length == 0) {
-      return deny(Reasons.ISSUER_NOT_TRUSTED, "no allow rule trusts issuer " + caller.issuer());
+    if (!view.identityAllowed()) {
+      return view.identityDeny();
     }
-    IdentityVerdict verdict = identityVerdicts.get(caller, c -> identityVerdict(c, ofIssuer));
-    if (verdict.closest() == null) {
-      return deny(Reasons.METHOD_NOT_GRANTED, "no allow rule grants " + method + " to this caller");
-    }
-    return deny(Reasons.IDENTITY_NOT_MATCHED,
-        "caller does not match any allow rule (closest rule: " + verdict.closest().name() + ", " + verdict.failed()
-            + " differs)");
+    return deny(Reasons.METHOD_NOT_GRANTED, "no allow rule grants " + method + " to this caller");
+  }
+
+  private CallerView viewOf(Caller caller) {
+    return CallerView.of(caller, denyByIssuer.getOrDefault(caller.issuer(), denyAnyIssuer),
+        allowByIssuer.getOrDefault(caller.issuer(), NONE));
   }
 
   /**
-   * Whether any allow rule of the caller's issuer accepts this identity, whatever the method — or else the first rule
-   * and the criterion it failed. Linear in the issuer's allow rules, and a function of the caller alone, so it is
-   * remembered per caller: a caller who keeps sending denied requests costs one scan, not one per request.
+   * The default deny when rules accepting the caller grant the method: names the furthest resource check any of them
+   * got to, and the earliest rule in file order that got there.
    */
-  private static IdentityVerdict identityVerdict(Caller caller, Rule[] ofIssuer) {
-    Rule closest = null;
-    String failed = null;
-    for (Rule r : ofIssuer) {
-      String mismatch = r.identityMismatch(caller);
-      if (mismatch == null) {
-        return IdentityVerdict.MATCHES;
-      }
-      if (failed == null) {
-        closest = r;
-        failed = mismatch;
-      }
-    }
-    return new IdentityVerdict(closest, failed);
-  }
-
-  /** {@code closest == null}: some allow rule accepts the identity. */
-  private record IdentityVerdict(Rule closest, String failed) {
-    static final IdentityVerdict MATCHES = new IdentityVerdict(null, null);
+  private static Decision resourceDeny(Route route, Rule closest, int closestStage) {
+    String method = route.method().name();
+    return switch (closestStage) {
+      case 0 -> deny(Reasons.PROJECT_NOT_GRANTED, "project " + quote(route.project())
+          + " is not granted for " + method + " (closest rule: " + closest.name() + ")");
+      case 1 -> deny(Reasons.LOCATION_NOT_GRANTED, "location " + quote(route.location())
+          + " is not granted for " + method + " (closest rule: " + closest.name() + ")");
+      case 2 -> deny(Reasons.RESOURCE_NOT_GRANTED, "resource " + route.resource()
+          + " is not granted for " + method + " (closest rule: " + closest.name() + ")");
+      default -> deny(Reasons.MODEL_NOT_GRANTED, (route.model() == null ? "the request names no model in its path"
+          : "model " + modelName(route)) + " is not granted for " + method + " (closest rule: " + closest.name() + ")");
+    };
   }
 
   private static int stageOf(String resourceMismatch) {

@@ -53,6 +53,41 @@ class PolicyTestRunnerTest {
   }
 
   @Test
+  void aCaseCanExpectModelNotGranted() throws Exception {
+    Policy policy = PolicyTest.policy("""
+        version: 1
+        rules:
+          - name: flash
+            effect: allow
+            identity: { issuer: gitlab }
+            methods: [publishers.models.generateContent]
+            models: [gemini-2.5-flash]
+            service_account: ml@acme.iam.gserviceaccount.com
+        """);
+    String tests = """
+        cases:
+          - name: flash is granted
+            identity: { issuer: gitlab }
+            request: { method: POST, path: /v1/projects/p/locations/l/publishers/google/models/gemini-2.5-flash:generateContent }
+            expect: allow
+            rule: flash
+          - name: pro is not
+            identity: { issuer: gitlab }
+            request: { method: POST, path: /v1/projects/p/locations/l/publishers/google/models/gemini-2.5-pro:generateContent }
+            expect: deny
+            reason: model-not-granted
+          - name: a wrong reason fails
+            identity: { issuer: gitlab }
+            request: { method: POST, path: /v1/projects/p/locations/l/publishers/google/models/gemini-2.5-pro:generateContent }
+            expect: deny
+            reason: method-not-granted
+        """;
+    List<PolicyTestRunner.Result> results = new PolicyTestRunner(policy, TestCatalog::routeRequest).run(tests, "t.yaml");
+    assertThat(results).extracting(PolicyTestRunner.Result::passed).containsExactly(true, true, false);
+    assertThat(results.get(2).reason()).isEqualTo(Reasons.MODEL_NOT_GRANTED);
+  }
+
+  @Test
   void malformedTestFilesAreRefusedWithLocatedProblems() throws Exception {
     String tests = """
         cases:

@@ -31,26 +31,41 @@ public record Route(VertexMethod method, String resource, String project, String
 
   /** The publisher {@code P} of a {@code …/publishers/P/models/M} resource; {@code null} for any other resource. */
   public String publisher() {
-    if (model() == null) {
+    int slash = modelSlash(resource);
+    if (slash < 0) {
       return null;
     }
     // resource is …/P/models/M: the segment before "models", if the one before it is "publishers"
-    String[] segments = resource.split("/", -1);
-    int models = segments.length - 2;
-    return models >= 2 && segments[models - 2].equals("publishers") ? segments[models - 1] : null;
+    int models = slash - "/models".length(); // index of the slash before "models", or -1 when it is the first segment
+    if (models <= 0) {
+      return null;
+    }
+    int start = resource.lastIndexOf('/', models - 1) + 1;
+    return start > 0 && resource.startsWith("publishers/", start - "publishers/".length())
+        && (start == "publishers/".length() || resource.charAt(start - "publishers/".length() - 1) == '/')
+        ? resource.substring(start, models) : null;
   }
 
   /** {@link #model()} of a resource name; see there. */
   public static String modelOf(String resource) {
+    int slash = modelSlash(resource);
+    return slash < 0 ? null : resource.substring(slash + 1);
+  }
+
+  /**
+   * The index of the slash before {@code M} in {@code …models/M}, or -1 when the resource names no model. Works on
+   * indices, not substrings: it runs for every decision of a rule with {@code models}.
+   */
+  private static int modelSlash(String resource) {
     if (resource == null) {
-      return null;
+      return -1;
     }
     int slash = resource.lastIndexOf('/');
     if (slash < 0 || slash == resource.length() - 1) {
-      return null;
+      return -1;
     }
-    String parent = resource.substring(0, slash);
-    boolean models = parent.equals("models") || parent.endsWith("/models");
-    return models ? resource.substring(slash + 1) : null;
+    boolean models = slash == "models".length() ? resource.startsWith("models")
+        : slash > "models".length() && resource.startsWith("/models", slash - "/models".length());
+    return models ? slash : -1;
   }
 }

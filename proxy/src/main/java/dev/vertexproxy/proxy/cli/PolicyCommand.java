@@ -260,6 +260,7 @@ public final class PolicyCommand implements Callable<Integer> {
       out.println("request:  " + route.method().name() + " (" + route.method().id() + ", " + route.version() + ")");
       out.println("          resource " + route.resource() + ", project "
           + (route.project() == null ? "- (express mode)" : route.project()) + ", location " + route.location());
+      out.println("          model " + modelOf(route));
       out.println("policy:   " + file + " " + policy.version());
       out.println("rules:");
       for (RuleTrace t : policy.explain(caller, route)) {
@@ -267,6 +268,19 @@ public final class PolicyCommand implements Callable<Integer> {
             t.matched() ? "" : ": " + t.failed() + " does not match");
       }
       return d.allowed() ? OK : NEGATIVE;
+    }
+
+    /**
+     * The model as a {@code models:} entry names it (bare for Google's and a project's own, qualified for a partner's),
+     * or why there is none: an endpoint or a method taking the model in its body names none in its path.
+     */
+    private static String modelOf(Route route) {
+      if (route.model() == null) {
+        return "- (the path names none; a models rule does not allow it)";
+      }
+      String publisher = route.publisher();
+      return publisher == null || publisher.equals("google") ? route.model()
+          : "publishers/" + publisher + "/models/" + route.model();
     }
 
     @SuppressWarnings("unchecked")

@@ -48,6 +48,15 @@ public final class HtmlReport {
     h.append("<h2>Denials by reason</h2>").append(SvgCharts.bars("chart-denials", "Denials by reason",
         top(ReportData.ranked(d.deniedByReason)), SvgCharts.DENIED));
 
+    h.append("\n<h2>Calls by model</h2>");
+    table(h, List.of("model", "calls", "denied"));
+    for (Map.Entry<String, ReportData.Calls> e : d.rankedModels()) {
+      h.append("<tr>");
+      cells(h, e.getKey().isEmpty() ? "- (names no model)" : e.getKey(), e.getValue().calls, e.getValue().denied);
+      h.append("</tr>");
+    }
+    h.append("</table>\n");
+
     h.append("\n<h2>Calls by identity, method and model</h2>");
     table(h, List.of("identity", "method", "model", "calls", "denied"));
     for (Map.Entry<ReportData.CallKey, ReportData.Calls> e : d.rankedCalls()) {

@@ -32,6 +32,12 @@ public final class MarkdownReport {
           c.recordsInPeriod(), c.verify().lastSeq(), code(c.verify().lastHash()));
     }
 
+    section(out, "Calls by model");
+    header(out, "model", "calls", "denied");
+    for (Map.Entry<String, ReportData.Calls> e : d.rankedModels()) {
+      row(out, e.getKey().isEmpty() ? "- (names no model)" : esc(e.getKey()), e.getValue().calls, e.getValue().denied);
+    }
+
     section(out, "Calls by identity, method and model");
     header(out, "identity", "method", "model", "calls", "denied");
     for (Map.Entry<ReportData.CallKey, ReportData.Calls> e : d.rankedCalls()) {

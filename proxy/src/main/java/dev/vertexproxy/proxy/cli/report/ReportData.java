@@ -90,6 +90,8 @@ public final class ReportData {
   public final Map<String, Long> byProjectPath = new HashMap<>();
   public final Map<String, Long> deniedByReason = new HashMap<>();
   public final Map<CallKey, Calls> byCall = new HashMap<>();
+  /** Calls and denials per model the request path named; {@code ""} for calls that name none. */
+  public final Map<String, Calls> byModel = new HashMap<>();
   public final List<Denial> denials = new ArrayList<>();
   public final Map<String, Identity> identities = new LinkedHashMap<>();
   private final Map<String, String> seenBefore = new HashMap<>();
@@ -167,12 +169,15 @@ public final class ReportData {
     }
     Calls call = byCall.computeIfAbsent(new CallKey(identity, method, model), k -> new Calls());
     call.calls++;
+    Calls ofModel = byModel.computeIfAbsent(model, k -> new Calls());
+    ofModel.calls++;
     if (time != null) {
       buckets.add(time, deny);
     }
     if (deny) {
       denied++;
       call.denied++;
+      ofModel.denied++;
       deniedByReason.merge(reason, 1L, Long::sum);
       if (denials.size() < DENIALS_SHOWN) {
         denials.add(new Denial(timeText, identity, text(r, "http_method", ""), text(r, "method", "-"),
@@ -242,6 +247,14 @@ public final class ReportData {
     entries.sort(Comparator.<Map.Entry<CallKey, Calls>>comparingLong(e -> -e.getValue().calls)
         .thenComparing(e -> e.getKey().identity()).thenComparing(e -> e.getKey().method())
         .thenComparing(e -> e.getKey().model()));
+    return entries;
+  }
+
+  /** Calls per model (the empty name: calls naming none), most calls first, then by name. */
+  public List<Map.Entry<String, Calls>> rankedModels() {
+    List<Map.Entry<String, Calls>> entries = new ArrayList<>(byModel.entrySet());
+    entries.sort(Comparator.<Map.Entry<String, Calls>>comparingLong(e -> -e.getValue().calls)
+        .thenComparing(Map.Entry::getKey));
     return entries;
   }
 

@@ -37,6 +37,12 @@ public final class TextReport {
       counts(out, "By project_path claim", d.byProjectPath);
     }
 
+    out.printf("%nCalls by model%n");
+    for (Map.Entry<String, ReportData.Calls> e : d.rankedModels()) {
+      out.printf("  %8d  %6d denied  %s%n", e.getValue().calls, e.getValue().denied,
+          e.getKey().isEmpty() ? "- (names no model)" : safe(e.getKey()));
+    }
+
     out.printf("%nCalls by identity, method and model%n");
     for (Map.Entry<ReportData.CallKey, ReportData.Calls> e : d.rankedCalls()) {
       out.printf("  %8d  %6d denied  %s  %s  %s%n", e.getValue().calls, e.getValue().denied, safe(e.getKey().identity()),
