@@ -47,7 +47,9 @@ class ModelsEndToEndTest {
       assertThat(pro.statusCode()).as(pro.body()).isEqualTo(403);
       JsonNode error = DevStack.JSON.readTree(pro.body()).get("error");
       assertThat(error.get("status").asText()).isEqualTo("PERMISSION_DENIED");
-      assertThat(error.get("message").asText()).contains("model gemini-2.5-pro is not granted");
+      // explain_denials: reason (the default) names the model the caller asked for, and no rule
+      assertThat(error.get("message").asText()).isEqualTo("the policy does not grant model gemini-2.5-pro to this caller"
+          + " for publishers.models.generateContent (reason: model-not-granted)");
       assertThat(stack.dev.vertex().seen()).hasSize(1);
 
       JsonNode allowed = record(stack, flash);
@@ -58,6 +60,8 @@ class ModelsEndToEndTest {
       assertThat(refused.get("decision").asText()).isEqualTo("deny");
       assertThat(refused.get("reason").asText()).isEqualTo("model-not-granted");
       assertThat(refused.get("model").asText()).isEqualTo("gemini-2.5-pro");
+      assertThat(refused.get("explanation").asText()).contains("model gemini-2.5-pro is not granted")
+          .contains("closest rule: ci-flash-only");
     } finally {
       stack.dev.close();
     }

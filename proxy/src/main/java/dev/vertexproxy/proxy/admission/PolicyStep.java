@@ -40,6 +40,7 @@ public final class PolicyStep implements AdmissionStep {
     admission.decision(d, p.version());
     return AdmissionStep.decided(d.allowed() ? Verdict.proceed()
         : Verdict.refuse(Reason.of(d.reason()), DenialText.of(explain, d,
-            admission.route() == null ? null : admission.route().method().name())));
+            admission.route() == null ? null : admission.route().method().name(),
+            admission.route() == null ? null : admission.route().model())));
   }
 }

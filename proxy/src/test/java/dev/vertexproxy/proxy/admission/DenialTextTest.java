@@ -22,7 +22,7 @@ class DenialTextTest {
       if (reason.equals(Reasons.ALLOWED)) {
         continue;
       }
-      String text = DenialText.of(ExplainDenials.REASON, denied(reason), METHOD);
+      String text = DenialText.of(ExplainDenials.REASON, denied(reason), METHOD, null);
       assertThat(text).as(reason).endsWith("(reason: " + reason + ")").doesNotContain("secret-rule", "project_path", "closest");
       assertThat(text.replace(METHOD, "").replace(reason, "")).as(reason).doesNotContain(".").startsWith("the policy ");
     }
@@ -30,16 +30,23 @@ class DenialTextTest {
 
   @Test
   void aReasonAddedLaterStillTellsOnlyItsCode() {
-    assertThat(DenialText.of(ExplainDenials.REASON, denied("model-not-granted"), METHOD))
-        .isEqualTo("the policy does not allow " + METHOD + " for this caller (reason: model-not-granted)");
+    assertThat(DenialText.of(ExplainDenials.REASON, denied("quota-not-granted"), METHOD, null))
+        .isEqualTo("the policy does not allow " + METHOD + " for this caller (reason: quota-not-granted)");
+  }
+
+  @Test
+  void aModelDenialNamesTheModelTheCallerAskedForAndNothingOfThePolicy() {
+    assertThat(DenialText.of(ExplainDenials.REASON, denied(Reasons.MODEL_NOT_GRANTED), METHOD, "gemini-2.5-pro"))
+        .isEqualTo("the policy does not grant model gemini-2.5-pro to this caller for " + METHOD
+            + " (reason: model-not-granted)");
   }
 
   @Test
   void fullIsThePolicysMessageAndNoneIsOneFixedSentence() {
     Decision d = denied(Reasons.IDENTITY_NOT_MATCHED);
-    assertThat(DenialText.of(ExplainDenials.FULL, d, METHOD)).isEqualTo(d.message());
-    assertThat(DenialText.of(ExplainDenials.NONE, d, METHOD)).isEqualTo("Permission denied by the proxy's policy.");
-    assertThat(DenialText.of(ExplainDenials.REASON, d, null))
+    assertThat(DenialText.of(ExplainDenials.FULL, d, METHOD, null)).isEqualTo(d.message());
+    assertThat(DenialText.of(ExplainDenials.NONE, d, METHOD, null)).isEqualTo("Permission denied by the proxy's policy.");
+    assertThat(DenialText.of(ExplainDenials.REASON, d, null, null))
         .isEqualTo("the policy grants nothing to this caller (reason: identity-not-matched)");
   }
 }
