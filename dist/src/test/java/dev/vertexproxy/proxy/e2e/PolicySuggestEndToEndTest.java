@@ -2,6 +2,7 @@ package dev.vertexproxy.proxy.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.vertexproxy.policy.Caller;
 import dev.vertexproxy.policy.Policy;
 import dev.vertexproxy.policy.PolicyLinter;
@@ -105,6 +106,19 @@ class PolicySuggestEndToEndTest {
     assertThat(suggested.rules()).extracting(rule -> rule.name())
         .containsExactly("gitlab-acme-cv-vision", "gitlab-acme-ml-forecasting", "gitlab-svc-reporting");
     assertThat(PolicyLinter.lint(suggested)).isEmpty();
+    // the gate a merge request runs, each command as its own process: check, lint --strict, and a replay of the same
+    // trail under the suggestion that changes no verdict
+    assertThat(run("policy", "check", out.toString(), "--issuers", "gitlab,humans").exit()).isZero();
+    Ran lint = run("policy", "lint", "--strict", out.toString(), "--issuers", "gitlab,humans");
+    assertThat(lint.exit()).as(lint.out()).isZero();
+    Ran replay = run("policy", "replay", "--audit", audit.toString(), "--policy", out.toString(), "--issuers",
+        "gitlab,humans", "--json");
+    assertThat(replay.exit()).as(replay.out()).isZero();
+    JsonNode totals = DevStack.JSON.readTree(replay.out()).get("totals");
+    assertThat(totals.get("replayed").asInt()).isEqualTo(7);
+    assertThat(totals.get("newly_denied").asInt()).isZero();
+    assertThat(totals.get("newly_allowed").asInt()).isZero();
+    assertThat(totals.get("undecidable").asInt()).isZero();
     assertThat(TrailReplay.newlyDenied(suggested, catalog, List.of(audit))).isEmpty();
     assertThat(TrailReplay.replay(suggested, catalog, List.of(audit))).hasSize(7)
         .filteredOn(o -> o.recordedDecision().equals("deny")).allMatch(o -> !o.allowed());
@@ -132,6 +146,22 @@ class PolicySuggestEndToEndTest {
     vc.put("ref_protected", "true");
     assertThat(suggested.decide(new Caller("gitlab", "s", vc), router.route("POST", FLASH.replace("generateContent",
         "countTokens"))).reason()).isEqualTo("method-not-granted");
+  }
+
+  private record Ran(int exit, String out) {
+  }
+
+  /** The real CLI in its own JVM, its standard output read. */
+  private Ran run(String... args) throws Exception {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+        Main.class.getName()));
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).directory(tmp.toFile()).redirectErrorStream(true)
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return new Ran(p.exitValue(), out);
   }
 
   /** The real CLI in its own JVM. */

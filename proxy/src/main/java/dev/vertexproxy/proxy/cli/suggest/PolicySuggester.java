@@ -2,6 +2,8 @@ package dev.vertexproxy.proxy.cli.suggest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vertexproxy.policy.WriteMethods;
+import dev.vertexproxy.policy.catalog.MethodCatalog;
 import dev.vertexproxy.policy.route.Route;
 import dev.vertexproxy.proxy.audit.AuditReader;
 import dev.vertexproxy.proxy.audit.SecretNames;
@@ -16,7 +18,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -279,18 +280,12 @@ public final class PolicySuggester {
   }
 
   /**
-   * Whether a method changes something (what {@code policy lint} wants behind {@code ref_protected: "true"}): the
-   * deploy-like verbs lint names, and creating, changing or importing. Managing an operation is not.
+   * Whether a method changes something: what {@code policy lint} wants behind {@code ref_protected: "true"}, decided
+   * by the same rule ({@link WriteMethods}) so that a suggestion and its lint agree.
    */
   static boolean isWrite(String method) {
-    if (method.contains("operations.")) {
-      return false;
-    }
-    String verb = method.substring(method.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT);
-    return verb.contains("deploy") || Set.of("upload", "setiampolicy", "delete", "create", "patch", "update", "import")
-        .contains(verb);
+    return WriteMethods.isWrite(MethodCatalog.bundled(), method);
   }
-
 
   private static String text(JsonNode node, String field) {
     JsonNode v = node.get(field);
