@@ -131,30 +131,41 @@ public final class PolicyCommand implements Callable<Integer> {
       }
       Set<String> names = new LinkedHashSet<>();
       Set<String> shared = new LinkedHashSet<>();
+      if (!readIssuers(names, shared)) {
+        return null;
+      }
+      return parent.load(file, names, shared, err());
+    }
+
+    /**
+     * Reads {@code --issuers} (given) into the issuer names and those marked shared: names, or the proxy.yaml itself.
+     * False after printing why the proxy.yaml could not be used ({@link #configUnusable} is set).
+     */
+    boolean readIssuers(Set<String> names, Set<String> shared) {
       if (issuers.size() == 1 && issuers.get(0).toLowerCase(Locale.ROOT).matches(".*\\.ya?ml")) {
         try {
           config = new ConfigLoader().load(Path.of(issuers.get(0)));
         } catch (ConfigException e) {
           ProblemReport.print(err(), "invalid configuration", e.problems());
           configUnusable = true;
-          return null;
+          return false;
         }
         names.addAll(config.identity().issuerNames());
         shared.addAll(config.identity().sharedIssuerNames());
-      } else {
-        for (String entry : issuers) {
-          String name = entry.endsWith(SHARED_SUFFIX) ? entry.substring(0, entry.length() - SHARED_SUFFIX.length()) : entry;
-          if (name.isEmpty() || name.indexOf(':') >= 0) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                "--issuers " + entry + ": expected NAME, NAME:shared or the path of proxy.yaml");
-          }
-          names.add(name);
-          if (name.length() != entry.length()) {
-            shared.add(name);
-          }
+        return true;
+      }
+      for (String entry : issuers) {
+        String name = entry.endsWith(SHARED_SUFFIX) ? entry.substring(0, entry.length() - SHARED_SUFFIX.length()) : entry;
+        if (name.isEmpty() || name.indexOf(':') >= 0) {
+          throw new CommandLine.ParameterException(spec.commandLine(),
+              "--issuers " + entry + ": expected NAME, NAME:shared or the path of proxy.yaml");
+        }
+        names.add(name);
+        if (name.length() != entry.length()) {
+          shared.add(name);
         }
       }
-      return parent.load(file, names, shared, err());
+      return true;
     }
 
     /** The catalog router, as {@code serve} routes. */

@@ -6,29 +6,20 @@ import dev.vertexproxy.policy.PolicyException;
 import dev.vertexproxy.policy.catalog.MethodCatalog;
 import dev.vertexproxy.proxy.audit.AuditReader;
 import dev.vertexproxy.proxy.cli.suggest.PolicySuggester;
-import dev.vertexproxy.proxy.config.ConfigException;
-import dev.vertexproxy.proxy.config.ConfigLoader;
-import dev.vertexproxy.proxy.config.ProxyConfig;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code vertex-proxy policy suggest}: writes the narrowest policy that still allows what the audit trail shows
@@ -41,17 +32,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "suggest", mixinStandardHelpOptions = true,
     description = "Write the narrowest policy that still allows the requests an audit trail recorded: one rule per"
         + " identity and service account, exactly the methods, projects, locations and models used.")
-final class PolicySuggestCommand implements Callable<Integer> {
+final class PolicySuggestCommand extends PolicyCommand.PolicyLoadingCommand {
   /** The default-deny reasons: a team may want to grant these; an explicit deny rule's denial it must lift itself. */
   static final List<String> GRANTABLE = List.of("identity-not-matched", "method-not-granted", "project-not-granted",
       "location-not-granted", "resource-not-granted", "model-not-granted", "issuer-not-trusted");
-  private static final String SHARED_SUFFIX = ":shared";
-
-  @ParentCommand
-  PolicyCommand parent;
-
-  @Spec
-  CommandSpec spec;
 
   @Option(names = "--audit", required = true, paramLabel = "DIR",
       description = "An audit directory (repeatable: one per replica; merged by time).")
@@ -70,11 +54,6 @@ final class PolicySuggestCommand implements Callable<Integer> {
       description = "The account granted denied requests, and allowed ones that recorded no google_principal.")
   String serviceAccount;
 
-  @Option(names = "--issuers", split = ",", paramLabel = "NAME[:shared]|PROXY_YAML",
-      description = "The issuers configured in proxy.yaml, as in policy check; on a shared issuer only callers with a"
-          + " project_path get a rule.")
-  List<String> issuers;
-
   @Mixin
   AuditWindow window;
 
@@ -88,7 +67,7 @@ final class PolicySuggestCommand implements Callable<Integer> {
     }
     Set<String> names = new LinkedHashSet<>();
     Set<String> shared = new LinkedHashSet<>();
-    if (issuers != null && !issuers(names, shared, err)) {
+    if (issuers != null && !readIssuers(names, shared)) {
       return PolicyCommand.UNUSABLE;
     }
     MethodCatalog catalog = parent.catalog.get();
@@ -167,33 +146,5 @@ final class PolicySuggestCommand implements Callable<Integer> {
       err.println(out + ": cannot write: " + e.getClass().getSimpleName());
       return false;
     }
-  }
-
-  /** Reads {@code --issuers} as {@code policy check} does; false after printing why a proxy.yaml is unusable. */
-  private boolean issuers(Set<String> names, Set<String> shared, PrintWriter err) {
-    if (issuers.size() == 1 && issuers.get(0).toLowerCase(Locale.ROOT).matches(".*\\.ya?ml")) {
-      ProxyConfig config;
-      try {
-        config = new ConfigLoader().load(Path.of(issuers.get(0)));
-      } catch (ConfigException e) {
-        ProblemReport.print(err, "invalid configuration", e.problems());
-        return false;
-      }
-      names.addAll(config.identity().issuerNames());
-      shared.addAll(config.identity().sharedIssuerNames());
-      return true;
-    }
-    for (String entry : new ArrayList<>(issuers)) {
-      String name = entry.endsWith(SHARED_SUFFIX) ? entry.substring(0, entry.length() - SHARED_SUFFIX.length()) : entry;
-      if (name.isEmpty() || name.indexOf(':') >= 0) {
-        throw new CommandLine.ParameterException(spec.commandLine(),
-            "--issuers " + entry + ": expected NAME, NAME:shared or the path of proxy.yaml");
-      }
-      names.add(name);
-      if (name.length() != entry.length()) {
-        shared.add(name);
-      }
-    }
-    return true;
   }
 }
