@@ -41,7 +41,8 @@ final class ExchangeRecord {
         ex.admittedNanos == 0 ? -1 : ex.admittedNanos - ex.startNanos,
         ex.firstByteNanos == 0 ? -1 : ex.firstByteNanos - ex.startNanos);
     // the audit log counts written and failed records itself (AuditLog.Events)
-    CompletableFuture<AuditReceipt> record = px.audit().append(ex.toAuditEvent(TimeUnit.NANOSECONDS.toMillis(nanos)));
+    CompletableFuture<AuditReceipt> record = px.auditPlan().records()
+        ? px.audit().append(ex.toAuditEvent(TimeUnit.NANOSECONDS.toMillis(nanos))) : AuditPlan.NOT_RECORDED;
     record.whenComplete((receipt, err) -> {
       if (err != null) {
         Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;

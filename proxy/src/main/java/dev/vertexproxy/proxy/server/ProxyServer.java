@@ -104,6 +104,12 @@ public final class ProxyServer implements AutoCloseable {
   /** Starts a proxy from a validated configuration. */
   public static ProxyServer start(ProxyConfig config, Clock clock, HttpTransportFactory googleTransport)
       throws IOException, PolicyException, InterruptedException {
+    return start(config, clock, googleTransport, Ablation.NONE);
+  }
+
+  /** As {@link #start(ProxyConfig, Clock, HttpTransportFactory)}, with parts left out for the ablation benchmark. */
+  static ProxyServer start(ProxyConfig config, Clock clock, HttpTransportFactory googleTransport, Ablation ablation)
+      throws IOException, PolicyException, InterruptedException {
     MethodCatalog catalog = MethodCatalog.bundled();
     ProxyMetrics metrics = new ProxyMetrics(config.identity().issuerNames());
     PolicyInForce policyInForce;
@@ -155,9 +161,9 @@ public final class ProxyServer implements AutoCloseable {
       ReservedRoutes reserved = ProxyEndpoints.routes(issuer == null ? null
           : new LoginContext(config, issuer, verifier, policyInForce::get, blocking, clock, recent));
       ProxyContext px = new ProxyContext(
-          RequestFlow.admission(config, new Router(catalog), policyInForce, verifier, tokens, audit, reserved), audit,
+          RequestFlow.admission(config, new Router(catalog), policyInForce, verifier, tokens, audit, reserved, ablation), audit,
           metrics, clock, config.limits(), new UpstreamHosts(config.upstream().urlTemplate()), connections,
-          config.upstream().responseTimeout(), draining, ready, AuditPlan.of(config.audit()));
+          config.upstream().responseTimeout(), draining, ready, AuditPlan.of(config.audit(), ablation));
       watcher = PolicyWatcher.start(policyInForce, config.policy().watch(), config.policy().checkInterval());
       Parts parts = new Parts(policyInForce, watcher, verifier, tokens, connections, tls == null ? null : tls.start(),
           issuer == null ? null : SessionMaintenance.start(issuer, workers, blocking));

@@ -43,13 +43,18 @@ final class RequestFlow {
 
   static AdmissionChain admission(ProxyConfig config, Router router, Supplier<Policy> policy, TokenVerifier verifier,
       GoogleTokenProvider tokens, AuditLog audit, ReservedRoutes reserved) {
+    return admission(config, router, policy, verifier, tokens, audit, reserved, Ablation.NONE);
+  }
+
+  static AdmissionChain admission(ProxyConfig config, Router router, Supplier<Policy> policy, TokenVerifier verifier,
+      GoogleTokenProvider tokens, AuditLog audit, ReservedRoutes reserved, Ablation ablation) {
     boolean refuseWhenAuditDown = config.audit().onFailure() == AuditConfig.OnFailure.REJECT;
-    return new AdmissionChain(List.of(
+    return new AdmissionChain(ablation.apply(List.of(
         new GuardStep(config.limits().maxBodyBytes(), () -> refuseWhenAuditDown && !audit.healthy()),
         new ReservedRouteStep(reserved),
         new RouteStep(router),
         new IdentityStep(verifier),
         new PolicyStep(policy, config.policy().explainDenials()),
-        new CredentialsStep(tokens, config.credentials())));
+        new CredentialsStep(tokens, config.credentials()))));
   }
 }
