@@ -1,0 +1,55 @@
+package dev.vertexproxy.bench.sidebyside;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** The run's settings; see {@link SideBySide} for the flags. */
+record Options(Path root, Path out, Path dir, int rounds, Duration seconds, Duration warmup, int connections, int rate,
+    Duration latencySeconds, int sseStreams, int streams, Duration budget, boolean quick) {
+
+  static Options parse(String[] args) {
+    Path root = Path.of(System.getProperty("bench.root", ".")).toAbsolutePath().normalize();
+    Path out = root.resolve("docs/benchmarks.md");
+    Path dir = root.resolve("target/side-by-side");
+    int rounds = 3;
+    int seconds = 10;
+    int warmup = 10;
+    int connections = 32;
+    int rate = 2000;
+    int latency = 10;
+    int sse = 50;
+    int streams = 1000;
+    int budget = 24;
+    boolean quick = false;
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      switch (a) {
+        case "--quick" -> quick = true;
+        case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+        case "--seconds" -> seconds = Integer.parseInt(args[++i]);
+        case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+        case "--connections" -> connections = Integer.parseInt(args[++i]);
+        case "--rate" -> rate = Integer.parseInt(args[++i]);
+        case "--latency-seconds" -> latency = Integer.parseInt(args[++i]);
+        case "--sse-streams" -> sse = Integer.parseInt(args[++i]);
+        case "--streams" -> streams = Integer.parseInt(args[++i]);
+        case "--budget-minutes" -> budget = Integer.parseInt(args[++i]);
+        case "--out" -> out = Path.of(args[++i]).toAbsolutePath();
+        case "--dir" -> dir = Path.of(args[++i]).toAbsolutePath();
+        default -> throw new IllegalArgumentException("unknown option " + a
+            + " (known: --quick --rounds --seconds --warmup --connections --rate --latency-seconds --sse-streams"
+            + " --streams --budget-minutes --out --dir)");
+      }
+    }
+    if (quick) { // a smoke run of every phase: minutes, not figures to quote
+      rounds = 1;
+      seconds = Math.min(seconds, 3);
+      warmup = Math.min(warmup, 3);
+      latency = Math.min(latency, 3);
+      sse = Math.min(sse, 10);
+      streams = Math.min(streams, 200);
+    }
+    return new Options(root, out, dir, rounds, Duration.ofSeconds(seconds), Duration.ofSeconds(warmup), connections, rate,
+        Duration.ofSeconds(latency), sse, streams, Duration.ofMinutes(budget), quick);
+  }
+}

@@ -1,0 +1,296 @@
+package dev.vertexproxy.bench.sidebyside;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The side-by-side run of {@code scripts/bench}: the upstream stub directly (D), nginx (N), HAProxy verifying the
+ * JWT (H) and vertex-proxy with everything on (P), under the same load on loopback, the load generator and stub on
+ * one CPU and the server under test on the other; interleaved rounds (D N H P P H N D), medians with their range.
+ * Writes its tables into {@code docs/benchmarks.md} between its markers, and the raw numbers beside its logs.
+ *
+ * <p>Usage: {@code SideBySide [--rounds 3] [--seconds 10] [--warmup 10] [--connections 32] [--rate 2000]
+ * [--streams 1000] [--quick] [--out docs/benchmarks.md] [--dir target/side-by-side] [--budget-minutes 28]}.
+ */
+public final class SideBySide {
+  static final List<String> ORDER = List.of("D", "N", "H", "P");
+  static final List<String> LADDER = List.of("passthrough", "jwt", "policy", "tokenswap", "none", "group_commit", "sync");
+
+  private final Options o;
+  private final Results r = new Results();
+  private final long started = System.nanoTime();
+
+  private SideBySide(Options o) {
+    this.o = o;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Options o = Options.parse(args);
+    new SideBySide(o).run();
+  }
+
+  private void run() throws Exception {
+    Files.createDirectories(o.dir());
+    r.machine.putAll(Machine.describe(o));
+    Wrk wrk = new Wrk(0, o.connections(), o.dir().resolve("wrk"));
+    Tools tools = new Tools(Stack.benchJar(o.root()), 0, o.dir().resolve("tools"));
+    try (Stack stack = Stack.start(o.root(), o.dir(), 0, 1)) {
+      Path json = wrk.script("json", stack.headers(), Stack.BODY);
+      Map<String, Stack.Server> servers = new LinkedHashMap<>();
+      servers.put("D", stack.direct());
+      servers.put("N", stack.nginx());
+      servers.put("H", stack.haproxy());
+      servers.put("P", stack.proxy(ProxyVariant.full(100)));
+      servers.values().forEach(s -> r.descriptions.put(s.label(), s.description()));
+      for (Stack.Server s : servers.values()) {
+        stack.warm(s);
+        log("warm-up " + s.label());
+        wrk.run("warm-" + s.label(), s.url() + Stack.JSON_PATH, json, o.warmup());
+      }
+      phase("throughput", () -> throughput(wrk, json, servers));
+      phase("latency", () -> latency(tools, stack, servers));
+      phase("SSE timing", () -> sse(tools, stack, servers));
+      phase("concurrent streams", () -> streams(tools, stack, servers));
+      phase("policy size", () -> rules(wrk, json, stack, servers.get("P")));
+      phase("ablation ladder", () -> ladder(wrk, json, stack));
+      phase("profile", () -> profile(wrk, json, stack));
+    } finally {
+      r.wallSeconds = Duration.ofNanos(System.nanoTime() - started).toSeconds();
+      Report.write(r, o);
+    }
+  }
+
+  /** Throughput and CPU per request, rounds of D N H P P H N D. */
+  private void throughput(Wrk wrk, Path json, Map<String, Stack.Server> servers) throws Exception {
+    List<String> round = new ArrayList<>(ORDER);
+    round.addAll(reversed(ORDER));
+    for (int i = 1; i <= o.rounds(); i++) {
+      for (String label : round) {
+        Stack.Server s = servers.get(label);
+        long cpu0 = s.process() == null ? 0 : s.process().cpuMicros();
+        Wrk.Result res = wrk.run(label + "-" + i, s.url() + Stack.JSON_PATH, json, o.seconds());
+        long cpu = s.process() == null ? 0 : s.process().cpuMicros() - cpu0;
+        Results.add(r.rate, label, res.rate());
+        if (s.process() != null) {
+          Results.add(r.cpuPerRequest, label, (double) cpu / res.requests());
+        }
+        r.error(label, res.errors());
+        log(String.format("round %d %s: %,.0f req/s, %s", i, label, res.rate(),
+            s.process() == null ? "-" : String.format("%.1f µs CPU/request", (double) cpu / res.requests())));
+      }
+    }
+  }
+
+  /** Open-loop latency, unloaded (one request at a time) and at a fixed rate, corrected for coordinated omission. */
+  private void latency(Tools tools, Stack stack, Map<String, Stack.Server> servers) throws Exception {
+    Path body = Upstream.write(o.dir().resolve("body.json"), Stack.BODY);
+    for (int i = 1; i <= o.rounds(); i++) {
+      for (String label : i % 2 == 1 ? ORDER : reversed(ORDER)) {
+        Stack.Server s = servers.get(label);
+        for (String figure : List.of("unloaded", "loaded")) {
+          List<String> args = new ArrayList<>(List.of("--url", s.url() + Stack.JSON_PATH, "--body-file", body.toString(),
+              "--rate", figure.equals("unloaded") ? "0" : Integer.toString(o.rate()),
+              "--duration", Long.toString(o.latencySeconds().toSeconds()), "--warmup", "2",
+              "--connections", figure.equals("unloaded") ? "1" : Integer.toString(o.connections())));
+          args.addAll(Tools.headerArgs(stack.headers()));
+          JsonNode out = tools.run("OpenLoop", args, o.latencySeconds().plusSeconds(60));
+          JsonNode lat = Report.summary(out, "latency");
+          for (String pct : List.of("p50", "p90", "p99", "p99_9", "max")) {
+            Results.add(r.latency, figure, label, pct, lat.path(pct).asDouble(Double.NaN));
+          }
+          r.error(label + " " + figure, Report.errors(out));
+          log(String.format("latency %s %s round %d: p50 %s µs, p99 %s µs", figure, label, i, lat.path("p50"),
+              lat.path("p99")));
+        }
+      }
+    }
+  }
+
+  /** SSE: time to the first event and the gaps between events, through each server. */
+  private void sse(Tools tools, Stack stack, Map<String, Stack.Server> servers) throws Exception {
+    Path body = o.dir().resolve("body.json");
+    for (int i = 1; i <= o.rounds(); i++) {
+      for (String label : i % 2 == 1 ? ORDER : reversed(ORDER)) {
+        Stack.Server s = servers.get(label);
+        List<String> args = new ArrayList<>(List.of("--url", s.url() + Stack.SSE_PATH, "--body-file", body.toString(),
+            "--streams", Integer.toString(o.sseStreams())));
+        args.addAll(Tools.headerArgs(stack.headers()));
+        JsonNode out = tools.run("SseTiming", args, Duration.ofMinutes(3));
+        for (String figure : List.of("first", "gap")) {
+          JsonNode sum = Report.summary(out, figure);
+          for (String pct : List.of("p50", "p99", "max")) {
+            Results.add(r.sse, figure, label, pct, sum.path(pct).asDouble(Double.NaN));
+          }
+        }
+        r.error(label + " sse", Report.errors(out));
+        log("sse " + label + " round " + i + ": " + out);
+      }
+    }
+  }
+
+  /** Resident memory of each server with many concurrent SSE streams open through it. */
+  private void streams(Tools tools, Stack stack, Map<String, Stack.Server> servers) throws Exception {
+    Path body = o.dir().resolve("body.json");
+    for (String label : List.of("N", "H", "P")) {
+      Stack.Server s = servers.get(label);
+      r.rssIdle.put(label, s.process().rssKib() / 1024.0);
+      long hold = 30;
+      List<String> args = new ArrayList<>(List.of("--url", s.url() + Stack.SSE_PATH + "&bench_events=" + (hold * 5)
+          + "&bench_gap_ms=200", "--body-file", body.toString(), "--streams", Integer.toString(o.streams()),
+          "--hold", Long.toString(hold)));
+      args.addAll(Tools.headerArgs(stack.headers()));
+      try (Child c = tools.start("ManyStreams", args)) {
+        JsonNode open = Tools.awaitLine(c, "open", Duration.ofSeconds(hold));
+        Thread.sleep(1000); // let the streams' first buffers settle before reading the memory
+        double rss = s.process().rssKib() / 1024.0;
+        r.rssStreams.put(label, rss);
+        Tools.tell(c, "done");
+        c.await(Duration.ofSeconds(hold + 30));
+        JsonNode last = Tools.lastJson(c);
+        r.streamsNote.put(label, open.path("open").asText() + " streams open" + (last == null ? "" : "; " + last));
+        log(String.format("streams %s: %.0f MiB idle, %.0f MiB with %s open", label, r.rssIdle.get(label), rss,
+            open.path("open").asText()));
+      } catch (IOException e) {
+        r.notMeasured.add("RSS with " + o.streams() + " streams through " + label + ": " + firstLine(e));
+        log("streams " + label + " failed: " + e.getMessage());
+      }
+    }
+  }
+
+  /** P with 100 and with 10,000 policy rules, interleaved. */
+  private void rules(Wrk wrk, Path json, Stack stack, Stack.Server p100) throws Exception {
+    Stack.Server p10k = stack.proxy(ProxyVariant.full(10_000));
+    try {
+      wrk.run("warm-rules", p10k.url() + Stack.JSON_PATH, json, o.warmup());
+      for (int i = 1; i <= o.rounds(); i++) {
+        for (Stack.Server s : i % 2 == 1 ? List.of(p100, p10k) : List.of(p10k, p100)) {
+          int rules = s == p100 ? 100 : 10_000;
+          long cpu0 = s.process().cpuMicros();
+          Wrk.Result res = wrk.run("rules-" + rules + "-" + i, s.url() + Stack.JSON_PATH, json, o.seconds());
+          r.rulesRate.computeIfAbsent(rules, k -> new ArrayList<>()).add(res.rate());
+          r.rulesCpu.computeIfAbsent(rules, k -> new ArrayList<>())
+              .add((double) (s.process().cpuMicros() - cpu0) / res.requests());
+          r.error("P " + rules + " rules", res.errors());
+          log(String.format("rules %,d round %d: %,.0f req/s", rules, i, res.rate()));
+        }
+      }
+    } finally {
+      stack.stop(p10k);
+    }
+  }
+
+  /** The ablation ladder: what each piece of P costs, each rung its own process, rounds up and down the ladder. */
+  private void ladder(Wrk wrk, Path json, Stack stack) throws Exception {
+    Map<String, Stack.Server> rungs = new LinkedHashMap<>();
+    try {
+      for (String rung : LADDER) {
+        boolean ablated = List.of("passthrough", "jwt", "policy", "tokenswap").contains(rung);
+        if (ablated && !Files.exists(Stack.benchJar(o.root()))) {
+          continue;
+        }
+        ProxyVariant v = ablated ? ProxyVariant.rung(rung, "none") : ProxyVariant.rung(null, rung);
+        try {
+          Stack.Server s = stack.proxy(v);
+          rungs.put(rung, s);
+          wrk.run("warm-" + rung, s.url() + Stack.JSON_PATH, json, o.warmup());
+        } catch (IOException e) {
+          r.notMeasured.add("ablation rung " + rung + ": " + firstLine(e));
+        }
+      }
+      List<String> up = new ArrayList<>(rungs.keySet());
+      for (int i = 1; i <= o.rounds(); i++) {
+        for (String rung : i % 2 == 1 ? up : reversed(up)) {
+          Stack.Server s = rungs.get(rung);
+          long cpu0 = s.process().cpuMicros();
+          Wrk.Result res = wrk.run("ladder-" + rung + "-" + i, s.url() + Stack.JSON_PATH, json, o.seconds());
+          Results.add(r.ladderRate, rung, res.rate());
+          Results.add(r.ladderCpu, rung, (double) (s.process().cpuMicros() - cpu0) / res.requests());
+          r.error("ladder " + rung, res.errors());
+          log(String.format("ladder %s round %d: %,.0f req/s", rung, i, res.rate()));
+        }
+      }
+    } finally {
+      rungs.values().forEach(stack::stop);
+    }
+  }
+
+  /** One more P, recorded by the flight recorder during one run at full load only (not its start): where its CPU goes. */
+  private void profile(Wrk wrk, Path json, Stack stack) throws Exception {
+    Path jfr = o.dir().resolve("proxy-under-load.jfr");
+    Files.deleteIfExists(jfr);
+    Stack.Server p = stack.proxy(ProxyVariant.full(100).tagged("profile"));
+    try {
+      wrk.run("warm-profile", p.url() + Stack.JSON_PATH, json, o.warmup());
+      jcmd(p.process(), "JFR.start", "name=bench", "settings=profile");
+      Wrk.Result res = wrk.run("profile", p.url() + Stack.JSON_PATH, json, o.seconds());
+      jcmd(p.process(), "JFR.stop", "name=bench", "filename=" + jfr);
+      r.profile.addAll(Profile.summarise(jfr, res.requests(), 15));
+    } finally {
+      stack.stop(p);
+    }
+  }
+
+  private void jcmd(Child target, String... command) throws IOException, InterruptedException {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+        Long.toString(target.pid())));
+    cmd.addAll(List.of(command));
+    try (Child c = Child.start("jcmd", 0, cmd, o.dir().resolve("jcmd-" + command[0] + ".log"))) {
+      if (c.await(Duration.ofSeconds(60)) != 0) {
+        throw new IOException("jcmd " + String.join(" ", command) + " failed:\n" + c.output());
+      }
+    }
+  }
+
+  /** A phase that fails is reported as not measured; the run goes on with the next one. */
+  private void phase(String name, Step step) throws InterruptedException {
+    if (!budgetLeft(name)) {
+      return;
+    }
+    try {
+      step.run();
+    } catch (InterruptedException e) {
+      throw e;
+    } catch (Exception e) {
+      r.notMeasured.add(name + ": failed: " + firstLine(e));
+      log(name + " failed: " + e);
+    }
+  }
+
+  private interface Step {
+    void run() throws Exception;
+  }
+
+  private boolean budgetLeft(String phase) {
+    Duration used = Duration.ofNanos(System.nanoTime() - started);
+    if (used.compareTo(o.budget()) < 0) {
+      return true;
+    }
+    r.notMeasured.add(phase + ": skipped, the run had used " + used.toMinutes() + " of its " + o.budget().toMinutes()
+        + " minutes");
+    return false;
+  }
+
+  static <T> List<T> reversed(List<T> list) {
+    List<T> copy = new ArrayList<>(list);
+    Collections.reverse(copy);
+    return copy;
+  }
+
+  private static String firstLine(Exception e) {
+    String m = String.valueOf(e.getMessage());
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
+  }
+
+  static void log(String line) {
+    System.err.println("[bench] " + line);
+  }
+}

@@ -1,0 +1,94 @@
+package dev.vertexproxy.bench.sidebyside;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The parsing and arithmetic the side-by-side report rests on: wrk's output, medians and ranges, the targets table. */
+class SideBySideReportTest {
+  private static final String WRK = """
+      Running 10s test @ http://127.0.0.1:40001/v1/projects/dev-project/locations/us-central1/x:generateContent
+        1 threads and 32 connections
+        Thread Stats   Avg      Stdev     Max   +/- Stdev
+          Latency     2.61ms    1.02ms  31.43ms   91.23%
+          Req/Sec    12.40k   601.22    13.21k    72.00%
+        Latency Distribution
+           50%    2.44ms
+           75%    2.80ms
+           90%    3.31ms
+           99%  612.00us
+        123456 requests in 10.00s, 61.23MB read
+        Non-2xx or 3xx responses: 7
+        Socket errors: connect 0, read 2, write 0, timeout 1
+      Requests/sec:  12345.60
+      Transfer/sec:      6.12MB
+      """;
+
+  @Test
+  void readsRequestsErrorsAndLatencyFromWrk() throws IOException {
+    Wrk.Result r = Wrk.parse(WRK);
+    assertThat(r.requests()).isEqualTo(123_456);
+    assertThat(r.seconds()).isEqualTo(10.0);
+    assertThat(r.rate()).isEqualTo(12_345.6);
+    assertThat(r.errors()).isEqualTo(10); // 7 non-2xx + 2 read + 1 timeout
+    assertThat(r.p50Micros()).isEqualTo(2440.0);
+    assertThat(r.p99Micros()).isEqualTo(612.0);
+  }
+
+  @Test
+  void refusesWrkOutputWithoutACount() {
+    assertThatThrownBy(() -> Wrk.parse("unable to connect to 127.0.0.1:1 Connection refused"))
+        .isInstanceOf(IOException.class).hasMessageContaining("no request count");
+  }
+
+  @Test
+  void medianAndRange() {
+    Spread s = Spread.of(List.of(3.0, 1.0, 10.0, 2.0));
+    assertThat(s.median()).isEqualTo(2.5);
+    assertThat(s.show("%.1f")).isEqualTo("2.5 (1.0–10.0)");
+    assertThat(Spread.of(List.of(4.0)).show("%.0f")).isEqualTo("4");
+    assertThat(Spread.of(List.of()).show("%.0f")).isEqualTo("not measured");
+  }
+
+  @Test
+  void ratiosAreTakenRoundByRound() {
+    Spread r = Report.ratio(List.of(20.0, 30.0, 12.0), List.of(10.0, 10.0, 12.0));
+    assertThat(r.values()).containsExactly(2.0, 3.0, 1.0);
+  }
+
+  @Test
+  void aMissedTargetSaysByHowMuch() {
+    Results r = new Results();
+    r.rate.put("P", List.of(12_000.0, 11_000.0, 13_000.0));
+    r.rate.put("H", List.of(10_000.0, 10_000.0, 10_000.0));
+    r.rulesRate.put(100, List.of(100.0));
+    r.rulesRate.put(10_000, List.of(97.0));
+    String md = Report.render(r, Options.parse(new String[] {"--quick", "--dir", "/tmp/x"}));
+    // 1.2 × against a 1.5 × target: 20 % short
+    assertThat(md).contains("| P's throughput ≥ 1.5 × H's | 1.20 (1.10–1.30) × | **missed** by 20 % |");
+    assertThat(md).contains("| throughput 100 → 10,000 rules changes by ≤ 5 % | -3.0 % | met |");
+    assertThat(md).contains("| added latency p50 ≤ 0.2 ms unloaded | not measured | not measured |");
+  }
+
+  @Test
+  void theGeneratedSectionReplacesItsOldSelfAndNothingElse() {
+    String doc = "# Benchmarks\n\nintro\n\n## Targets\n\nold targets\n";
+    String once = Report.splice(doc, "first run\n");
+    assertThat(once).startsWith("# Benchmarks\n\nintro\n\n" + Report.START + "\nfirst run\n" + Report.END + "\n\n## Targets");
+    String twice = Report.splice(once, "second run\n");
+    assertThat(twice).contains("second run").doesNotContain("first run").endsWith("## Targets\n\nold targets\n");
+    assertThat(twice.indexOf(Report.START)).isEqualTo(twice.lastIndexOf(Report.START));
+  }
+
+  @Test
+  void optionsAreChecked() {
+    assertThatThrownBy(() -> Options.parse(new String[] {"--round", "3"})).hasMessageContaining("unknown option --round");
+    Options o = Options.parse(new String[] {"--rounds", "5", "--dir", "/tmp/y"});
+    assertThat(o.rounds()).isEqualTo(5);
+    assertThat(o.dir()).isEqualTo(Path.of("/tmp/y"));
+  }
+}
