@@ -34,6 +34,7 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
@@ -73,6 +74,7 @@ public class HeaderRewriteBenchmark {
   private static final String GOOGLE_TOKEN = "ya29.c." + "g".repeat(240);
   private static final String SDK = "google-genai-sdk/1.20.0 gl-python/3.12.3";
 
+  private final CpuPerOp cpu = new CpuPerOp();
   private HttpHeaders callerHeaders;
   private HttpResponse vertexHead;
 
@@ -114,19 +116,32 @@ public class HeaderRewriteBenchmark {
     }
   }
 
+  @Setup(Level.Iteration)
+  public void startCpu() {
+    cpu.start();
+  }
+
+  @TearDown(Level.Iteration)
+  public void reportCpu() {
+    cpu.report();
+  }
+
   @Benchmark
   public HttpRequest upstreamRequestHead() {
+    cpu.op();
     return UpstreamRequest.head("POST", URI, callerHeaders, false, 312, ORIGIN, GOOGLE_TOKEN, REQUEST_ID);
   }
 
   @Benchmark
   public String connectionGuard() {
+    cpu.op();
     return HopByHop.protectedOption(callerHeaders);
   }
 
   @Benchmark
   public HttpResponse responseHead() {
-    HttpResponse res = responseHeadCopyOnly();
+    cpu.op();
+    HttpResponse res = copyOfVertexHead();
     // UpstreamRelay.onHead: the framing back to the caller is the proxy's own
     boolean chunked = HttpUtil.isTransferEncodingChunked(res);
     long length = chunked ? -1 : HttpUtil.getContentLength(res, -1L);
@@ -144,6 +159,11 @@ public class HeaderRewriteBenchmark {
 
   @Benchmark
   public HttpResponse responseHeadCopyOnly() {
+    cpu.op();
+    return copyOfVertexHead();
+  }
+
+  private HttpResponse copyOfVertexHead() {
     return new DefaultHttpResponse(vertexHead.protocolVersion(), vertexHead.status(), vertexHead.headers().copy());
   }
 

@@ -62,6 +62,7 @@ public class TokenVerifierBenchmark {
   private static final int POOL = 512;
   private static final long LIFETIME_SECONDS = 3600;
 
+  private final CpuPerOp cpu = new CpuPerOp();
   private DevIssuer issuer;
   private ExecutorService blocking;
   private TokenVerifier cached;
@@ -115,9 +116,15 @@ public class TokenVerifierBenchmark {
     forgedCalls = 0;
   }
 
+  @Setup(Level.Iteration)
+  public void startCpu() {
+    cpu.start();
+  }
+
   /** Fails the run when a measured call took another path than its name says. */
   @TearDown(Level.Iteration)
   public void checkPaths() {
+    cpu.report();
     long cachedFull = VerifierProbe.fullVerifications(cached);
     if (cachedFull != 1) {
       throw new IllegalStateException("cacheHit verified the repeated token " + cachedFull + " times (expected: once, in setup)");
@@ -139,11 +146,13 @@ public class TokenVerifierBenchmark {
 
   @Benchmark
   public VerifiedToken cacheHit() {
+    cpu.op();
     return cached.verifyToken(repeated).join();
   }
 
   @Benchmark
   public VerifiedToken cacheMiss() {
+    cpu.op();
     String token = fresh[next];
     next = next + 1 == POOL ? 0 : next + 1;
     missCalls++;
@@ -152,6 +161,7 @@ public class TokenVerifierBenchmark {
 
   @Benchmark
   public Throwable refusedBadSignature() {
+    cpu.op();
     forgedCalls++;
     return uncached.verifyToken(forged).handle((c, e) -> e).join();
   }
