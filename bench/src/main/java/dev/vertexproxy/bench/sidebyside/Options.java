@@ -2,10 +2,21 @@ package dev.vertexproxy.bench.sidebyside;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 
 /** The run's settings; see {@link SideBySide} for the flags. */
 record Options(Path root, Path out, Path dir, int rounds, Duration seconds, Duration warmup, int connections, int rate,
-    Duration latencySeconds, int sseStreams, int streams, Duration budget, boolean quick) {
+    Duration latencySeconds, int sseStreams, int streams, Duration budget, boolean quick, Set<String> only,
+    List<String> servers) {
+  static final List<String> PHASES = List.of("throughput", "latency", "sse", "streams", "rules", "ladder", "profile");
+
+
+  /** A run of part of the phases or servers: its report stays in {@link #dir()}, docs/benchmarks.md is untouched. */
+  boolean partial() {
+    return quick || only.size() < PHASES.size() || servers.size() < SideBySide.ORDER.size();
+  }
 
   static Options parse(String[] args) {
     Path root = Path.of(System.getProperty("bench.root", ".")).toAbsolutePath().normalize();
@@ -21,6 +32,8 @@ record Options(Path root, Path out, Path dir, int rounds, Duration seconds, Dura
     int streams = 1000;
     int budget = 24;
     boolean quick = false;
+    Set<String> only = new LinkedHashSet<>(PHASES);
+    List<String> servers = SideBySide.ORDER;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -36,9 +49,21 @@ record Options(Path root, Path out, Path dir, int rounds, Duration seconds, Dura
         case "--budget-minutes" -> budget = Integer.parseInt(args[++i]);
         case "--out" -> out = Path.of(args[++i]).toAbsolutePath();
         case "--dir" -> dir = Path.of(args[++i]).toAbsolutePath();
+        case "--only" -> {
+          only = new LinkedHashSet<>(List.of(args[++i].split(",")));
+          if (!PHASES.containsAll(only)) {
+            throw new IllegalArgumentException("--only takes some of " + String.join(",", PHASES));
+          }
+        }
+        case "--servers" -> {
+          servers = List.of(args[++i].split(","));
+          if (!SideBySide.ORDER.containsAll(servers) || !servers.contains("P")) {
+            throw new IllegalArgumentException("--servers takes some of D,N,H,P, P among them");
+          }
+        }
         default -> throw new IllegalArgumentException("unknown option " + a
             + " (known: --quick --rounds --seconds --warmup --connections --rate --latency-seconds --sse-streams"
-            + " --streams --budget-minutes --out --dir)");
+            + " --streams --budget-minutes --out --dir --only --servers)");
       }
     }
     if (quick) { // a smoke run of every phase: minutes, not figures to quote
@@ -50,6 +75,7 @@ record Options(Path root, Path out, Path dir, int rounds, Duration seconds, Dura
       streams = Math.min(streams, 200);
     }
     return new Options(root, out, dir, rounds, Duration.ofSeconds(seconds), Duration.ofSeconds(warmup), connections, rate,
-        Duration.ofSeconds(latency), sse, streams, Duration.ofMinutes(budget), quick);
+        Duration.ofSeconds(latency), sse, streams, Duration.ofMinutes(budget), quick, Set.copyOf(only),
+        List.copyOf(servers));
   }
 }

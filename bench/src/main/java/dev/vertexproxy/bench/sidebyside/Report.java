@@ -26,8 +26,8 @@ final class Report {
         .writeValueAsString(r), StandardCharsets.UTF_8);
     String section = render(r, o);
     Files.writeString(o.dir().resolve("report.md"), section, StandardCharsets.UTF_8);
-    if (o.quick()) {
-      SideBySide.log("quick run: report in " + o.dir().resolve("report.md") + ", " + o.out() + " left as it was");
+    if (o.partial()) {
+      SideBySide.log("quick or partial run: report in " + o.dir().resolve("report.md") + ", " + o.out() + " left as it was");
       return;
     }
     String doc = Files.exists(o.out()) ? Files.readString(o.out(), StandardCharsets.UTF_8) : "# Benchmarks\n\n";

@@ -22,6 +22,9 @@ import java.util.Map;
  */
 public final class SideBySide {
   static final List<String> ORDER = List.of("D", "N", "H", "P");
+  private static final Map<String, String> PHASE_KEYS = Map.of("throughput", "throughput", "latency", "latency",
+      "SSE timing", "sse", "concurrent streams", "streams", "policy size", "rules", "ablation ladder", "ladder",
+      "profile", "profile");
   static final List<String> LADDER = List.of("passthrough", "jwt", "policy", "tokenswap", "none", "group_commit", "sync");
 
   private final Options o;
@@ -45,10 +48,14 @@ public final class SideBySide {
     try (Stack stack = Stack.start(o.root(), o.dir(), 0, 1)) {
       Path json = wrk.script("json", stack.headers(), Stack.BODY);
       Map<String, Stack.Server> servers = new LinkedHashMap<>();
-      servers.put("D", stack.direct());
-      servers.put("N", stack.nginx());
-      servers.put("H", stack.haproxy());
-      servers.put("P", stack.proxy(ProxyVariant.full(100)));
+      for (String label : o.servers()) {
+        servers.put(label, switch (label) {
+          case "D" -> stack.direct();
+          case "N" -> stack.nginx();
+          case "H" -> stack.haproxy();
+          default -> stack.proxy(ProxyVariant.full(100));
+        });
+      }
       servers.values().forEach(s -> r.descriptions.put(s.label(), s.description()));
       for (Stack.Server s : servers.values()) {
         stack.warm(s);
@@ -70,8 +77,8 @@ public final class SideBySide {
 
   /** Throughput and CPU per request, rounds of D N H P P H N D. */
   private void throughput(Wrk wrk, Path json, Map<String, Stack.Server> servers) throws Exception {
-    List<String> round = new ArrayList<>(ORDER);
-    round.addAll(reversed(ORDER));
+    List<String> round = new ArrayList<>(o.servers());
+    round.addAll(reversed(o.servers()));
     for (int i = 1; i <= o.rounds(); i++) {
       for (String label : round) {
         Stack.Server s = servers.get(label);
@@ -93,7 +100,7 @@ public final class SideBySide {
   private void latency(Tools tools, Stack stack, Map<String, Stack.Server> servers) throws Exception {
     Path body = Upstream.write(o.dir().resolve("body.json"), Stack.BODY);
     for (int i = 1; i <= o.rounds(); i++) {
-      for (String label : i % 2 == 1 ? ORDER : reversed(ORDER)) {
+      for (String label : i % 2 == 1 ? o.servers() : reversed(o.servers())) {
         Stack.Server s = servers.get(label);
         for (String figure : List.of("unloaded", "loaded")) {
           List<String> args = new ArrayList<>(List.of("--url", s.url() + Stack.JSON_PATH, "--body-file", body.toString(),
@@ -118,7 +125,7 @@ public final class SideBySide {
   private void sse(Tools tools, Stack stack, Map<String, Stack.Server> servers) throws Exception {
     Path body = o.dir().resolve("body.json");
     for (int i = 1; i <= o.rounds(); i++) {
-      for (String label : i % 2 == 1 ? ORDER : reversed(ORDER)) {
+      for (String label : i % 2 == 1 ? o.servers() : reversed(o.servers())) {
         Stack.Server s = servers.get(label);
         List<String> args = new ArrayList<>(List.of("--url", s.url() + Stack.SSE_PATH, "--body-file", body.toString(),
             "--streams", Integer.toString(o.sseStreams())));
@@ -141,6 +148,9 @@ public final class SideBySide {
     Path body = o.dir().resolve("body.json");
     for (String label : List.of("N", "H", "P")) {
       Stack.Server s = servers.get(label);
+      if (s == null) {
+        continue;
+      }
       r.rssIdle.put(label, s.process().rssKib() / 1024.0);
       long hold = 30;
       List<String> args = new ArrayList<>(List.of("--url", s.url() + Stack.SSE_PATH + "&bench_events=" + (hold * 5)
@@ -251,7 +261,7 @@ public final class SideBySide {
 
   /** A phase that fails is reported as not measured; the run goes on with the next one. */
   private void phase(String name, Step step) throws InterruptedException {
-    if (!budgetLeft(name)) {
+    if (!o.only().contains(PHASE_KEYS.get(name)) || !budgetLeft(name)) {
       return;
     }
     try {
