@@ -9,13 +9,14 @@ import java.util.Set;
 /** The run's settings; see {@link SideBySide} for the flags. */
 record Options(Path root, Path out, Path dir, int rounds, Duration seconds, Duration warmup, int connections, int rate,
     Duration latencySeconds, int sseStreams, int streams, Duration budget, boolean quick, Set<String> only,
-    List<String> servers) {
+    List<String> servers, Path proxyJar) {
   static final List<String> PHASES = List.of("throughput", "latency", "sse", "streams", "rules", "ladder", "profile");
 
 
   /** A run of part of the phases or servers: its report stays in {@link #dir()}, docs/benchmarks.md is untouched. */
   boolean partial() {
-    return quick || only.size() < PHASES.size() || servers.size() < SideBySide.ORDER.size();
+    return quick || !proxyJar.equals(root.resolve("dist/target/vertex-proxy.jar")) || only.size() < PHASES.size()
+        || servers.size() < SideBySide.ORDER.size();
   }
 
   static Options parse(String[] args) {
@@ -34,6 +35,7 @@ record Options(Path root, Path out, Path dir, int rounds, Duration seconds, Dura
     boolean quick = false;
     Set<String> only = new LinkedHashSet<>(PHASES);
     List<String> servers = SideBySide.ORDER;
+    Path proxyJar = root.resolve("dist/target/vertex-proxy.jar");
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -49,6 +51,7 @@ record Options(Path root, Path out, Path dir, int rounds, Duration seconds, Dura
         case "--budget-minutes" -> budget = Integer.parseInt(args[++i]);
         case "--out" -> out = Path.of(args[++i]).toAbsolutePath();
         case "--dir" -> dir = Path.of(args[++i]).toAbsolutePath();
+        case "--proxy-jar" -> proxyJar = Path.of(args[++i]).toAbsolutePath();
         case "--only" -> {
           only = new LinkedHashSet<>(List.of(args[++i].split(",")));
           if (!PHASES.containsAll(only)) {
@@ -63,7 +66,7 @@ record Options(Path root, Path out, Path dir, int rounds, Duration seconds, Dura
         }
         default -> throw new IllegalArgumentException("unknown option " + a
             + " (known: --quick --rounds --seconds --warmup --connections --rate --latency-seconds --sse-streams"
-            + " --streams --budget-minutes --out --dir --only --servers)");
+            + " --streams --budget-minutes --out --dir --only --servers --proxy-jar)");
       }
     }
     if (quick) { // a smoke run of every phase: minutes, not figures to quote
@@ -76,6 +79,6 @@ record Options(Path root, Path out, Path dir, int rounds, Duration seconds, Dura
     }
     return new Options(root, out, dir, rounds, Duration.ofSeconds(seconds), Duration.ofSeconds(warmup), connections, rate,
         Duration.ofSeconds(latency), sse, streams, Duration.ofMinutes(budget), quick, Set.copyOf(only),
-        List.copyOf(servers));
+        List.copyOf(servers), proxyJar);
   }
 }

@@ -31,9 +31,9 @@ record ProxyVariant(String tag, int rules, String durability, String rung, List<
         + rules + " rules, audit " + durability;
   }
 
-  List<String> launch(Path root, Path config) {
+  List<String> launch(Path root, Path proxyJar, Path config) {
     if (rung == null) {
-      return List.of("-jar", root.resolve("dist/target/vertex-proxy.jar").toString(), "serve", "-c", config.toString());
+      return List.of("-jar", proxyJar.toString(), "serve", "-c", config.toString());
     }
     return List.of("-cp", Stack.benchJar(root).toString(), "dev.vertexproxy.proxy.server.AblatedServe", rung,
         config.toString());

@@ -18,7 +18,9 @@ import java.util.Map;
  * Writes its tables into {@code docs/benchmarks.md} between its markers, and the raw numbers beside its logs.
  *
  * <p>Usage: {@code SideBySide [--rounds 3] [--seconds 10] [--warmup 10] [--connections 32] [--rate 2000]
- * [--streams 1000] [--quick] [--out docs/benchmarks.md] [--dir target/side-by-side] [--budget-minutes 28]}.
+ * [--streams 1000] [--quick] [--out docs/benchmarks.md] [--dir target/side-by-side] [--budget-minutes 24]
+ * [--only throughput,latency,sse,streams,rules,ladder,profile] [--servers D,N,H,P] [--proxy-jar another/vertex-proxy.jar]}.
+ * A quick or partial run (or one of another build's jar: a before/after figure) leaves docs/benchmarks.md alone.
  */
 public final class SideBySide {
   static final List<String> ORDER = List.of("D", "N", "H", "P");
@@ -45,7 +47,7 @@ public final class SideBySide {
     r.machine.putAll(Machine.describe(o));
     Wrk wrk = new Wrk(0, o.connections(), o.dir().resolve("wrk"));
     Tools tools = new Tools(Stack.benchJar(o.root()), 0, o.dir().resolve("tools"));
-    try (Stack stack = Stack.start(o.root(), o.dir(), 0, 1)) {
+    try (Stack stack = Stack.start(o.root(), o.proxyJar(), o.dir(), 0, 1)) {
       Path json = wrk.script("json", stack.headers(), Stack.BODY);
       Map<String, Stack.Server> servers = new LinkedHashMap<>();
       for (String label : o.servers()) {

@@ -51,6 +51,7 @@ final class Stack implements AutoCloseable {
       "-XX:InitialRAMPercentage=25", "-XX:+ExitOnOutOfMemoryError", "-Dfile.encoding=UTF-8");
 
   private final Path root;
+  private final Path proxyJar;
   private final Path dir;
   private final int loadCpu;
   private final int sutCpu;
@@ -61,9 +62,10 @@ final class Stack implements AutoCloseable {
   private final String token;
   private final List<Child> started = new ArrayList<>();
 
-  private Stack(Path root, Path dir, int loadCpu, int sutCpu, DevIssuer issuer, GoogleEmulator google, Child stub,
-      int stubPort) {
+  private Stack(Path root, Path proxyJar, Path dir, int loadCpu, int sutCpu, DevIssuer issuer, GoogleEmulator google,
+      Child stub, int stubPort) {
     this.root = root;
+    this.proxyJar = proxyJar;
     this.dir = dir;
     this.loadCpu = loadCpu;
     this.sutCpu = sutCpu;
@@ -75,7 +77,8 @@ final class Stack implements AutoCloseable {
     this.token = issuer.mint(Map.of("aud", AUDIENCE, "exp", System.currentTimeMillis() / 1000 + 7200));
   }
 
-  static Stack start(Path root, Path dir, int loadCpu, int sutCpu) throws IOException, InterruptedException {
+  static Stack start(Path root, Path proxyJar, Path dir, int loadCpu, int sutCpu)
+      throws IOException, InterruptedException {
     DevIssuer issuer = DevIssuer.start(new InetSocketAddress("127.0.0.1", 0), AUDIENCE);
     GoogleEmulator google = GoogleEmulator.start(new InetSocketAddress("127.0.0.1", 0), Clock.systemUTC());
     google.trustIssuer(issuer.issuer(), issuer.jwksUri());
@@ -83,7 +86,7 @@ final class Stack implements AutoCloseable {
     Child stub = Child.start("stub", loadCpu, Upstream.java(benchJar(root), "dev.vertexproxy.bench.compare.StubUpstream",
         List.of("-Xms256m", "-Xmx256m", "-XX:-UsePerfData"), List.of("--port", "0")), dir.resolve("stub.log"));
     int port = Upstream.announcedPort(stub, Duration.ofSeconds(30));
-    return new Stack(root, dir, loadCpu, sutCpu, issuer, google, stub, port);
+    return new Stack(root, proxyJar, dir, loadCpu, sutCpu, issuer, google, stub, port);
   }
 
   static Path benchJar(Path root) {
@@ -274,7 +277,7 @@ final class Stack implements AutoCloseable {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvm);
-    cmd.addAll(v.launch(root, config));
+    cmd.addAll(v.launch(root, proxyJar, config));
     Child c = launch(Child.start("proxy-" + v.slug(), sutCpu, cmd, p.resolve("proxy.log")));
     awaitReady(c, admin);
     Server s = new Server("P", v.describe(), c, "http://127.0.0.1:" + port);
