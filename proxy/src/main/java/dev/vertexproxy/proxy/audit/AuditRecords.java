@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -228,6 +229,11 @@ final class AuditRecords {
 
   static String formatTime(Instant time) {
     return RFC3339_MILLIS.format(time);
+  }
+
+  /** A generator that writes the canonical form's tokens (strings escaped as it says) to {@code out}. */
+  static JsonGenerator generator(OutputStream out) throws IOException {
+    return JSON.createGenerator(out);
   }
 
   /** The canonical bytes of a JSON value: sorted keys at every level, no whitespace. */
