@@ -30,8 +30,8 @@ public final class SecretNames {
 
   /**
    * A predicate over names whose answers are remembered: up to {@value #NAMES} names of up to {@value #NAME_CHARS}
-   * characters each (a few hundred KiB at most); beyond that it asks the predicate every time, so a flood of new names
-   * costs time, never memory, and never changes an answer.
+   * characters each (under 1 MiB); beyond that it asks the predicate every time, so a flood of new names (request
+   * bodies' member names share {@link #secretKey} with claims) costs time, never memory, and never changes an answer.
    */
   static final class Decided implements Predicate<String> {
     static final int NAMES = 4_096;
