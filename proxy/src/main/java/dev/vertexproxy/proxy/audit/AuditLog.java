@@ -1,6 +1,5 @@
 package dev.vertexproxy.proxy.audit;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vertexproxy.proxy.config.AuditConfig;
 import dev.vertexproxy.proxy.config.AuditConfig.Durability;
 import dev.vertexproxy.proxy.lock.DirectoryLock;
@@ -351,11 +350,11 @@ public final class AuditLog implements AutoCloseable {
   }
 
   private void writeBatch(List<Pending> batch) {
-    List<ObjectNode> records = new ArrayList<>(batch.size());
+    List<EventLines.Prepared> records = new ArrayList<>(batch.size());
     List<Pending> written = new ArrayList<>(batch.size());
     for (Pending pending : batch) {
       try {
-        records.add(AuditRecords.toJson(pending.event(), clock.instant()));
+        records.add(trail.prepare(pending.event(), clock.instant()));
         written.add(pending);
       } catch (RuntimeException e) {
         LOG.error("audit event could not be turned into a record ({}); it is not in the trail", e.getClass().getName());

@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -70,6 +71,9 @@ final class AuditRecords {
   private static final Pattern SECRET_QUERY_PARAM =
       Pattern.compile("(?i)(key|.*[_-]key|apikey|.*token.*|.*secret.*|.*password.*|.*credential.*"
           + "|authorization|signature|sig|x-goog-signature)");
+  /** The same few parameter names come with every request ({@code alt}): each one's answer is remembered. */
+  private static final SecretNames.Decided SECRET_QUERY_NAMES =
+      new SecretNames.Decided(raw -> SECRET_QUERY_PARAM.matcher(canonicalParameterName(raw)).matches());
 
   private AuditRecords() {
   }
@@ -180,7 +184,14 @@ final class AuditRecords {
     return nodes.textNode(redactString(String.valueOf(value)));
   }
 
+  /**
+   * The value with JWT-like parts replaced, made well-formed. Both patterns begin with the literal {@code eyJ}, so a
+   * value without it (nearly every one) skips them.
+   */
   static String redactString(String value) {
+    if (!value.contains("eyJ")) {
+      return wellFormed(value);
+    }
     if (JWT_LIKE.matcher(value).matches()) {
       return REDACTED;
     }
@@ -206,7 +217,7 @@ final class AuditRecords {
     for (String pair : query.split("&", -1)) {
       int eq = pair.indexOf('=');
       String name = eq < 0 ? pair : pair.substring(0, eq);
-      if (eq >= 0 && SECRET_QUERY_PARAM.matcher(canonicalParameterName(name)).matches()) {
+      if (eq >= 0 && SECRET_QUERY_NAMES.test(name)) {
         parts.add(name + "=" + REDACTED);
       } else {
         parts.add(pair);
@@ -228,6 +239,11 @@ final class AuditRecords {
 
   static String formatTime(Instant time) {
     return RFC3339_MILLIS.format(time);
+  }
+
+  /** A generator that writes the canonical form's tokens (strings escaped as it says) to {@code out}. */
+  static JsonGenerator generator(OutputStream out) throws IOException {
+    return JSON.createGenerator(out);
   }
 
   /** The canonical bytes of a JSON value: sorted keys at every level, no whitespace. */

@@ -33,13 +33,11 @@ import org.slf4j.LoggerFactory;
 final class TrailWriter {
   private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
 
-  /** A record still to be chained: made once its predecessor's seq and hash are known (a checkpoint signs them). */
-  private interface Entry {
-    ObjectNode record(long prevSeq, String prevHash);
-  }
-
-  /** Where the writer's lines go besides the file, and what it reports; {@code lines} is closed with the writer. */
-  private record Outputs(AuditLog.Events events, Consumer<ObjectNode> stdout, StdoutLines lines) {
+  /**
+   * Where the writer's lines go besides the file, and what it reports; {@code lines} is closed with the writer;
+   * {@code stdout} is called only when {@code shipsRecords}.
+   */
+  private record Outputs(AuditLog.Events events, Consumer<ObjectNode> stdout, StdoutLines lines, boolean shipsRecords) {
   }
 
   private final AuditFileWriter files;
@@ -49,6 +47,7 @@ final class TrailWriter {
   private final CheckpointSigner checkpoints;
   private final Retention retention;
   private final Outputs outputs;
+  private final EventLines eventLines;
   private final List<Seal> sealsOwed = new ArrayList<>();
   private long lastSeq;
   private String lastHash;
@@ -66,6 +65,7 @@ final class TrailWriter {
     this.checkpoints = checkpoints;
     this.retention = retention;
     this.outputs = outputs;
+    this.eventLines = new EventLines(chainId);
     this.lastSeq = lastSeq;
     this.lastHash = lastHash;
     if (crashSeal != null) {
@@ -108,7 +108,7 @@ final class TrailWriter {
       AuditFileWriter files = new AuditFileWriter(config.dir(), config.durability(), clock, config.rotate(),
           options.opener());
       TrailWriter trail = new TrailWriter(files, config.dir(), clock, chainId, signer, retention,
-          new Outputs(events, shipped, stdout), lastSeq, lastHash, crash);
+          new Outputs(events, shipped, stdout, cloudLogging), lastSeq, lastHash, crash);
       trail.start();
       return trail;
     } catch (IOException | RuntimeException e) {
@@ -147,32 +147,41 @@ final class TrailWriter {
   }
 
   /**
-   * Chains and writes {@code events} (records without chain fields), with whatever the writer owes before and after
-   * them, as one all-or-nothing batch.
+   * The event's record, ready to be chained by {@link #write}.
+   *
+   * @throws RuntimeException if the event cannot be recorded; it alone is refused
+   */
+  EventLines.Prepared prepare(AuditEvent event, Instant fallbackTime) {
+    return eventLines.prepare(event, fallbackTime);
+  }
+
+  /**
+   * Chains and writes {@code events} (records without chain fields, from {@link #prepare}), with whatever the writer
+   * owes before and after them, as one all-or-nothing batch.
    *
    * @return each event's place in the chain, in order
    * @throws IOException if the batch is not durable; nothing of it is in the chain, the file is given up
    */
-  List<AuditReceipt> write(List<ObjectNode> events) throws IOException {
+  List<AuditReceipt> write(List<EventLines.Prepared> events) throws IOException {
     Instant now = clock.instant();
-    List<Entry> entries = new ArrayList<>();
+    List<TrailEntry> entries = new ArrayList<>();
     boolean newFile = files.needsNewFile(now);
     if (newFile) {
       files.close();
       for (Seal seal : sealsOwed) {
-        entries.add((s, h) -> sealRecord(now, seal));
+        entries.add(own((s, h) -> sealRecord(now, seal)));
       }
       if (checkpoints != null) {
         String reason = started ? CheckpointSigner.ROTATION : CheckpointSigner.START;
-        entries.add((s, h) -> checkpoints.record(now, chainId, s, h, reason));
+        entries.add(own((s, h) -> checkpoints.record(now, chainId, s, h, reason)));
       }
     }
-    for (ObjectNode event : events) {
-      entries.add((s, h) -> event);
+    for (EventLines.Prepared event : events) {
+      entries.add(new TrailEntry.Event(eventLines, event));
     }
     boolean headerCheckpoint = newFile && checkpoints != null;
     if (checkpoints != null && !headerCheckpoint && sinceCheckpoint + events.size() > 0 && checkpoints.due(now)) {
-      entries.add((s, h) -> checkpoints.record(now, chainId, s, h, CheckpointSigner.PERIODIC));
+      entries.add(own((s, h) -> checkpoints.record(now, chainId, s, h, CheckpointSigner.PERIODIC)));
     }
     return entries.isEmpty() ? List.of() : writeEntries(entries, events.size(), now, newFile);
   }
@@ -204,12 +213,12 @@ final class TrailWriter {
     try {
       if (checkpoints != null) {
         Instant now = clock.instant();
-        List<Entry> entries = new ArrayList<>();
+        List<TrailEntry> entries = new ArrayList<>();
         boolean newFile = files.current() == null; // given up after a failure (never rotated only to close it)
         if (newFile) {
-          sealsOwed.forEach(seal -> entries.add((s, h) -> sealRecord(now, seal)));
+          sealsOwed.forEach(seal -> entries.add(own((s, h) -> sealRecord(now, seal))));
         }
-        entries.add((s, h) -> checkpoints.record(now, chainId, s, h, CheckpointSigner.SHUTDOWN));
+        entries.add(own((s, h) -> checkpoints.record(now, chainId, s, h, CheckpointSigner.SHUTDOWN)));
         writeEntries(entries, 0, now, newFile);
       }
     } catch (IOException | RuntimeException e) {
@@ -223,28 +232,19 @@ final class TrailWriter {
     }
   }
 
-  private List<AuditReceipt> writeEntries(List<Entry> entries, int eventCount, Instant now, boolean newFile)
+  private List<AuditReceipt> writeEntries(List<TrailEntry> entries, int eventCount, Instant now, boolean newFile)
       throws IOException {
     long seq = lastSeq;
     String prevHash = lastHash;
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(entries.size() * 768);
-    List<ObjectNode> records = new ArrayList<>(entries.size());
     List<AuditReceipt> receipts = new ArrayList<>(eventCount);
     long checkpointsWritten = 0;
     long afterLastCheckpoint = sinceCheckpoint;
-    for (Entry entry : entries) {
-      ObjectNode record = entry.record(seq, prevHash);
-      record.put("chain_id", chainId);
-      record.put("seq", seq + 1);
-      record.put("prev_hash", prevHash);
-      String hash = AuditRecords.hash(record);
-      record.put("hash", hash);
-      bytes.writeBytes(AuditRecords.canonical(record));
-      bytes.write('\n');
+    for (TrailEntry entry : entries) {
+      String hash = entry.append(bytes, seq + 1, prevHash);
       seq++;
       prevHash = hash;
-      records.add(record);
-      String type = record.path("type").asText();
+      String type = entry.type();
       if (CheckpointSigner.TYPE.equals(type)) {
         checkpointsWritten++;
         afterLastCheckpoint = 0;
@@ -255,9 +255,10 @@ final class TrailWriter {
         }
       }
     }
+    byte[] batch = bytes.toByteArray();
     AuditFileWriter.Timing timing;
     try {
-      timing = files.write(bytes.toByteArray(), lastSeq + 1);
+      timing = files.write(batch, lastSeq + 1);
     } catch (IOException | RuntimeException e) {
       Seal leftover = files.abandonBatch();
       if (leftover != null) {
@@ -275,19 +276,25 @@ final class TrailWriter {
     if (!receipts.isEmpty()) { // the metric counts what callers appended; checkpoints count on their own
       outputs.events().batchWritten(receipts.size(), timing.writeNanos(), timing.syncNanos());
     }
-    for (ObjectNode record : records) {
-      boolean checkpoint = CheckpointSigner.TYPE.equals(record.path("type").asText());
+    for (TrailEntry entry : entries) {
+      boolean checkpoint = CheckpointSigner.TYPE.equals(entry.type());
       if (checkpoint) {
         checkpoints.written(now);
         outputs.events().checkpointWritten();
-        checkpoints.export(AuditRecords.utf8(AuditRecords.canonical(record)));
+        checkpoints.export(AuditRecords.utf8(AuditRecords.canonical(entry.tree(batch))));
       }
-      outputs.stdout().accept(record);
+      if (outputs.shipsRecords()) {
+        outputs.stdout().accept(entry.tree(batch));
+      }
     }
     if (newFile && retention != null && !applyingRetention) {
       applyRetention(now);
     }
     return receipts;
+  }
+
+  private TrailEntry own(TrailEntry.Maker maker) {
+    return new TrailEntry.Tree(chainId, maker);
   }
 
   private ObjectNode sealRecord(Instant now, Seal seal) {
@@ -303,8 +310,8 @@ final class TrailWriter {
     applyingRetention = true;
     try {
       Map<String, List<Retention.Deleted>> deleted = retention.apply(files.current(), now);
-      List<Entry> entries = new ArrayList<>();
-      deleted.forEach((reason, list) -> entries.add((s, h) -> Retention.record(now, reason, list)));
+      List<TrailEntry> entries = new ArrayList<>();
+      deleted.forEach((reason, list) -> entries.add(own((s, h) -> Retention.record(now, reason, list))));
       if (!entries.isEmpty()) {
         writeEntries(entries, 0, now, false);
       }
