@@ -46,7 +46,8 @@ import java.util.concurrent.TimeoutException;
  * {@code --open-timeout}, the {@code open} line is printed with as many as did. The end of stdin without a line does
  * not end the hold (a script's background job may have {@code /dev/null} as stdin). File descriptors are taken as
  * the process has them: nothing is raised; a connection refused for want of one counts in {@code errors.emfile} and
- * is reported on stderr. The run is bounded by open-timeout + hold + a few seconds.
+ * is reported on stderr. The run is bounded by open-timeout + hold + a few seconds; {@code main} halts 30 s past that
+ * ({@link Watchdog}).
  *
  * <p>Stdout: the {@code {"open":N}} line, then one JSON object: {@code streams}, {@code opened} (connections
  * established), {@code first_event} (streams that received one), {@code events} (all received), {@code ended_early},
@@ -61,6 +62,7 @@ public final class ManyStreams {
   }
 
   public static void main(String[] args) {
+    Watchdog.arm("ManyStreams", args, OPTIONS, c -> c.seconds("open-timeout", 30) + c.seconds("hold", 30), System.out);
     System.exit(run(args, System.out, System.in));
   }
 

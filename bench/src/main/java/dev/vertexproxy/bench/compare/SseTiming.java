@@ -31,24 +31,27 @@ import java.util.concurrent.TimeoutException;
  * <pre>
  * java -cp bench/target/benchmarks.jar dev.vertexproxy.bench.compare.SseTiming \
  *     --url 'http://127.0.0.1:8080/v1/…:streamGenerateContent?alt=sse' [--header 'K: V']... [--body-file body.json] \
- *     [--streams 50] [--timeout 30] [--connect-timeout 5]
+ *     [--streams 50] [--timeout 30] [--deadline 120] [--connect-timeout 5]
  * </pre>
  *
  * An event ends at the blank line after its {@code data:} lines; events completed by one read get the time of that
- * read. {@code --timeout} bounds each stream (then counted as {@code timeout} and the connection replaced); the whole
- * run is bounded by streams × timeout. Stdout, one JSON object: {@code streams}, {@code completed}, {@code errors}
- * (non-2xx by status, {@code io}, {@code timeout}, {@code connect}, {@code no_events}), {@code events} (total, min
- * and max per stream), {@code first_event_us} and {@code gap_us} (min, p50, p90, p99, p99_9, max, mean over every
- * stream, exact samples rounded to 1 µs).
+ * read. {@code --timeout} bounds each stream (then counted as {@code timeout} and the connection replaced); no stream
+ * starts after {@code --deadline} seconds (default 120; {@code started} then says how many did), and {@code main} halts
+ * 30 s past deadline + timeout ({@link Watchdog}). Stdout, one JSON object: {@code streams}, {@code started},
+ * {@code completed}, {@code errors} (non-2xx by status, {@code io}, {@code timeout}, {@code connect},
+ * {@code no_events}), {@code events} (total, min and max per stream), {@code first_event_us} and {@code gap_us} (min,
+ * p50, p90, p99, p99_9, max, mean over every stream, exact samples rounded to 1 µs).
  */
 public final class SseTiming {
   static final Set<String> OPTIONS = Set.of("url", "header", "body-file", "method", "streams", "timeout",
-      "connect-timeout");
+      "connect-timeout", "deadline");
 
   private SseTiming() {
   }
 
   public static void main(String[] args) {
+    Watchdog.arm("SseTiming", args, OPTIONS, c -> c.seconds("deadline", 120) + c.seconds("timeout", 30)
+        + c.seconds("connect-timeout", 5), System.out);
     System.exit(run(args, System.out));
   }
 
@@ -82,12 +85,13 @@ public final class SseTiming {
     HttpTarget target = HttpTarget.from(cli);
     int streams = (int) cli.integer("streams", 50, 1);
     long timeout = cli.seconds("timeout", 30);
+    long deadline = cli.seconds("deadline", 120);
     int connectTimeout = (int) (cli.decimal("connect-timeout", 5, 0.001) * 1000);
     try (Net net = new Net("sse-timing", 1)) {
-      Streams s = new Streams(net, target, streams, timeout, connectTimeout);
+      Streams s = new Streams(net, target, streams, timeout, connectTimeout, System.nanoTime() + deadline);
       net.group.execute(s::next);
       try {
-        return s.result.get(streams * (timeout + connectTimeout * 1_000_000L) + TimeUnit.SECONDS.toNanos(5),
+        return s.result.get(deadline + timeout + connectTimeout * 1_000_000L + TimeUnit.SECONDS.toNanos(5),
             TimeUnit.NANOSECONDS);
       } catch (ExecutionException | TimeoutException e) {
         throw new IllegalStateException("SseTiming: no result", e);
@@ -103,6 +107,7 @@ public final class SseTiming {
     private final int streams;
     private final long timeout;
     private final int connectTimeout;
+    private final long deadline;
     private final Samples firstEvent = new Samples();
     private final Samples gaps = new Samples();
     private final Map<Integer, Long> statusErrors = new TreeMap<>();
@@ -118,7 +123,8 @@ public final class SseTiming {
     private long connectErrors;
     private long noEvents;
 
-    Streams(Net net, HttpTarget target, int streams, long timeout, int connectTimeout) {
+    Streams(Net net, HttpTarget target, int streams, long timeout, int connectTimeout, long deadline) {
+      this.deadline = deadline;
       this.net = net;
       this.target = target;
       this.streams = streams;
@@ -128,7 +134,7 @@ public final class SseTiming {
 
     /** Starts the next stream, on the open connection or a new one. */
     void next() {
-      if (started == streams) {
+      if (started == streams || System.nanoTime() - deadline >= 0) {
         finish();
         return;
       }
@@ -219,6 +225,7 @@ public final class SseTiming {
       m.put("tool", "SseTiming");
       m.put("url", "http" + (target.ssl == null ? "" : "s") + "://" + target.host + ":" + target.port + target.pathAndQuery);
       m.put("streams", streams);
+      m.put("started", started);
       m.put("completed", completed);
       m.put("errors", errors);
       m.put("events", ev);
