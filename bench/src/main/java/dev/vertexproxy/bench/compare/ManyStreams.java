@@ -45,14 +45,14 @@ import java.util.concurrent.TimeoutException;
  * one that ends sooner is counted in {@code ended_early}. If not every stream has its first event within
  * {@code --open-timeout}, the {@code open} line is printed with as many as did. The end of stdin without a line does
  * not end the hold (a script's background job may have {@code /dev/null} as stdin). File descriptors are taken as
- * the process has them: nothing is raised; a connection refused for want of one counts in {@code errors.emfile} and
- * is reported on stderr. The run is bounded by open-timeout + hold + a few seconds; {@code main} halts 30 s past that
- * ({@link Watchdog}).
+ * the process has them: nothing is raised; the first connection refused for want of one is reported on stderr,
+ * counts in {@code errors.emfile}, and no further connection is tried ({@code errors.not_tried}). The run is
+ * bounded by open-timeout + hold + a few seconds; {@code main} halts 30 s past that ({@link Watchdog}).
  *
  * <p>Stdout: the {@code {"open":N}} line, then one JSON object: {@code streams}, {@code opened} (connections
  * established), {@code first_event} (streams that received one), {@code events} (all received), {@code ended_early},
- * {@code errors} (non-2xx by status, {@code connect}, {@code emfile}, {@code io}: closed before its first event),
- * {@code open_ms} (from the first connect to the {@code open} line) and {@code held_ms}.
+ * {@code errors} (non-2xx by status, {@code connect}, {@code emfile}, {@code not_tried}, {@code io}: closed before
+ * its first event), {@code open_ms} (from the first connect to the {@code open} line) and {@code held_ms}.
  */
 public final class ManyStreams {
   static final Set<String> OPTIONS = Set.of("url", "header", "body-file", "method", "streams", "hold", "open-timeout",
@@ -75,6 +75,8 @@ public final class ManyStreams {
       long hold = cli.seconds("hold", 30);
       long openTimeout = cli.seconds("open-timeout", 30);
       int connectTimeout = (int) (cli.decimal("connect-timeout", 10, 0.001) * 1000);
+      // loaded now: once the descriptors run out, a class still to be read from the class path could not be
+      Json.line(Map.of("open", 0, "events", 0L, "errors", Map.of("status", Map.of()), "rate", 0.5, "url", ""));
       try (Net net = new Net("many-streams", 1)) {
         Streams s = new Streams(net, target, streams, connectTimeout);
         long begin = System.nanoTime();
@@ -149,6 +151,7 @@ public final class ManyStreams {
     private long endedEarly;
     private long connectErrors;
     private long emfile;
+    private long notTried;
     private long ioErrors;
     private boolean closing;
 
@@ -162,6 +165,13 @@ public final class ManyStreams {
 
     void open() {
       for (int i = 0; i < streams; i++) {
+        if (emfile > 0) {
+          // out of descriptors: trying the rest would only fail the same way and starve the streams already open
+          notTried = streams - i;
+          failed += notTried;
+          settle();
+          return;
+        }
         ChannelFuture f = net.client(connectTimeout).handler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel ch) {
@@ -176,10 +186,10 @@ public final class ManyStreams {
             f.channel().writeAndFlush(target.request());
           } else {
             String why = String.valueOf(done.cause());
-            if (why.contains("Too many open files")) {
+            if (outOfFiles(done.cause())) {
               if (emfile++ == 0) {
-                System.err.println("ManyStreams: out of file descriptors (EMFILE) after " + opened
-                    + " connections: raise ulimit -n for this process and the server");
+                System.err.println("ManyStreams: out of file descriptors (EMFILE) at connection " + (opened + emfile
+                    + connectErrors) + " of " + streams + ": raise ulimit -n for this process (and the server's)");
               }
             } else if (connectErrors++ < 5) {
               System.err.println("ManyStreams: connect " + target.host + ":" + target.port + ": " + why);
@@ -188,6 +198,15 @@ public final class ManyStreams {
           }
         });
       }
+    }
+
+    private static boolean outOfFiles(Throwable t) {
+      for (Throwable c = t; c != null; c = c.getCause()) {
+        if (String.valueOf(c.getMessage()).contains("Too many open files")) {
+          return true;
+        }
+      }
+      return false;
     }
 
     private void failed() {
@@ -208,12 +227,13 @@ public final class ManyStreams {
       }
       Map<String, Object> errors = new LinkedHashMap<>();
       long statusTotal = statusErrors.values().stream().mapToLong(Long::longValue).sum();
-      errors.put("total", statusTotal + connectErrors + emfile + ioErrors);
+      errors.put("total", statusTotal + connectErrors + emfile + notTried + ioErrors);
       Map<String, Long> byStatus = new LinkedHashMap<>();
       statusErrors.forEach((k, v) -> byStatus.put(Integer.toString(k), v));
       errors.put("status", byStatus);
       errors.put("connect", connectErrors);
       errors.put("emfile", emfile);
+      errors.put("not_tried", notTried);
       errors.put("io", ioErrors);
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("tool", "ManyStreams");
