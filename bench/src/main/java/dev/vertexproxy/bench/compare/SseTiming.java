@@ -31,9 +31,12 @@ import java.util.concurrent.TimeoutException;
  * <pre>
  * java -cp bench/target/benchmarks.jar dev.vertexproxy.bench.compare.SseTiming \
  *     --url 'http://127.0.0.1:8080/v1/…:streamGenerateContent?alt=sse' [--header 'K: V']... [--body-file body.json] \
- *     [--streams 50] [--timeout 30] [--deadline 120] [--connect-timeout 5]
+ *     [--streams 50] [--warmup-streams 0] [--timeout 30] [--deadline 120] [--connect-timeout 5]
  * </pre>
  *
+ * {@code --warmup-streams K} runs K streams first that are not timed (the first streams of a fresh JVM, the tool's
+ * or a proxy's, time class loading and the interpreter); {@code streams} in the output counts the timed ones,
+ * {@code started}, {@code completed} and {@code events} count all.
  * An event ends at the blank line after its {@code data:} lines; events completed by one read get the time of that
  * read. {@code --timeout} bounds each stream (then counted as {@code timeout} and the connection replaced); no stream
  * starts after {@code --deadline} seconds (default 120; {@code started} then says how many did), and {@code main} halts
@@ -44,7 +47,7 @@ import java.util.concurrent.TimeoutException;
  */
 public final class SseTiming {
   static final Set<String> OPTIONS = Set.of("url", "header", "body-file", "method", "streams", "timeout",
-      "connect-timeout", "deadline");
+      "connect-timeout", "deadline", "warmup-streams");
 
   private SseTiming() {
   }
@@ -86,9 +89,10 @@ public final class SseTiming {
     int streams = (int) cli.integer("streams", 50, 1);
     long timeout = cli.seconds("timeout", 30);
     long deadline = cli.seconds("deadline", 120);
+    int warmup = (int) cli.integer("warmup-streams", 0, 0);
     int connectTimeout = (int) (cli.decimal("connect-timeout", 5, 0.001) * 1000);
     try (Net net = new Net("sse-timing", 1)) {
-      Streams s = new Streams(net, target, streams, timeout, connectTimeout, System.nanoTime() + deadline);
+      Streams s = new Streams(net, target, warmup + streams, warmup, timeout, connectTimeout, System.nanoTime() + deadline);
       net.group.execute(s::next);
       try {
         return s.result.get(deadline + timeout + connectTimeout * 1_000_000L + TimeUnit.SECONDS.toNanos(5),
@@ -108,6 +112,7 @@ public final class SseTiming {
     private final long timeout;
     private final int connectTimeout;
     private final long deadline;
+    private final int warmup;
     private final Samples firstEvent = new Samples();
     private final Samples gaps = new Samples();
     private final Map<Integer, Long> statusErrors = new TreeMap<>();
@@ -123,8 +128,9 @@ public final class SseTiming {
     private long connectErrors;
     private long noEvents;
 
-    Streams(Net net, HttpTarget target, int streams, long timeout, int connectTimeout, long deadline) {
+    Streams(Net net, HttpTarget target, int streams, int warmup, long timeout, int connectTimeout, long deadline) {
       this.deadline = deadline;
+      this.warmup = warmup;
       this.net = net;
       this.target = target;
       this.streams = streams;
@@ -165,6 +171,7 @@ public final class SseTiming {
     private void start(Channel ch) {
       started++;
       Stream s = new Stream();
+      s.measured = started > warmup;
       current = s;
       s.timer = ch.eventLoop().schedule(() -> {
         if (current == s) {
@@ -224,7 +231,8 @@ public final class SseTiming {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("tool", "SseTiming");
       m.put("url", "http" + (target.ssl == null ? "" : "s") + "://" + target.host + ":" + target.port + target.pathAndQuery);
-      m.put("streams", streams);
+      m.put("streams", streams - warmup);
+      m.put("warmup_streams", warmup);
       m.put("started", started);
       m.put("completed", completed);
       m.put("errors", errors);
@@ -244,6 +252,7 @@ public final class SseTiming {
       long events;
       boolean ok;
       boolean keepAlive;
+      boolean measured;
     }
 
     /** Reads the responses of the connection; the stream it belongs to is {@code current}. */
@@ -269,9 +278,9 @@ public final class SseTiming {
             ByteBuf content = ((HttpContent) msg).content();
             int n = s.parser.feed(content);
             for (int i = 0; i < n; i++) {
-              if (s.events == 0) {
+              if (s.measured && s.events == 0) {
                 firstEvent.add(now - (s.written == 0 ? now : s.written));
-              } else {
+              } else if (s.measured) {
                 gaps.add(now - s.lastEvent);
               }
               s.lastEvent = now;

@@ -33,11 +33,14 @@ class SseTimingTest {
   }
 
   @Test
-  void theQueryStringSetsTheEventsPerStreamAndARefusedStreamIsAnErrorByStatus() throws Exception {
+  void theQueryStringSetsTheEventsPerStreamWarmUpStreamsAreNotTimedAndARefusedStreamIsAnError() throws Exception {
     try (StubUpstream stub = StubUpstream.start("--threads", "1", "--sse-gap-ms", "1")) {
       String base = "http://127.0.0.1:" + stub.port();
       SseTiming.Result r = SseTiming.execute(Cli.parse(new String[] {"--url", base + STREAM + "&bench_events=3",
-          "--method", "POST", "--streams", "2"}, SseTiming.OPTIONS));
+          "--method", "POST", "--streams", "2", "--warmup-streams", "1"}, SseTiming.OPTIONS));
+      // the warm-up stream runs but is not timed
+      assertThat(r.json).containsEntry("streams", 2).containsEntry("warmup_streams", 1).containsEntry("completed", 3);
+      assertThat(r.firstEvent.size()).isEqualTo(2);
       assertThat(r.gaps.size()).isEqualTo(2 * 2);
       SseTiming.Result refused = SseTiming.execute(Cli.parse(new String[] {"--url", base + "/nothing/here",
           "--method", "POST", "--streams", "2"}, SseTiming.OPTIONS));
