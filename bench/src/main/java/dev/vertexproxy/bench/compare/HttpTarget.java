@@ -67,6 +67,9 @@ final class HttpTarget {
     if (!scheme.equals("http") && !scheme.equals("https") || uri.getHost() == null) {
       throw new IllegalArgumentException("--url: " + url + " (expected: http(s)://host:port/path)");
     }
+    if (uri.getRawAuthority().endsWith(":")) {
+      throw new IllegalArgumentException("--url: " + url + " (expected: a port after the colon)");
+    }
     boolean tls = scheme.equals("https");
     int port = uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80;
     String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();

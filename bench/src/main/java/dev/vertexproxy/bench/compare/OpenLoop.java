@@ -41,7 +41,8 @@ import java.util.concurrent.TimeoutException;
  * {@code --rate 0} measures unloaded: one connection, one request at a time back to back (closed loop), latency =
  * send to completion. Requests due in the warm-up are sent but not measured. After {@code --duration} no new
  * request falls due; those still queued or in flight get {@code --drain} seconds more, then count as
- * {@code unfinished}. The run is bounded: connect timeout + warm-up + duration + drain, plus a few seconds at most.
+ * {@code unfinished}. The run is bounded: connect timeout + warm-up + duration + drain, plus a few seconds at most;
+ * {@code main} halts 30 s past that ({@link Watchdog}).
  *
  * <p>Stdout, one JSON object: {@code sent}, {@code completed}, {@code measured}, {@code errors} (non-2xx by status,
  * {@code io}, {@code connect}, {@code unfinished}), {@code achieved_rate} (measured completions per second),
@@ -58,6 +59,8 @@ public final class OpenLoop {
   }
 
   public static void main(String[] args) {
+    Watchdog.arm("OpenLoop", args, OPTIONS, c -> c.seconds("connect-timeout", 5) + c.seconds("warmup", 0)
+        + c.seconds("duration", 10) + c.seconds("drain", 5), System.out);
     System.exit(run(args, System.out));
   }
 

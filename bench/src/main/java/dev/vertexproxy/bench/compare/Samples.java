@@ -17,7 +17,7 @@ final class Samples {
     if (size == values.length) {
       values = Arrays.copyOf(values, values.length * 2);
     }
-    values[size++] = Math.max(0, nanos);
+    values[size++] = nanos;
   }
 
   int size() {

@@ -56,7 +56,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Stdout: first {@code {"port":N}} as soon as it listens, then, when it stops, one JSON object with what it
  * served. It stops when stdin closes (stdin that is {@code /dev/null}, as a background job of a script gets, is
- * ignored), on SIGTERM, or after {@code --duration} seconds, whichever comes first. Diagnostics go to stderr.
+ * ignored), on SIGTERM, or after {@code --duration} seconds (default 1800), whichever comes first;
+ * {@code main} halts 30 s past that ({@link Watchdog}). Diagnostics go to stderr.
  */
 public final class StubUpstream implements AutoCloseable {
   static final Set<String> OPTIONS = Set.of("port", "host", "threads", "sse-events", "sse-gap-ms", "duration", "stall-at",
@@ -146,6 +147,7 @@ public final class StubUpstream implements AutoCloseable {
   }
 
   public static void main(String[] args) throws InterruptedException {
+    Watchdog.arm("StubUpstream", args, OPTIONS, c -> c.seconds("duration", 1800), System.out);
     System.exit(run(args, System.out, System.in));
   }
 
