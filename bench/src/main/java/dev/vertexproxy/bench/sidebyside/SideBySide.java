@@ -130,7 +130,7 @@ public final class SideBySide {
       for (String label : i % 2 == 1 ? o.servers() : reversed(o.servers())) {
         Stack.Server s = servers.get(label);
         List<String> args = new ArrayList<>(List.of("--url", s.url() + Stack.SSE_PATH, "--body-file", body.toString(),
-            "--streams", Integer.toString(o.sseStreams())));
+            "--streams", Integer.toString(o.sseStreams()), "--warmup-streams", "5"));
         args.addAll(Tools.headerArgs(stack.headers()));
         JsonNode out = tools.run("SseTiming", args, Duration.ofMinutes(3));
         for (String figure : List.of("first", "gap")) {
@@ -167,7 +167,9 @@ public final class SideBySide {
         Tools.tell(c, "done");
         c.await(Duration.ofSeconds(hold + 30));
         JsonNode last = Tools.lastJson(c);
-        r.streamsNote.put(label, open.path("open").asText() + " streams open" + (last == null ? "" : "; " + last));
+        r.streamsNote.put(label, open.path("open").asText() + " of " + o.streams() + " streams had their first event"
+            + (last == null ? "" : "; " + last.path("events").asText() + " events received, "
+            + Report.errors(last) + " errors, opened in " + last.path("open_ms").asText() + " ms"));
         log(String.format("streams %s: %.0f MiB idle, %.0f MiB with %s open", label, r.rssIdle.get(label), rss,
             open.path("open").asText()));
       } catch (IOException e) {
