@@ -49,6 +49,7 @@ public final class SideBySide {
     Tools tools = new Tools(Stack.benchJar(o.root()), 0, o.dir().resolve("tools"));
     try (Stack stack = Stack.start(o.root(), o.proxyJar(), o.dir(), 0, 1)) {
       Path json = wrk.script("json", stack.headers(), Stack.BODY);
+      Upstream.write(o.dir().resolve("body.json"), Stack.BODY); // the Java tools' request body
       Map<String, Stack.Server> servers = new LinkedHashMap<>();
       for (String label : o.servers()) {
         servers.put(label, switch (label) {
@@ -100,7 +101,7 @@ public final class SideBySide {
 
   /** Open-loop latency, unloaded (one request at a time) and at a fixed rate, corrected for coordinated omission. */
   private void latency(Tools tools, Stack stack, Map<String, Stack.Server> servers) throws Exception {
-    Path body = Upstream.write(o.dir().resolve("body.json"), Stack.BODY);
+    Path body = o.dir().resolve("body.json");
     for (int i = 1; i <= o.rounds(); i++) {
       for (String label : i % 2 == 1 ? o.servers() : reversed(o.servers())) {
         Stack.Server s = servers.get(label);

@@ -197,6 +197,8 @@ final class Stack implements AutoCloseable {
           timeout server 60s
           timeout http-keep-alive 60s
           option http-keep-alive
+          # SSE: forward each event as it comes (without it HAProxy held the first event for ~90 ms here)
+          option http-no-delay
           http-reuse always
         frontend fe
           bind 127.0.0.1:%1$d
