@@ -10,11 +10,9 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -28,6 +26,8 @@ import org.slf4j.LoggerFactory;
  * next request chunk is read from the caller only once the last one reached Vertex's socket ({@link
  * Events#requestBodyWritten}), and the next response piece is read from Vertex only once the caller's socket took the
  * last one. The framing of both messages is the proxy's, written from what its decoders read ({@link HopByHop}).
+ * Both directions flush once per read batch, not per piece: Vertex's pieces when its read is complete, the caller's
+ * when the driver {@link #flush flushes} at the end of the caller's read; the head goes with the first chunks.
  *
  * <p>After the exchange driver (server package), which admitted the request; before Vertex. The connection is a
  * {@link UpstreamLease}: given back to the pool only when the response ended exactly at its framed end, keep-alive, with
@@ -85,6 +85,8 @@ public final class UpstreamRelay {
   private HttpResponse heldHead;
   private LastHttpContent heldLast;
   private long bytesOut;
+  /** A request body chunk was written to Vertex's connection and not flushed yet. */
+  private boolean unflushed;
 
   private UpstreamRelay(String requestId, Channel caller, Duration responseTimeout, Events events, Runnable connectFailed,
       boolean headRequest) {
@@ -97,17 +99,22 @@ public final class UpstreamRelay {
   }
 
   /**
-   * Starts relaying {@code request} to {@code origin}: takes a lease on a connection and sends the head, then whatever
-   * body chunks were {@link #sendBody sent} meanwhile.
+   * Starts relaying {@code request} to {@code origin}: takes a lease on a connection and sends the head with the
+   * {@code firstChunks} of its body (those that came with it: one flush, so one write and over TLS one record), then
+   * whatever body chunks were {@link #sendBody sent} meanwhile.
    *
    * @param request the upstream request head, from {@link UpstreamRequest#head}
    * @param connectFailed run when no connection could be had (for the metric)
    */
   public static UpstreamRelay open(LeaseSource connections, EventLoop loop, Origin origin, HttpRequest request,
-      String requestId, Channel caller, Duration responseTimeout, Events events, Runnable connectFailed) {
+      Iterable<? extends HttpContent> firstChunks, String requestId, Channel caller, Duration responseTimeout,
+      Events events, Runnable connectFailed) {
     UpstreamRelay relay = new UpstreamRelay(requestId, caller, responseTimeout, events, connectFailed,
         HttpMethod.HEAD.equals(request.method()));
     relay.pending.add(request);
+    for (HttpContent c : firstChunks) {
+      relay.pending.add(withoutTrailers(c));
+    }
     connections.lease(loop, origin).addListener(f -> {
       if (!f.isSuccess()) {
         relay.connectFailed.run();
@@ -121,19 +128,39 @@ public final class UpstreamRelay {
 
   /** Sends a request body chunk on, now or once the connection is there; trailers never go (they are headers too). */
   public void sendBody(HttpContent content) {
+    writeBody(content);
+    flush();
+  }
+
+  /**
+   * Writes a request body chunk without flushing it: it leaves with the next {@link #flush}, which the driver calls at
+   * the end of each read batch from the caller, so a body that arrived in many pieces goes on in as few writes.
+   */
+  public void writeBody(HttpContent content) {
     if (ended) {
       content.release();
       return;
     }
-    if (content instanceof LastHttpContent last && !last.trailingHeaders().isEmpty()) {
-      content = new DefaultLastHttpContent(last.content());
-    }
+    content = withoutTrailers(content);
     if (lease == null) {
       pending.add(content);
       return;
     }
     write(content);
-    lease.flush();
+    unflushed = true;
+  }
+
+  /** Flushes what {@link #writeBody} wrote since the last flush (nothing when nothing is waiting). */
+  public void flush() {
+    if (unflushed && lease != null && !ended) {
+      unflushed = false;
+      lease.flush();
+    }
+  }
+
+  private static HttpContent withoutTrailers(HttpContent content) {
+    return content instanceof LastHttpContent last && !last.trailingHeaders().isEmpty()
+        ? new DefaultLastHttpContent(last.content()) : content;
   }
 
   /** Bytes of response body written to the caller so far. */
@@ -203,9 +230,8 @@ public final class UpstreamRelay {
     } else if (cause instanceof ConnectTimeoutException) {
       end(Reason.UPSTREAM_TIMEOUT, "Vertex AI did not accept a connection in time.");
     } else {
-      logContext.run(() -> {
-        log.warn("request {}: upstream failure: {}", requestId, cause == null ? "closed" : cause.toString());
-      });
+      logContext.run(() -> log.warn("request {}: upstream failure: {}", requestId,
+          cause == null ? "closed" : cause.toString()));
       end(Reason.UPSTREAM_UNREACHABLE, "The proxy could not reach Vertex AI.");
     }
   }
@@ -256,6 +282,8 @@ public final class UpstreamRelay {
     private boolean awaitingUpstream = true;
     /** The head of an answer that has no body: it goes with the last piece, so the caller cannot read it as complete. */
     private boolean holdHead;
+    /** Something of this read batch was written to the caller and waits for the batch's end to be flushed. */
+    private boolean callerUnflushed;
 
     @Override
     public void channelRead(ChannelHandlerContext bctx, Object msg) {
@@ -300,7 +328,10 @@ public final class UpstreamRelay {
         heldHead = res;
         return;
       }
-      caller.writeAndFlush(msg).addListener((ChannelFutureListener) f -> {
+      // written now, flushed once this read batch from Vertex is over (channelReadComplete): what one socket read
+      // brought (a head and the first chunk, say) leaves in one write, and every batch — one SSE event — at once
+      callerUnflushed = true;
+      caller.write(msg).addListener((ChannelFutureListener) f -> {
         if (ended) {
           return;
         }
@@ -310,6 +341,16 @@ public final class UpstreamRelay {
           readUpstream();
         }
       });
+    }
+
+    /** The end of one read from Vertex: whatever it brought that was written to the caller goes out now. */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext bctx) {
+      if (callerUnflushed) {
+        callerUnflushed = false;
+        caller.flush();
+      }
+      bctx.fireChannelReadComplete();
     }
 
     /** A response head: false when it was consumed here (interim, refused). */
@@ -333,23 +374,9 @@ public final class UpstreamRelay {
         readUpstream();
         return false;
       }
-      // The framing of what goes back to the caller is the proxy's, from what the decoder read: an upstream Connection
-      // header naming Content-Length must not leave the caller's keep-alive connection unframed.
-      boolean chunked = HttpUtil.isTransferEncodingChunked(res);
-      long length = chunked ? -1 : HttpUtil.getContentLength(res, -1L);
-      // a body that ends only when the connection closes can never be followed by another response on it
-      upstreamKeepAlive = HttpUtil.isKeepAlive(res) && (chunked || length >= 0);
-      HopByHop.strip(res.headers());
-      res.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
-      // an answer without a body would be complete with its head alone: the head waits with the end (responseEnding)
-      holdHead = code == 204 || code == 304 || length == 0 || headRequest;
-      if (code == 204 || code == 304) {
-        // no body by definition: no framing header at all
-      } else if (length >= 0) {
-        res.headers().set(HttpHeaderNames.CONTENT_LENGTH, length);
-      } else {
-        HttpUtil.setTransferEncodingChunked(res, true);
-      }
+      ResponseFraming framing = ResponseFraming.apply(res, headRequest);
+      upstreamKeepAlive = framing.upstreamKeepAlive();
+      holdHead = framing.holdHead();
       responseStarted = true;
       events.responseStarted(res);
       return true;
