@@ -125,6 +125,16 @@ final class RefreshAheadCache implements GoogleTokenSource, AutoCloseable {
   @Override
   public CompletableFuture<GoogleToken> tokenFor(TokenRequest request) {
     TokenRequest.Key key = request.key();
+    // the common case, on the caller's thread: a usable token is cached (Caffeine's read still schedules the refresh
+    // check and hides an expired entry); no load function, no stage chained on the shared future
+    CompletableFuture<Held> present = cache.getIfPresent(key);
+    if (present != null && present.isDone() && !present.isCompletedExceptionally()) {
+      Held h = present.join();
+      if (h.failure == null) {
+        events.cacheHit();
+        return CompletableFuture.completedFuture(h.token); // a new future: no caller can touch the cached one
+      }
+    }
     boolean[] loading = new boolean[1];
     CompletableFuture<Held> held = cache.get(key, (k, unused) -> {
       loading[0] = true;
