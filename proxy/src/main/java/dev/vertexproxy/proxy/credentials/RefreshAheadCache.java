@@ -125,16 +125,6 @@ final class RefreshAheadCache implements GoogleTokenSource, AutoCloseable {
   @Override
   public CompletableFuture<GoogleToken> tokenFor(TokenRequest request) {
     TokenRequest.Key key = request.key();
-    // the common case, on the caller's thread: a usable token is cached (Caffeine's read still schedules the refresh
-    // check and hides an expired entry); no load function, no stage chained on the shared future
-    CompletableFuture<Held> present = cache.getIfPresent(key);
-    if (present != null && present.isDone() && !present.isCompletedExceptionally()) {
-      Held h = present.join();
-      if (h.failure == null) {
-        events.cacheHit();
-        return CompletableFuture.completedFuture(h.token); // a new future: no caller can touch the cached one
-      }
-    }
     boolean[] loading = new boolean[1];
     CompletableFuture<Held> held = cache.get(key, (k, unused) -> {
       loading[0] = true;
@@ -155,7 +145,11 @@ final class RefreshAheadCache implements GoogleTokenSource, AutoCloseable {
     } else {
       events.cacheHit();
     }
-    // A new future, so that a caller cancelling or completing it cannot touch the shared cached one.
+    // A new future, so that a caller cancelling or completing it cannot touch the shared cached one; a usable cached
+    // token is answered complete on the caller's thread without a stage chained on the shared future
+    if (held.isDone() && !held.isCompletedExceptionally() && held.join().failure == null) {
+      return CompletableFuture.completedFuture(held.join().token);
+    }
     return held.thenCompose(h -> h.failure == null
         ? CompletableFuture.completedFuture(h.token) : CompletableFuture.failedFuture(h.failure));
   }

@@ -85,8 +85,7 @@ public final class UpstreamRelay {
   private HttpResponse heldHead;
   private LastHttpContent heldLast;
   private long bytesOut;
-  /** A request body chunk was written to Vertex's connection and not flushed yet. */
-  private boolean unflushed;
+  private boolean unflushed; // a request body chunk was written to Vertex and not flushed yet
 
   private UpstreamRelay(String requestId, Channel caller, Duration responseTimeout, Events events, Runnable connectFailed,
       boolean headRequest) {
@@ -101,10 +100,8 @@ public final class UpstreamRelay {
   /**
    * Starts relaying {@code request} to {@code origin}: takes a lease on a connection and sends the head with the
    * {@code firstChunks} of its body (those that came with it: one flush, so one write and over TLS one record), then
-   * whatever body chunks were {@link #sendBody sent} meanwhile.
-   *
-   * @param request the upstream request head, from {@link UpstreamRequest#head}
-   * @param connectFailed run when no connection could be had (for the metric)
+   * whatever body chunks were {@link #sendBody sent} meanwhile. {@code request} is from {@link UpstreamRequest#head};
+   * {@code connectFailed} runs when no connection could be had (for the metric).
    */
   public static UpstreamRelay open(LeaseSource connections, EventLoop loop, Origin origin, HttpRequest request,
       Iterable<? extends HttpContent> firstChunks, String requestId, Channel caller, Duration responseTimeout,
@@ -132,10 +129,7 @@ public final class UpstreamRelay {
     flush();
   }
 
-  /**
-   * Writes a request body chunk without flushing it: it leaves with the next {@link #flush}, which the driver calls at
-   * the end of each read batch from the caller, so a body that arrived in many pieces goes on in as few writes.
-   */
+  /** As {@link #sendBody}, unflushed: it leaves with the next {@link #flush} (the driver's, at its read's end). */
   public void writeBody(HttpContent content) {
     if (ended) {
       content.release();
@@ -242,10 +236,8 @@ public final class UpstreamRelay {
   }
 
   private void releasePending() {
-    Object m;
-    while ((m = pending.poll()) != null) {
-      ReferenceCountUtil.release(m);
-    }
+    pending.forEach(ReferenceCountUtil::release);
+    pending.clear();
   }
 
   /** The driver's go for the held end of the answer: the last piece (and a held head) to the caller, then the end. */
@@ -318,9 +310,10 @@ public final class UpstreamRelay {
         bytesOut += c.content().readableBytes();
       }
       if (msg instanceof LastHttpContent last) {
-        // the end of the answer waits for the driver (its audit record first): nothing more is read meanwhile
+        // the end waits for the driver (its record first), nothing more is read; what went before leaves now
         responseEnded = true;
         heldLast = last;
+        flushCaller();
         events.responseEnding(UpstreamRelay.this::finish);
         return;
       }
@@ -346,24 +339,23 @@ public final class UpstreamRelay {
     /** The end of one read from Vertex: whatever it brought that was written to the caller goes out now. */
     @Override
     public void channelReadComplete(ChannelHandlerContext bctx) {
+      flushCaller();
+      bctx.fireChannelReadComplete();
+    }
+
+    private void flushCaller() {
       if (callerUnflushed) {
         callerUnflushed = false;
         caller.flush();
       }
-      bctx.fireChannelReadComplete();
     }
 
     /** A response head: false when it was consumed here (interim, refused). */
     private boolean onHead(ChannelHandlerContext bctx, HttpResponse res) {
-      if (res.decoderResult().isFailure()) {
-        ReferenceCountUtil.release(res);
-        fail(res.decoderResult().cause());
-        return false;
-      }
       int code = res.status().code();
-      if (code == 101) {
+      if (res.decoderResult().isFailure() || code == 101) {
         ReferenceCountUtil.release(res);
-        fail(new IllegalStateException("upstream switched protocols"));
+        fail(code == 101 ? new IllegalStateException("upstream switched protocols") : res.decoderResult().cause());
         return false;
       }
       if (code >= 100 && code < 200) {
