@@ -38,7 +38,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import java.util.function.ToDoubleFunction;
@@ -53,9 +52,10 @@ import java.util.function.ToDoubleFunction;
  * routing), {@code decision}, {@code outcome}, {@code reason} (the {@link Reason} catalog), {@code status}, the
  * configured issuer <em>name</em>, and small fixed vocabularies. Never a subject, token, project or resource id.
  *
- * <p>Cost: the per-exchange meters are looked up in maps keyed by small records and created once per distinct key, so
- * the hot path is a map lookup and an add; histograms have explicit, modest bucket sets (the {@code method} tag
- * multiplies series, so only the total and upstream time-to-first-byte histograms carry it). Thread-safe.
+ * <p>Cost: the per-exchange meters are resolved per method once and then found by array index ({@link ExchangeMeters}),
+ * so recording an exchange allocates nothing once its series exist; histograms have explicit, modest bucket sets
+ * (the {@code method} tag multiplies series, so only the total and upstream time-to-first-byte histograms carry it).
+ * Thread-safe.
  */
 public final class ProxyMetrics implements AutoCloseable {
   /** Every tag key a meter may carry: ours, and those of Micrometer's JVM and process binders. */
@@ -85,18 +85,7 @@ public final class ProxyMetrics implements AutoCloseable {
   private final AtomicLong connections = new AtomicLong();
   private final JvmGcMetrics gc = new JvmGcMetrics();
 
-  private record RequestKey(String method, String decision, Outcome outcome, Reason reason, int status) {
-  }
-
-  private record LatencyKey(String method, Outcome outcome) {
-  }
-
-  private final Map<RequestKey, Counter> requests = new ConcurrentHashMap<>();
-  private final Map<LatencyKey, Timer> totals = new ConcurrentHashMap<>();
-  private final Map<String, Timer> firstBytes = new ConcurrentHashMap<>();
-  private final Map<Reason, Counter> byReason = new EnumMap<>(Reason.class);
-  private final Map<String, Timer> admissions = Map.of(
-      "allow", admissionTimer("allow"), "deny", admissionTimer("deny"));
+  private final ExchangeMeters exchanges = new ExchangeMeters(registry, TOTAL_BUCKETS, TTFB_BUCKETS, ADMISSION_BUCKETS);
   private final Counter upstreamConnectFailures;
   private final EventMeters.GoogleTokens googleTokens;
   private final Map<String, Counter[]> jwks = new ConcurrentHashMap<>();
@@ -123,11 +112,8 @@ public final class ProxyMetrics implements AutoCloseable {
     Gauge.builder("vertex_proxy_connections_open", connections, AtomicLong::get)
         .description("Open caller connections").register(registry);
     for (Reason r : Reason.values()) {
-      byReason.put(r, Counter.builder("vertex_proxy_exchanges")
-          .description("Exchanges that ended, by reason (every reason of the closed catalog, from start-up)")
-          .tag("reason", r.code()).register(registry));
       if (endsBeforeRouting(r)) {
-        request(null, "deny", Outcome.of(r, false), r, r.httpStatus());
+        exchanges.request(null, "deny", Outcome.of(r, false), r, r.httpStatus());
       }
     }
     upstreamConnectFailures = Counter.builder("vertex_proxy_upstream_connect_failures")
@@ -185,46 +171,13 @@ public final class ProxyMetrics implements AutoCloseable {
   // ---- exchanges ---------------------------------------------------------------------------------------------
 
   /**
-   * One finished exchange. {@code admissionNanos} is head-to-verdict ({@code -1}: it ended before admission decided),
+   * One finished exchange, {@code decision} being {@code allow}, {@code deny} or {@code null} (none was taken).
+   * {@code admissionNanos} is head-to-verdict ({@code -1}: it ended before admission decided),
    * {@code firstByteNanos} head-to-Vertex's-response-head ({@code -1}: never relayed, or no answer came).
    */
   public void exchange(String method, String decision, Reason reason, Outcome outcome, int status, long totalNanos,
       long admissionNanos, long firstByteNanos) {
-    String m = method == null ? "none" : method;
-    request(m, decision, outcome, reason, status).increment();
-    byReason.get(reason).increment();
-    totals.computeIfAbsent(new LatencyKey(m, outcome), k -> Timer.builder("vertex_proxy_request_duration")
-        .description("Exchange time from the request head until it was recorded, by method and outcome")
-        .tag("method", k.method()).tag("outcome", k.outcome().code())
-        .serviceLevelObjectives(TOTAL_BUCKETS).register(registry)).record(totalNanos, TimeUnit.NANOSECONDS);
-    if (admissionNanos >= 0 && decision != null) {
-      Timer t = admissions.get(decision);
-      if (t != null) {
-        t.record(admissionNanos, TimeUnit.NANOSECONDS);
-      }
-    }
-    if (firstByteNanos >= 0) {
-      firstBytes.computeIfAbsent(m, k -> Timer.builder("vertex_proxy_upstream_first_byte")
-          .description("Time from the request head until Vertex's response head arrived, by method")
-          .tag("method", k).serviceLevelObjectives(TTFB_BUCKETS).register(registry))
-          .record(firstByteNanos, TimeUnit.NANOSECONDS);
-    }
-  }
-
-  private Counter request(String method, String decision, Outcome outcome, Reason reason, int status) {
-    return requests.computeIfAbsent(new RequestKey(method == null ? "none" : method, decision, outcome, reason, status),
-        k -> Counter.builder("vertex_proxy_requests")
-            .description("Exchanges by Vertex method, decision, outcome, reason and status (a method's series appear"
-                + " with its first exchange)")
-            .tag("method", k.method()).tag("decision", k.decision() == null ? "none" : k.decision())
-            .tag("outcome", k.outcome().code()).tag("reason", k.reason().code())
-            .tag("status", Integer.toString(k.status())).register(registry));
-  }
-
-  private Timer admissionTimer(String decision) {
-    return Timer.builder("vertex_proxy_admission_duration")
-        .description("Time from the request head until admission decided (route, token, policy, Google token)")
-        .tag("decision", decision).serviceLevelObjectives(ADMISSION_BUCKETS).register(registry);
+    exchanges.record(method, decision, reason, outcome, status, totalNanos, admissionNanos, firstByteNanos);
   }
 
   /** Exchanges in flight; the server also waits on it to drain. */

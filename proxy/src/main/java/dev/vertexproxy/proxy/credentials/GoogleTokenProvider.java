@@ -13,7 +13,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -42,8 +44,16 @@ public final class GoogleTokenProvider implements AutoCloseable {
   /** Service-account emails (and numeric unique ids): nothing that could change the IAM URL's path or query. */
   private static final Pattern SERVICE_ACCOUNT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._+-]*@[A-Za-z0-9.-]+|[0-9]{1,30}");
 
+  /** At most this many service-account names are remembered as checked. */
+  static final int MAX_CHECKED_NAMES = 1024;
+
   private final RefreshAheadCache cache;
   private final boolean needsCaller;
+  /**
+   * Names that matched {@link #SERVICE_ACCOUNT} already. They come from the policy's rules, a small set asked for on
+   * every request; bounded all the same, and past the bound every name is matched as before.
+   */
+  private final Set<String> checkedNames = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
   /** A Google access token; {@link #toString()} leaves the value out so it cannot end up in a log line. */
@@ -93,7 +103,7 @@ public final class GoogleTokenProvider implements AutoCloseable {
     }
     String serviceAccount = request == null ? null : request.serviceAccount();
     boolean direct = request != null && request.mode() == TokenRequest.Mode.STS && serviceAccount == null;
-    if (!direct && (serviceAccount == null || !SERVICE_ACCOUNT.matcher(serviceAccount).matches())) {
+    if (!direct && !validServiceAccount(serviceAccount)) {
       return CompletableFuture.failedFuture(new IllegalArgumentException(
           "service account: " + serviceAccount + " (expected: an email such as name@project.iam.gserviceaccount.com)"));
     }
@@ -109,6 +119,22 @@ public final class GoogleTokenProvider implements AutoCloseable {
               + " carries no caller (expected: TokenRequest.forCaller in this mode)"));
     }
     return cache.tokenFor(needsCaller ? request : request.withoutCaller());
+  }
+
+  private boolean validServiceAccount(String name) {
+    if (name == null) {
+      return false;
+    }
+    if (checkedNames.contains(name)) {
+      return true;
+    }
+    if (!SERVICE_ACCOUNT.matcher(name).matches()) {
+      return false;
+    }
+    if (checkedNames.size() < MAX_CHECKED_NAMES) {
+      checkedNames.add(name);
+    }
+    return true;
   }
 
   /**

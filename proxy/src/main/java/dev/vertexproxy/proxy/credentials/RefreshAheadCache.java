@@ -145,7 +145,11 @@ final class RefreshAheadCache implements GoogleTokenSource, AutoCloseable {
     } else {
       events.cacheHit();
     }
-    // A new future, so that a caller cancelling or completing it cannot touch the shared cached one.
+    // A new future, so that a caller cancelling or completing it cannot touch the shared cached one; a usable cached
+    // token is answered complete on the caller's thread without a stage chained on the shared future
+    if (held.isDone() && !held.isCompletedExceptionally() && held.join().failure == null) {
+      return CompletableFuture.completedFuture(held.join().token);
+    }
     return held.thenCompose(h -> h.failure == null
         ? CompletableFuture.completedFuture(h.token) : CompletableFuture.failedFuture(h.failure));
   }

@@ -35,7 +35,12 @@ public final class TokenRequest {
   private final Caller caller;
   private final String callerToken;
   private final Instant callerExpiresAt;
-  private final Key key;
+  /**
+   * Made on first use: a request of a mode that does not act as the caller is dropped for one without the caller
+   * ({@link #withoutCaller}) before anything keys it, so hashing the caller's token up front was work for nothing on
+   * every request. A racing first use computes the same key twice; either is right (a record: safely published).
+   */
+  private Key key;
 
   private TokenRequest(Mode mode, String serviceAccount, String audience, Caller caller, String callerToken,
       Instant callerExpiresAt) {
@@ -45,9 +50,6 @@ public final class TokenRequest {
     this.caller = caller;
     this.callerToken = callerToken;
     this.callerExpiresAt = callerExpiresAt;
-    this.key = caller == null
-        ? new Key(mode, serviceAccount, audience, null, null, null)
-        : new Key(mode, serviceAccount, audience, caller.issuer(), caller.subject(), sha256(callerToken));
   }
 
   /** Impersonation: a token of {@code serviceAccount}, the same for every caller the rule allows. */
@@ -120,7 +122,14 @@ public final class TokenRequest {
 
   /** What the cache and the back-off key this request by. */
   Key key() {
-    return key;
+    Key k = key;
+    if (k == null) {
+      k = caller == null
+          ? new Key(mode, serviceAccount, audience, null, null, null)
+          : new Key(mode, serviceAccount, audience, caller.issuer(), caller.subject(), sha256(callerToken));
+      key = k;
+    }
+    return k;
   }
 
   @Override

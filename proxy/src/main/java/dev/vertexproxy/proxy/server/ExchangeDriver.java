@@ -50,6 +50,8 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
   private final HeaderTimer headerTimer = new HeaderTimer();
   private final ArrayDeque<Object> stash = new ArrayDeque<>();
   private boolean dispatching;
+  /** Between a channelRead and its channelReadComplete: writes to Vertex wait for the batch's end to be flushed. */
+  private boolean inReadBatch;
 
   ExchangeDriver(ProxyContext px) {
     this(px, new ProxyConfig.Listen(null, null));
@@ -88,8 +90,27 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
    */
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    inReadBatch = true;
     stash.add(msg);
     dispatchStash();
+  }
+
+  /**
+   * The end of one socket read: the body chunks it brought were written to Vertex's connection one by one and leave
+   * now, in one flush (one write, one TLS record) rather than one per chunk.
+   */
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    inReadBatch = false;
+    flushUpstream();
+    ctx.fireChannelReadComplete();
+  }
+
+  private void flushUpstream() {
+    Exchange ex = current;
+    if (ex != null && ex.relay != null) {
+      ex.relay.flush();
+    }
   }
 
   private void dispatchStash() {
@@ -114,6 +135,9 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
       }
     } finally {
       dispatching = false;
+    }
+    if (!inReadBatch) {
+      flushUpstream(); // dispatched from the stash outside a read (the next request): no channelReadComplete follows
     }
     if (current == null && ctx.channel().isActive()) {
       ctx.read(); // idle between exchanges: wait for the next request

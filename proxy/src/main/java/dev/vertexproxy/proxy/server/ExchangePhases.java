@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.ReferenceCounted;
+import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -123,15 +124,14 @@ final class ExchangePhases {
     if (head.expectContinue() && !ex.requestComplete) {
       ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
     }
-    ex.relay = UpstreamRelay.open(px.connections(), ctx.channel().eventLoop(), origin, upstream, ex.requestId,
+    // the chunks held so far go with the head, in one flush; the relay owns them from here
+    List<HttpContent> first = List.copyOf(ex.held);
+    ex.held.clear();
+    first.forEach(c -> capture(ex, c));
+    ex.relay = UpstreamRelay.open(px.connections(), ctx.channel().eventLoop(), origin, upstream, first, ex.requestId,
         ctx.channel(), px.responseTimeout(), new RelayEvents(this, ex, px.draining()::get, px.metrics().streams()),
         px.metrics()::upstreamConnectFailure);
-    boolean anyHeld = !ex.held.isEmpty();
-    HttpContent c;
-    while ((c = ex.held.poll()) != null) {
-      sendBody(ex, c);
-    }
-    if (!anyHeld && !ex.requestComplete) {
+    if (first.isEmpty() && !ex.requestComplete) {
       ctx.read();
     }
   }
@@ -165,12 +165,19 @@ final class ExchangePhases {
     }
   }
 
-  /** A chunk on its way to Vertex; what {@code audit.capture} keeps of the body is taken from it as it goes. */
+  /**
+   * A chunk on its way to Vertex, written now and flushed at the end of the caller's read batch ({@link
+   * ExchangeDriver}); what {@code audit.capture} keeps of the body is taken from it as it goes.
+   */
   private static void sendBody(Exchange ex, HttpContent content) {
+    capture(ex, content);
+    ex.relay.writeBody(content);
+  }
+
+  private static void capture(Exchange ex, HttpContent content) {
     if (ex.capture != null) {
       ex.capture.add(content.content(), content instanceof LastHttpContent);
     }
-    ex.relay.sendBody(content);
   }
 
   /** A reserved route's answer ({@link ReservedAnswer}): recorded, written, then the connection goes on or closes. */

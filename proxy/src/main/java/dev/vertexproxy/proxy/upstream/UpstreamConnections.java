@@ -66,7 +66,7 @@ public final class UpstreamConnections implements LeaseSource, AutoCloseable {
   private final SslContext ssl;
   private final Duration connectTimeout;
   private final int maxIdlePerOrigin;
-  private final Map<EventLoop, Map<Origin, ArrayDeque<Channel>>> idle = new ConcurrentHashMap<>();
+  private final Map<EventLoop, Map<Origin, Pool>> idle = new ConcurrentHashMap<>();
   /** Where host names are resolved: name lookups can block, so never on an event loop. */
   private final Executor resolver;
   private final LongAdder opened = new LongAdder();
@@ -98,7 +98,7 @@ public final class UpstreamConnections implements LeaseSource, AutoCloseable {
   /** A connection to {@code origin} on {@code loop}: an idle pooled one if there is one, else a new one. */
   Future<Channel> acquire(EventLoop loop, Origin origin) {
     Promise<Channel> promise = loop.newPromise();
-    ArrayDeque<Channel> pool = pool(loop, origin);
+    ArrayDeque<Channel> pool = pool(loop, origin).idle;
     Channel ch;
     while ((ch = pool.pollLast()) != null) {
       Long idleSince = ch.attr(IDLE_SINCE).get();
@@ -185,7 +185,9 @@ public final class UpstreamConnections implements LeaseSource, AutoCloseable {
     Promise<UpstreamLease> leased = loop.newPromise();
     acquire(loop, origin).addListener(f -> {
       if (f.isSuccess()) {
-        leased.setSuccess(new UpstreamLease((Channel) f.getNow(), this::release));
+        Pool pool = pool(loop, origin);
+        pool.leased(System.nanoTime());
+        leased.setSuccess(new UpstreamLease((Channel) f.getNow(), this::release, pool::ended));
       } else {
         leased.setFailure(f.cause());
       }
@@ -224,15 +226,20 @@ public final class UpstreamConnections implements LeaseSource, AutoCloseable {
     return reused.sum();
   }
 
-  /** Returns a connection whose last exchange ended cleanly; it is closed instead when the pool is full. */
+  /**
+   * Returns a connection whose last exchange ended cleanly; it is closed instead when the pool is full: when it holds
+   * {@code max_idle_per_host} idle connections already and keeping this one would also leave more connections open
+   * than were in use at once lately ({@link Pool}).
+   */
   void release(Channel ch) {
     Origin origin = ch.attr(ORIGIN).get();
     if (!ch.isActive() || origin == null || maxIdlePerOrigin == 0) {
       ch.close();
       return;
     }
-    ArrayDeque<Channel> pool = pool(ch.eventLoop(), origin);
-    if (pool.size() >= maxIdlePerOrigin) {
+    Pool p = pool(ch.eventLoop(), origin);
+    ArrayDeque<Channel> pool = p.idle;
+    if (pool.size() >= maxIdlePerOrigin && !p.inDemand()) {
       ch.close();
       return;
     }
@@ -242,15 +249,57 @@ public final class UpstreamConnections implements LeaseSource, AutoCloseable {
     ch.read();
   }
 
-  private ArrayDeque<Channel> pool(EventLoop loop, Origin origin) {
-    return idle.computeIfAbsent(loop, l -> new HashMap<>()).computeIfAbsent(origin, o -> new ArrayDeque<>());
+  private Pool pool(EventLoop loop, Origin origin) {
+    return idle.computeIfAbsent(loop, l -> new HashMap<>()).computeIfAbsent(origin, o -> new Pool());
+  }
+
+  /**
+   * One event loop's connections to one origin: the idle ones, and how many are leased now and were at most lately.
+   *
+   * <p>Why the peak. The idle cap alone made a loop whose callers keep more exchanges in flight than the cap churn:
+   * the answers of one read batch release more connections than the cap keeps, the closed ones are opened again (a
+   * TCP and TLS handshake each) by the next requests a moment later — with one event loop and 32 keep-alive callers,
+   * most exchanges opened a connection. So a released connection is also kept while the loop's connections to the
+   * origin (idle and leased) stay below the most that were leased at once in this or the previous minute: idle
+   * sockets stay bounded by recent real concurrency, and drop back to the cap as the peak ages out.
+   */
+  private static final class Pool {
+    final ArrayDeque<Channel> idle = new ArrayDeque<>();
+    private int leased;
+    private int peak;
+    private int previousPeak;
+    private long windowStart = System.nanoTime();
+
+    void leased(long now) {
+      roll(now);
+      leased++;
+      peak = Math.max(peak, leased);
+    }
+
+    void ended() {
+      leased--;
+    }
+
+    /** Keeping one more idle connection stays within what was in use at once lately. */
+    boolean inDemand() {
+      roll(System.nanoTime());
+      return idle.size() + leased < Math.max(peak, previousPeak);
+    }
+
+    private void roll(long now) {
+      if (now - windowStart >= MAX_IDLE_NANOS) {
+        previousPeak = now - windowStart >= 2 * MAX_IDLE_NANOS ? leased : peak;
+        peak = leased;
+        windowStart = now;
+      }
+    }
   }
 
   @Override
   public void close() {
-    for (Map.Entry<EventLoop, Map<Origin, ArrayDeque<Channel>>> e : idle.entrySet()) {
+    for (Map.Entry<EventLoop, Map<Origin, Pool>> e : idle.entrySet()) {
       // copy first: closing a channel removes it from its deque (close listener)
-      e.getKey().execute(() -> e.getValue().values().forEach(q -> new ArrayList<>(q).forEach(Channel::close)));
+      e.getKey().execute(() -> e.getValue().values().forEach(p -> new ArrayList<>(p.idle).forEach(Channel::close)));
     }
   }
 }

@@ -21,12 +21,19 @@ import java.util.function.Consumer;
 public final class UpstreamLease {
   private final Channel channel;
   private final Consumer<Channel> giveBack;
+  private final Runnable onEnd;
   private boolean ended;
 
   /** A lease on {@code channel}; {@code giveBack} takes it back on a reusable release ({@code null}: always close). */
   UpstreamLease(Channel channel, Consumer<Channel> giveBack) {
+    this(channel, giveBack, null);
+  }
+
+  /** As above; {@code onEnd} (if not {@code null}) hears that the lease ended, before the connection is given back. */
+  UpstreamLease(Channel channel, Consumer<Channel> giveBack, Runnable onEnd) {
     this.channel = channel;
     this.giveBack = giveBack;
+    this.onEnd = onEnd;
   }
 
   /** A lease on a channel no pool knows (a dedicated connection, a test's scripted channel): release closes it. */
@@ -81,6 +88,9 @@ public final class UpstreamLease {
     }
     ended = true;
     detach();
+    if (onEnd != null) {
+      onEnd.run();
+    }
     if (reusable && giveBack != null) {
       giveBack.accept(channel);
     } else {

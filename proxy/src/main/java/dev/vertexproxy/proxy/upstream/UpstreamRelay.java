@@ -10,11 +10,9 @@ import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -28,6 +26,8 @@ import org.slf4j.LoggerFactory;
  * next request chunk is read from the caller only once the last one reached Vertex's socket ({@link
  * Events#requestBodyWritten}), and the next response piece is read from Vertex only once the caller's socket took the
  * last one. The framing of both messages is the proxy's, written from what its decoders read ({@link HopByHop}).
+ * Both directions flush once per read batch, not per piece: Vertex's pieces when its read is complete, the caller's
+ * when the driver {@link #flush flushes} at the end of the caller's read; the head goes with the first chunks.
  *
  * <p>After the exchange driver (server package), which admitted the request; before Vertex. The connection is a
  * {@link UpstreamLease}: given back to the pool only when the response ended exactly at its framed end, keep-alive, with
@@ -85,6 +85,7 @@ public final class UpstreamRelay {
   private HttpResponse heldHead;
   private LastHttpContent heldLast;
   private long bytesOut;
+  private boolean unflushed; // a request body chunk was written to Vertex and not flushed yet
 
   private UpstreamRelay(String requestId, Channel caller, Duration responseTimeout, Events events, Runnable connectFailed,
       boolean headRequest) {
@@ -97,17 +98,20 @@ public final class UpstreamRelay {
   }
 
   /**
-   * Starts relaying {@code request} to {@code origin}: takes a lease on a connection and sends the head, then whatever
-   * body chunks were {@link #sendBody sent} meanwhile.
-   *
-   * @param request the upstream request head, from {@link UpstreamRequest#head}
-   * @param connectFailed run when no connection could be had (for the metric)
+   * Starts relaying {@code request} to {@code origin}: takes a lease on a connection and sends the head with the
+   * {@code firstChunks} of its body (those that came with it: one flush, so one write and over TLS one record), then
+   * whatever body chunks were {@link #sendBody sent} meanwhile. {@code request} is from {@link UpstreamRequest#head};
+   * {@code connectFailed} runs when no connection could be had (for the metric).
    */
   public static UpstreamRelay open(LeaseSource connections, EventLoop loop, Origin origin, HttpRequest request,
-      String requestId, Channel caller, Duration responseTimeout, Events events, Runnable connectFailed) {
+      Iterable<? extends HttpContent> firstChunks, String requestId, Channel caller, Duration responseTimeout,
+      Events events, Runnable connectFailed) {
     UpstreamRelay relay = new UpstreamRelay(requestId, caller, responseTimeout, events, connectFailed,
         HttpMethod.HEAD.equals(request.method()));
     relay.pending.add(request);
+    for (HttpContent c : firstChunks) {
+      relay.pending.add(withoutTrailers(c));
+    }
     connections.lease(loop, origin).addListener(f -> {
       if (!f.isSuccess()) {
         relay.connectFailed.run();
@@ -121,19 +125,36 @@ public final class UpstreamRelay {
 
   /** Sends a request body chunk on, now or once the connection is there; trailers never go (they are headers too). */
   public void sendBody(HttpContent content) {
+    writeBody(content);
+    flush();
+  }
+
+  /** As {@link #sendBody}, unflushed: it leaves with the next {@link #flush} (the driver's, at its read's end). */
+  public void writeBody(HttpContent content) {
     if (ended) {
       content.release();
       return;
     }
-    if (content instanceof LastHttpContent last && !last.trailingHeaders().isEmpty()) {
-      content = new DefaultLastHttpContent(last.content());
-    }
+    content = withoutTrailers(content);
     if (lease == null) {
       pending.add(content);
       return;
     }
     write(content);
-    lease.flush();
+    unflushed = true;
+  }
+
+  /** Flushes what {@link #writeBody} wrote since the last flush (nothing when nothing is waiting). */
+  public void flush() {
+    if (unflushed && lease != null && !ended) {
+      unflushed = false;
+      lease.flush();
+    }
+  }
+
+  private static HttpContent withoutTrailers(HttpContent content) {
+    return content instanceof LastHttpContent last && !last.trailingHeaders().isEmpty()
+        ? new DefaultLastHttpContent(last.content()) : content;
   }
 
   /** Bytes of response body written to the caller so far. */
@@ -203,9 +224,8 @@ public final class UpstreamRelay {
     } else if (cause instanceof ConnectTimeoutException) {
       end(Reason.UPSTREAM_TIMEOUT, "Vertex AI did not accept a connection in time.");
     } else {
-      logContext.run(() -> {
-        log.warn("request {}: upstream failure: {}", requestId, cause == null ? "closed" : cause.toString());
-      });
+      logContext.run(() -> log.warn("request {}: upstream failure: {}", requestId,
+          cause == null ? "closed" : cause.toString()));
       end(Reason.UPSTREAM_UNREACHABLE, "The proxy could not reach Vertex AI.");
     }
   }
@@ -216,10 +236,8 @@ public final class UpstreamRelay {
   }
 
   private void releasePending() {
-    Object m;
-    while ((m = pending.poll()) != null) {
-      ReferenceCountUtil.release(m);
-    }
+    pending.forEach(ReferenceCountUtil::release);
+    pending.clear();
   }
 
   /** The driver's go for the held end of the answer: the last piece (and a held head) to the caller, then the end. */
@@ -256,6 +274,8 @@ public final class UpstreamRelay {
     private boolean awaitingUpstream = true;
     /** The head of an answer that has no body: it goes with the last piece, so the caller cannot read it as complete. */
     private boolean holdHead;
+    /** Something of this read batch was written to the caller and waits for the batch's end to be flushed. */
+    private boolean callerUnflushed;
 
     @Override
     public void channelRead(ChannelHandlerContext bctx, Object msg) {
@@ -290,9 +310,10 @@ public final class UpstreamRelay {
         bytesOut += c.content().readableBytes();
       }
       if (msg instanceof LastHttpContent last) {
-        // the end of the answer waits for the driver (its audit record first): nothing more is read meanwhile
+        // the end waits for the driver (its record first), nothing more is read; what went before leaves now
         responseEnded = true;
         heldLast = last;
+        flushCaller();
         events.responseEnding(UpstreamRelay.this::finish);
         return;
       }
@@ -300,7 +321,10 @@ public final class UpstreamRelay {
         heldHead = res;
         return;
       }
-      caller.writeAndFlush(msg).addListener((ChannelFutureListener) f -> {
+      // written now, flushed once this read batch from Vertex is over (channelReadComplete): what one socket read
+      // brought (a head and the first chunk, say) leaves in one write, and every batch — one SSE event — at once
+      callerUnflushed = true;
+      caller.write(msg).addListener((ChannelFutureListener) f -> {
         if (ended) {
           return;
         }
@@ -312,17 +336,26 @@ public final class UpstreamRelay {
       });
     }
 
+    /** The end of one read from Vertex: whatever it brought that was written to the caller goes out now. */
+    @Override
+    public void channelReadComplete(ChannelHandlerContext bctx) {
+      flushCaller();
+      bctx.fireChannelReadComplete();
+    }
+
+    private void flushCaller() {
+      if (callerUnflushed) {
+        callerUnflushed = false;
+        caller.flush();
+      }
+    }
+
     /** A response head: false when it was consumed here (interim, refused). */
     private boolean onHead(ChannelHandlerContext bctx, HttpResponse res) {
-      if (res.decoderResult().isFailure()) {
-        ReferenceCountUtil.release(res);
-        fail(res.decoderResult().cause());
-        return false;
-      }
       int code = res.status().code();
-      if (code == 101) {
+      if (res.decoderResult().isFailure() || code == 101) {
         ReferenceCountUtil.release(res);
-        fail(new IllegalStateException("upstream switched protocols"));
+        fail(code == 101 ? new IllegalStateException("upstream switched protocols") : res.decoderResult().cause());
         return false;
       }
       if (code >= 100 && code < 200) {
@@ -333,23 +366,9 @@ public final class UpstreamRelay {
         readUpstream();
         return false;
       }
-      // The framing of what goes back to the caller is the proxy's, from what the decoder read: an upstream Connection
-      // header naming Content-Length must not leave the caller's keep-alive connection unframed.
-      boolean chunked = HttpUtil.isTransferEncodingChunked(res);
-      long length = chunked ? -1 : HttpUtil.getContentLength(res, -1L);
-      // a body that ends only when the connection closes can never be followed by another response on it
-      upstreamKeepAlive = HttpUtil.isKeepAlive(res) && (chunked || length >= 0);
-      HopByHop.strip(res.headers());
-      res.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
-      // an answer without a body would be complete with its head alone: the head waits with the end (responseEnding)
-      holdHead = code == 204 || code == 304 || length == 0 || headRequest;
-      if (code == 204 || code == 304) {
-        // no body by definition: no framing header at all
-      } else if (length >= 0) {
-        res.headers().set(HttpHeaderNames.CONTENT_LENGTH, length);
-      } else {
-        HttpUtil.setTransferEncodingChunked(res, true);
-      }
+      ResponseFraming framing = ResponseFraming.apply(res, headRequest);
+      upstreamKeepAlive = framing.upstreamKeepAlive();
+      holdHead = framing.holdHead();
       responseStarted = true;
       events.responseStarted(res);
       return true;

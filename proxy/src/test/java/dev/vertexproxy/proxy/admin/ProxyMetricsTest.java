@@ -179,6 +179,28 @@ class ProxyMetricsTest {
   }
 
   @Test
+  void preResolvedMetersKeepOneSeriesPerTagSetEvenForStatusesSharingTheRestOfTheirTags() {
+    String m = "publishers.models.generateContent";
+    for (int status : new int[] {200, 429, 200, 500, 429, 200}) {
+      metrics.exchange(m, "allow", Reason.ALLOWED, Outcome.ALLOWED, status, 2_000_000, 1, status == 500 ? -1 : 1);
+    }
+    metrics.exchange(null, null, Reason.CLIENT_CLOSED, Outcome.FAILED, 499, 1, -1, -1);
+    metrics.exchange("publishers.models.countTokens", "allow", Reason.ALLOWED, Outcome.ALLOWED, 200, 1, 1, 1);
+    PrometheusText text = PrometheusText.parse(metrics.scrape());
+    assertThat(text.value("vertex_proxy_requests_total", "method", m, "status", "200")).isEqualTo(3);
+    assertThat(text.value("vertex_proxy_requests_total", "method", m, "status", "429")).isEqualTo(2);
+    assertThat(text.value("vertex_proxy_requests_total", "method", m, "status", "500")).isEqualTo(1);
+    assertThat(text.value("vertex_proxy_requests_total", "method", "none", "decision", "none", "reason", "client-closed",
+        "status", "499")).isEqualTo(1);
+    assertThat(text.value("vertex_proxy_requests_total", "method", "publishers.models.countTokens")).isEqualTo(1);
+    assertThat(text.value("vertex_proxy_request_duration_seconds_count", "method", m, "outcome", "allowed")).isEqualTo(6);
+    assertThat(text.value("vertex_proxy_upstream_first_byte_seconds_count", "method", m)).isEqualTo(5);
+    assertThat(text.value("vertex_proxy_admission_duration_seconds_count", "decision", "allow")).isEqualTo(7);
+    assertThat(metrics.meters().stream().filter(x -> x.getId().getName().equals("vertex_proxy_requests")
+        && m.equals(x.getId().getTag("method")))).as("one counter per status, however often recorded").hasSize(3);
+  }
+
+  @Test
   void thePolicyInfoGaugeFollowsTheVersionInForceAndReloadsCountByResultAndTrigger() {
     Instant later = clock.instant().plusSeconds(60);
     metrics.policy().inForce("sha256:bbbb", later);

@@ -44,6 +44,20 @@ class RefreshAheadCacheTest {
   }
 
   @Test
+  void aCachedTokenIsAnsweredCompleteInAFutureOfItsOwnThatNoCallerCanSpoilForTheNext() {
+    cache.tokenFor(REQUEST);
+    GoogleToken token = source.succeed(clock.instant().plus(LIFETIME));
+    CompletableFuture<GoogleToken> one = cache.tokenFor(REQUEST);
+    assertThat(one).isCompletedWithValue(token);
+    one.obtrudeException(new IllegalStateException("a caller misbehaving"));
+    CompletableFuture<GoogleToken> two = cache.tokenFor(REQUEST);
+    assertThat(two).isNotSameAs(one).isCompletedWithValue(token);
+    clock.advance(LIFETIME);
+    assertThat(cache.tokenFor(REQUEST)).as("an expired token is never answered from the cache").isNotDone();
+    assertThat(source.calls()).isEqualTo(2);
+  }
+
+  @Test
   void hitsMissesAndTheEarliestExpiryAreWhatTheCacheHolds() {
     int[] hits = new int[1];
     int[] misses = new int[1];

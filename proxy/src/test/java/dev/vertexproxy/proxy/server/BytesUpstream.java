@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -21,7 +22,8 @@ import java.util.function.IntFunction;
 /**
  * A plain-HTTP stand-in for Vertex on loopback that counts every byte it reads and records each request (head as
  * received, decoded body). Each request is answered with {@link #responder}'s raw bytes for its number; a
- * {@code <wait>} in them stops the answer there until the test {@link #proceed proceeds}.
+ * {@code <wait>} in them stops the answer there until the test {@link #proceed proceeds}; each {@code <step>} stops it
+ * until the test takes one more {@link #step} (a paced stream, one piece per step).
  */
 final class BytesUpstream implements AutoCloseable {
   /** One request as it arrived: its head (without the empty line) and its body, chunk framing removed. */
@@ -46,6 +48,7 @@ final class BytesUpstream implements AutoCloseable {
   private final List<Socket> open = new CopyOnWriteArrayList<>();
   private final CountDownLatch proceed = new CountDownLatch(1);
   private final CountDownLatch waiting = new CountDownLatch(1);
+  private final Semaphore steps = new Semaphore(0);
 
   BytesUpstream() throws IOException {
     server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -53,6 +56,7 @@ final class BytesUpstream implements AutoCloseable {
       try {
         while (true) {
           Socket s = server.accept();
+          s.setTcpNoDelay(true); // as Vertex: each write of a paced answer is its own segment
           open.add(s);
           connections.incrementAndGet();
           Thread t = new Thread(() -> serve(s), "bytes-upstream");
@@ -82,6 +86,11 @@ final class BytesUpstream implements AutoCloseable {
     return waiting.await(10, TimeUnit.SECONDS);
   }
 
+  /** Lets the answer being sent go on past its next {@code <step>}. */
+  void step() {
+    steps.release();
+  }
+
   /** Lets answers go on past their {@code <wait>}. */
   void proceed() {
     proceed.countDown();
@@ -103,8 +112,14 @@ final class BytesUpstream implements AutoCloseable {
               return;
             }
           }
-          out.write(parts[i].getBytes(StandardCharsets.ISO_8859_1));
-          out.flush();
+          String[] paced = parts[i].split("<step>", -1);
+          for (int j = 0; j < paced.length; j++) {
+            if (j > 0 && !steps.tryAcquire(10, TimeUnit.SECONDS)) {
+              return;
+            }
+            out.write(paced[j].getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+          }
         }
       }
     } catch (IOException | InterruptedException done) {

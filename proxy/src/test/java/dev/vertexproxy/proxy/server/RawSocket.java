@@ -17,8 +17,15 @@ final class RawSocket implements AutoCloseable {
 
   RawSocket(int port) throws IOException {
     socket = new Socket(InetAddress.getLoopbackAddress(), port);
+    socket.setTcpNoDelay(true); // each send its own segment: tests that split a request mean it
     socket.setSoTimeout(10_000);
     in = socket.getInputStream();
+  }
+
+  RawSocket sendBytes(byte[] raw) throws IOException {
+    socket.getOutputStream().write(raw);
+    socket.getOutputStream().flush();
+    return this;
   }
 
   RawSocket send(String raw) throws IOException {

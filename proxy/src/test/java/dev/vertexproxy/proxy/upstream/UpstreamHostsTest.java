@@ -33,4 +33,21 @@ class UpstreamHostsTest {
       assertThatThrownBy(() -> google.originFor(bad)).isInstanceOf(IllegalArgumentException.class);
     }
   }
+
+  @Test
+  void originsAreKeptPerValidLocationUpToABoundAndEveryOtherLocationIsStillChecked() {
+    UpstreamHosts hosts = new UpstreamHosts("https://{location}-aiplatform.googleapis.com");
+    Origin first = hosts.originFor("us-central1");
+    assertThat(hosts.originFor("us-central1")).isSameAs(first);
+    assertThatThrownBy(() -> hosts.originFor("evil.com#")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> hosts.originFor(null)).isInstanceOf(IllegalArgumentException.class);
+    assertThat(hosts.cachedLocations()).isEqualTo(1);
+    for (int i = 0; i < UpstreamHosts.MAX_CACHED + 100; i++) {
+      assertThat(hosts.originFor("r" + i).host()).isEqualTo("r" + i + "-aiplatform.googleapis.com");
+    }
+    assertThat(hosts.cachedLocations()).as("a caller inventing locations cannot grow it").isEqualTo(UpstreamHosts.MAX_CACHED);
+    assertThatThrownBy(() -> hosts.originFor("a.b")).as("past the bound, still validated")
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(hosts.originFor("us-central1")).isSameAs(first);
+  }
 }

@@ -89,7 +89,7 @@ class UpstreamRelayTest {
 
   private UpstreamRelay open(HttpRequest request) {
     LeaseSource source = (loop, origin) -> loop.newSucceededFuture(new UpstreamLease(upstream, givenBack::add));
-    return UpstreamRelay.open(source, caller.eventLoop(), ORIGIN, request, "req-1", caller, TIMEOUT, recorder,
+    return UpstreamRelay.open(source, caller.eventLoop(), ORIGIN, request, List.of(), "req-1", caller, TIMEOUT, recorder,
         connectFailures::incrementAndGet);
   }
 
@@ -261,7 +261,7 @@ class UpstreamRelayTest {
     EmbeddedChannel second = new EmbeddedChannel();
     List<String> more = new ArrayList<>();
     UpstreamRelay.open((loop, origin) -> loop.newSucceededFuture(UpstreamLease.unpooled(second)), caller.eventLoop(), ORIGIN,
-        post(0), "req-2", caller, TIMEOUT, new Recorder(more), () -> { }).sendBody(last(""));
+        post(0), List.of(), "req-2", caller, TIMEOUT, new Recorder(more), () -> { }).sendBody(last(""));
     second.close();
     assertThat(more).containsExactly("failed upstream-unreachable");
     callerGot();
@@ -289,10 +289,10 @@ class UpstreamRelayTest {
   void aConnectionThatCannotBeHadIsATimeoutOrUnreachableAndIsCounted() {
     List<String> timedOut = new ArrayList<>();
     UpstreamRelay.open((loop, origin) -> loop.newFailedFuture(new ConnectTimeoutException("slow")), caller.eventLoop(), ORIGIN,
-        post(0), "req-1", caller, TIMEOUT, new Recorder(timedOut), connectFailures::incrementAndGet);
+        post(0), List.of(), "req-1", caller, TIMEOUT, new Recorder(timedOut), connectFailures::incrementAndGet);
     List<String> refused = new ArrayList<>();
     UpstreamRelay.open((loop, origin) -> loop.newFailedFuture(new IOException("refused")), caller.eventLoop(), ORIGIN,
-        post(0), "req-2", caller, TIMEOUT, new Recorder(refused), connectFailures::incrementAndGet);
+        post(0), List.of(), "req-2", caller, TIMEOUT, new Recorder(refused), connectFailures::incrementAndGet);
     assertThat(timedOut).containsExactly("failed upstream-timeout");
     assertThat(refused).containsExactly("failed upstream-unreachable");
     assertThat(connectFailures).hasValue(2);
@@ -301,8 +301,8 @@ class UpstreamRelayTest {
   @Test
   void closedBeforeItsConnectionArrivedTheRelayGivesTheUnusedConnectionBack() {
     Promise<UpstreamLease> pending = caller.eventLoop().newPromise();
-    UpstreamRelay relay = UpstreamRelay.open((loop, origin) -> pending, caller.eventLoop(), ORIGIN, post(2), "req-1", caller,
-        TIMEOUT, recorder, connectFailures::incrementAndGet);
+    UpstreamRelay relay = UpstreamRelay.open((loop, origin) -> pending, caller.eventLoop(), ORIGIN, post(2), List.of(), "req-1",
+        caller, TIMEOUT, recorder, connectFailures::incrementAndGet);
     relay.sendBody(last("{}"));
     relay.close();
     pending.setSuccess(new UpstreamLease(upstream, givenBack::add));
