@@ -3,11 +3,14 @@ package dev.vertexproxy.bench.sidebyside;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -75,6 +78,37 @@ final class Child implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the CPU time of " + name + " (pid " + process.pid() + ")", e);
     }
+  }
+
+  /**
+   * CPU time per thread name (threads of one pool summed: {@code vp-io-3-1} and {@code vp-io-3-2} count as
+   * {@code vp-io}), user and system apart, in microseconds: {@code [user, system]}.
+   */
+  Map<String, long[]> cpuByThread() {
+    Map<String, long[]> out = new TreeMap<>();
+    Path tasks = Path.of("/proc", Long.toString(process.pid()), "task");
+    try (DirectoryStream<Path> dir = Files.newDirectoryStream(tasks)) {
+      for (Path t : dir) {
+        try {
+          String stat = Files.readString(t.resolve("stat"), StandardCharsets.US_ASCII);
+          String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          long[] v = out.computeIfAbsent(pool(comm), k -> new long[2]);
+          v[0] += Long.parseLong(f[11]) * 1_000_000L / CLOCK_TICKS_PER_SECOND;
+          v[1] += Long.parseLong(f[12]) * 1_000_000L / CLOCK_TICKS_PER_SECOND;
+        } catch (IOException gone) {
+          // the thread ended meanwhile
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list the threads of " + name, e);
+    }
+    return out;
+  }
+
+  /** A thread's pool: its name without the numbers Netty, the JIT and the GC append. */
+  static String pool(String comm) {
+    return comm.replaceAll("[-#]?[0-9]+", "").replaceAll("[-_ ]+$", "");
   }
 
   /** Resident set size in KiB ({@code VmRSS} of {@code /proc/PID/status}). */

@@ -2,6 +2,7 @@ package dev.vertexproxy.bench.sidebyside;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -9,14 +10,40 @@ import java.util.Set;
 /** The run's settings; see {@link SideBySide} for the flags. */
 record Options(Path root, Path out, Path dir, int rounds, Duration seconds, Duration warmup, int connections, int rate,
     Duration latencySeconds, int sseStreams, int streams, Duration budget, boolean quick, Set<String> only,
-    List<String> servers, Path proxyJar) {
+    List<String> servers, Path proxyJar, List<String> proxyJvm) {
   static final List<String> PHASES = List.of("throughput", "latency", "sse", "streams", "rules", "ladder", "profile");
 
 
   /** A run of part of the phases or servers: its report stays in {@link #dir()}, docs/benchmarks.md is untouched. */
   boolean partial() {
-    return quick || !proxyJar.equals(root.resolve("dist/target/vertex-proxy.jar")) || only.size() < PHASES.size()
+    return quick || !proxyJvm.isEmpty() || !proxyJar.equals(root.resolve("dist/target/vertex-proxy.jar"))
+        || only.size() < PHASES.size()
         || servers.size() < SideBySide.ORDER.size();
+  }
+
+  /**
+   * How long a fresh P is warmed before it is measured: its JIT shares the one CPU with the event loop and was still
+   * compiling after 40 s here, so at least a minute.
+   */
+  Duration jvmWarmup() {
+    return quick ? warmup : max(warmup, Duration.ofSeconds(60));
+  }
+
+  /** The ladder's seven processes: each warmed half a minute, measured up and down the ladder (two rounds). */
+  Duration ladderWarmup() {
+    return quick ? warmup : max(warmup, Duration.ofSeconds(25));
+  }
+
+  int ladderRounds() {
+    return Math.min(rounds, 2);
+  }
+
+  Duration ladderSeconds() {
+    return quick ? seconds : Duration.ofSeconds(Math.min(seconds.toSeconds(), 8));
+  }
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
   }
 
   static Options parse(String[] args) {
@@ -28,14 +55,15 @@ record Options(Path root, Path out, Path dir, int rounds, Duration seconds, Dura
     int warmup = 10;
     int connections = 32;
     int rate = 2000;
-    int latency = 10;
+    int latency = 6;
     int sse = 50;
     int streams = 1000;
-    int budget = 24;
+    int budget = 26;
     boolean quick = false;
     Set<String> only = new LinkedHashSet<>(PHASES);
     List<String> servers = SideBySide.ORDER;
     Path proxyJar = root.resolve("dist/target/vertex-proxy.jar");
+    List<String> proxyJvm = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -52,6 +80,7 @@ record Options(Path root, Path out, Path dir, int rounds, Duration seconds, Dura
         case "--out" -> out = Path.of(args[++i]).toAbsolutePath();
         case "--dir" -> dir = Path.of(args[++i]).toAbsolutePath();
         case "--proxy-jar" -> proxyJar = Path.of(args[++i]).toAbsolutePath();
+        case "--proxy-jvm" -> proxyJvm.add(args[++i]);
         case "--only" -> {
           only = new LinkedHashSet<>(List.of(args[++i].split(",")));
           if (!PHASES.containsAll(only)) {
@@ -66,7 +95,7 @@ record Options(Path root, Path out, Path dir, int rounds, Duration seconds, Dura
         }
         default -> throw new IllegalArgumentException("unknown option " + a
             + " (known: --quick --rounds --seconds --warmup --connections --rate --latency-seconds --sse-streams"
-            + " --streams --budget-minutes --out --dir --only --servers --proxy-jar)");
+            + " --streams --budget-minutes --out --dir --only --servers --proxy-jar --proxy-jvm)");
       }
     }
     if (quick) { // a smoke run of every phase: minutes, not figures to quote
@@ -79,6 +108,6 @@ record Options(Path root, Path out, Path dir, int rounds, Duration seconds, Dura
     }
     return new Options(root, out, dir, rounds, Duration.ofSeconds(seconds), Duration.ofSeconds(warmup), connections, rate,
         Duration.ofSeconds(latency), sse, streams, Duration.ofMinutes(budget), quick, Set.copyOf(only),
-        List.copyOf(servers), proxyJar);
+        List.copyOf(servers), proxyJar, List.copyOf(proxyJvm));
   }
 }

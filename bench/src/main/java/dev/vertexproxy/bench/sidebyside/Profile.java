@@ -26,6 +26,66 @@ final class Profile {
   private Profile() {
   }
 
+  /** CPU per request by thread pool over one run, user and kernel apart, from /proc (no recorder running). */
+  static List<String> threads(Map<String, long[]> before, Map<String, long[]> after, long requests) {
+    List<String> out = new ArrayList<>();
+    out.add(String.format("CPU per request by thread over one run of %,d requests without the recorder (from "
+        + "`/proc/PID/task/*/stat`; µs):", requests));
+    out.add("");
+    out.add("| threads | user | kernel | total |");
+    out.add("|---|---|---|---|");
+    long[] sum = new long[2];
+    List<Map.Entry<String, long[]>> rows = new ArrayList<>();
+    for (Map.Entry<String, long[]> e : after.entrySet()) {
+      long[] b = before.getOrDefault(e.getKey(), new long[2]);
+      long[] d = {e.getValue()[0] - b[0], e.getValue()[1] - b[1]};
+      sum[0] += d[0];
+      sum[1] += d[1];
+      if (d[0] + d[1] > 0) {
+        rows.add(Map.entry(e.getKey(), d));
+      }
+    }
+    rows.sort((x, y) -> Long.compare(y.getValue()[0] + y.getValue()[1], x.getValue()[0] + x.getValue()[1]));
+    for (Map.Entry<String, long[]> e : rows) {
+      out.add(String.format("| `%s` | %.1f | %.1f | %.1f |", e.getKey(), per(e.getValue()[0], requests),
+          per(e.getValue()[1], requests), per(e.getValue()[0] + e.getValue()[1], requests)));
+    }
+    out.add(String.format("| all | %.1f | %.1f | %.1f |", per(sum[0], requests), per(sum[1], requests),
+        per(sum[0] + sum[1], requests)));
+    out.add("");
+    return out;
+  }
+
+  /** strace -c's table as calls per request, the most frequent first. */
+  static List<String> syscalls(List<String> strace, long requests) {
+    List<String> out = new ArrayList<>();
+    out.add(String.format("System calls per request (strace -c -f over one run of %,d requests, slowed by strace):",
+        requests));
+    out.add("");
+    out.add("| system call | calls per request |");
+    out.add("|---|---|");
+    double total = 0;
+    for (String line : strace) {
+      String[] f = line.trim().split("\\s+");
+      // % time, seconds, usecs/call, calls, [errors], syscall
+      if (f.length >= 5 && f[0].matches("[0-9.]+") && f[3].matches("[0-9]+")) {
+        long calls = Long.parseLong(f[3]);
+        String name = f[f.length - 1];
+        total += calls;
+        if (out.size() < 14) {
+          out.add(String.format("| `%s` | %.2f |", name, (double) calls / Math.max(1, requests)));
+        }
+      }
+    }
+    out.add(String.format("| all | %.2f |", total / Math.max(1, requests)));
+    out.add("");
+    return out;
+  }
+
+  private static double per(long micros, long requests) {
+    return requests == 0 ? Double.NaN : (double) micros / requests;
+  }
+
   static List<String> summarise(Path recording, long requests, int top) throws IOException {
     Map<String, Integer> self = new HashMap<>();
     Map<String, Integer> inclusive = new HashMap<>();

@@ -5,20 +5,20 @@ import java.util.List;
 
 /**
  * How P is started for one set of runs: how many policy rules, which audit durability, which rung of the ablation
- * ladder ({@code null}: the product as {@code serve} runs it), and extra JVM flags (a flight recording).
+ * ladder ({@code null}: the product as {@code serve} runs it).
  */
-record ProxyVariant(String tag, int rules, String durability, String rung, List<String> extraJvm) {
+record ProxyVariant(String tag, int rules, String durability, String rung) {
   static ProxyVariant full(int rules) {
-    return new ProxyVariant("full", rules, "group_commit", null, List.of());
+    return new ProxyVariant("full", rules, "group_commit", null);
   }
 
   /** A rung of the ladder: an ablated proxy ({@code rung} set, no audit) or {@code serve} with a durability. */
   static ProxyVariant rung(String rung, String durability) {
-    return new ProxyVariant("ladder", 100, durability, rung, List.of());
+    return new ProxyVariant("ladder", 100, durability, rung);
   }
 
   ProxyVariant tagged(String newTag) {
-    return new ProxyVariant(newTag, rules, durability, rung, extraJvm);
+    return new ProxyVariant(newTag, rules, durability, rung);
   }
 
   /** Its own directory (and so its own audit trail: two processes never share one). */

@@ -56,7 +56,9 @@ final class Report {
     b.append("Loopback only. The load generator (wrk, and the Java tools for latency and SSE), the upstream stub, the ")
         .append("CI token issuer and the Google emulator run on CPU 0; the server under test runs alone on CPU 1 ")
         .append("(`taskset`). Each figure is the median of its rounds with the range (min–max) in brackets; rounds are ")
-        .append("interleaved (D N H P P H N D) so that drift of the machine hits every server alike.\n\n");
+        .append("interleaved (D N H P P H N D) so that drift of the machine hits every server alike. Each server is ")
+        .append("warmed with wrk before it is measured, ").append(o.warmup().toSeconds()).append(" s, and every fresh P ")
+        .append(o.jvmWarmup().toSeconds()).append(" s: its JIT compiles on the same single CPU as its event loop.\n\n");
     b.append("| | |\n|---|---|\n");
     r.machine.forEach((k, v) -> b.append("| ").append(k).append(" | ").append(v.replace("|", "\\|")).append(" |\n"));
     b.append('\n');
@@ -73,7 +75,7 @@ final class Report {
     sse(b, r);
     memory(b, r, o);
     rules(b, r);
-    ladder(b, r);
+    ladder(b, r, o);
     if (!r.profile.isEmpty()) {
       b.append("### Where P's CPU goes (flight recording, one ").append(o.seconds().toSeconds())
           .append(" s run at full load)\n\n");
@@ -202,7 +204,7 @@ final class Report {
         .append(".\n\n");
   }
 
-  private static void ladder(StringBuilder b, Results r) {
+  private static void ladder(StringBuilder b, Results r, Options o) {
     b.append("### Ablation ladder (P, each rung its own process)\n\n")
         .append("| rung | requests/s | CPU µs per request | CPU added by the rung |\n|---|---|---|---|\n");
     Double previous = null;
@@ -213,7 +215,10 @@ final class Report {
           .append(previous == null ? "—" : String.format("%+.1f µs", cpu.median() - previous)).append(" |\n");
       previous = cpu.median();
     }
-    b.append("\nRungs below \"audit\" run the proxy's own request path with the later steps left out (bench-only ")
+    b.append("\nEach rung is warmed ").append(o.ladderWarmup().toSeconds()).append(" s and measured ")
+        .append(o.ladderRounds()).append(" times for ").append(o.ladderSeconds().toSeconds())
+        .append(" s, up the ladder and down again. Rungs below \"audit\" run the proxy's own request path with the later ")
+        .append("steps left out (bench-only ")
         .append("entry point `AblatedServe`; the product has no such switches) and no audit trail; the last three are ")
         .append("`serve` with `audit.durability` none, group_commit and sync.\n\n");
   }

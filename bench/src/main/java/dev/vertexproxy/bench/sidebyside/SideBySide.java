@@ -47,7 +47,7 @@ public final class SideBySide {
     r.machine.putAll(Machine.describe(o));
     Wrk wrk = new Wrk(0, o.connections(), o.dir().resolve("wrk"));
     Tools tools = new Tools(Stack.benchJar(o.root()), 0, o.dir().resolve("tools"));
-    try (Stack stack = Stack.start(o.root(), o.proxyJar(), o.dir(), 0, 1)) {
+    try (Stack stack = Stack.start(o.root(), o.proxyJar(), o.proxyJvm(), o.dir(), 0, 1)) {
       Path json = wrk.script("json", stack.headers(), Stack.BODY);
       Upstream.write(o.dir().resolve("body.json"), Stack.BODY); // the Java tools' request body
       Map<String, Stack.Server> servers = new LinkedHashMap<>();
@@ -63,7 +63,7 @@ public final class SideBySide {
       for (Stack.Server s : servers.values()) {
         stack.warm(s);
         log("warm-up " + s.label());
-        wrk.run("warm-" + s.label(), s.url() + Stack.JSON_PATH, json, o.warmup());
+        wrk.run("warm-" + s.label(), s.url() + Stack.JSON_PATH, json, s.label().equals("P") ? o.jvmWarmup() : o.warmup());
       }
       phase("throughput", () -> throughput(wrk, json, servers));
       phase("latency", () -> latency(tools, stack, servers));
@@ -184,7 +184,7 @@ public final class SideBySide {
   private void rules(Wrk wrk, Path json, Stack stack, Stack.Server p100) throws Exception {
     Stack.Server p10k = stack.proxy(ProxyVariant.full(10_000));
     try {
-      wrk.run("warm-rules", p10k.url() + Stack.JSON_PATH, json, o.warmup());
+      wrk.run("warm-rules", p10k.url() + Stack.JSON_PATH, json, o.jvmWarmup());
       for (int i = 1; i <= o.rounds(); i++) {
         for (Stack.Server s : i % 2 == 1 ? List.of(p100, p10k) : List.of(p10k, p100)) {
           int rules = s == p100 ? 100 : 10_000;
@@ -215,17 +215,17 @@ public final class SideBySide {
         try {
           Stack.Server s = stack.proxy(v);
           rungs.put(rung, s);
-          wrk.run("warm-" + rung, s.url() + Stack.JSON_PATH, json, o.warmup());
+          wrk.run("warm-" + rung, s.url() + Stack.JSON_PATH, json, o.ladderWarmup());
         } catch (IOException e) {
           r.notMeasured.add("ablation rung " + rung + ": " + firstLine(e));
         }
       }
       List<String> up = new ArrayList<>(rungs.keySet());
-      for (int i = 1; i <= o.rounds(); i++) {
+      for (int i = 1; i <= o.ladderRounds(); i++) {
         for (String rung : i % 2 == 1 ? up : reversed(up)) {
           Stack.Server s = rungs.get(rung);
           long cpu0 = s.process().cpuMicros();
-          Wrk.Result res = wrk.run("ladder-" + rung + "-" + i, s.url() + Stack.JSON_PATH, json, o.seconds());
+          Wrk.Result res = wrk.run("ladder-" + rung + "-" + i, s.url() + Stack.JSON_PATH, json, o.ladderSeconds());
           Results.add(r.ladderRate, rung, res.rate());
           Results.add(r.ladderCpu, rung, (double) (s.process().cpuMicros() - cpu0) / res.requests());
           r.error("ladder " + rung, res.errors());
@@ -243,13 +243,36 @@ public final class SideBySide {
     Files.deleteIfExists(jfr);
     Stack.Server p = stack.proxy(ProxyVariant.full(100).tagged("profile"));
     try {
-      wrk.run("warm-profile", p.url() + Stack.JSON_PATH, json, o.warmup());
+      wrk.run("warm-profile", p.url() + Stack.JSON_PATH, json, o.jvmWarmup());
+      for (int i = 1; i <= 2; i++) { // twice: whether the JIT has settled shows in its compiler threads' share
+        Map<String, long[]> before = p.process().cpuByThread();
+        Wrk.Result plain = wrk.run("threads-" + i, p.url() + Stack.JSON_PATH, json, o.seconds());
+        r.profile.addAll(Profile.threads(before, p.process().cpuByThread(), plain.requests()));
+      }
+      syscalls(wrk, json, p);
       jcmd(p.process(), "JFR.start", "name=bench", "settings=profile");
       Wrk.Result res = wrk.run("profile", p.url() + Stack.JSON_PATH, json, o.seconds());
       jcmd(p.process(), "JFR.stop", "name=bench", "filename=" + jfr);
       r.profile.addAll(Profile.summarise(jfr, res.requests(), 15));
     } finally {
       stack.stop(p);
+    }
+  }
+
+  /** System calls per request, counted by strace over one short run (strace slows P; only the counts are used). */
+  private void syscalls(Wrk wrk, Path json, Stack.Server p) throws Exception {
+    if (Machine.first(List.of("strace", "-V")).equals("not found")) {
+      r.notMeasured.add("system calls per request: strace is not installed");
+      return;
+    }
+    Path out = o.dir().resolve("strace-summary.txt");
+    List<String> cmd = List.of("timeout", "-s", "INT", Long.toString(o.seconds().toSeconds() + 2), "strace", "-c", "-f",
+        "-S", "calls", "-o", out.toString(), "-p", Long.toString(p.process().pid()));
+    try (Child strace = Child.start("strace", 0, cmd, o.dir().resolve("strace.log"))) {
+      Thread.sleep(1000); // attached
+      Wrk.Result res = wrk.run("strace", p.url() + Stack.JSON_PATH, json, o.seconds());
+      strace.await(Duration.ofSeconds(30));
+      r.profile.addAll(Profile.syscalls(Files.readAllLines(out), res.requests()));
     }
   }
 

@@ -52,6 +52,7 @@ final class Stack implements AutoCloseable {
 
   private final Path root;
   private final Path proxyJar;
+  private final List<String> proxyJvm;
   private final Path dir;
   private final int loadCpu;
   private final int sutCpu;
@@ -62,10 +63,11 @@ final class Stack implements AutoCloseable {
   private final String token;
   private final List<Child> started = new ArrayList<>();
 
-  private Stack(Path root, Path proxyJar, Path dir, int loadCpu, int sutCpu, DevIssuer issuer, GoogleEmulator google,
-      Child stub, int stubPort) {
+  private Stack(Path root, Path proxyJar, List<String> proxyJvm, Path dir, int loadCpu, int sutCpu, DevIssuer issuer,
+      GoogleEmulator google, Child stub, int stubPort) {
     this.root = root;
     this.proxyJar = proxyJar;
+    this.proxyJvm = proxyJvm;
     this.dir = dir;
     this.loadCpu = loadCpu;
     this.sutCpu = sutCpu;
@@ -77,7 +79,7 @@ final class Stack implements AutoCloseable {
     this.token = issuer.mint(Map.of("aud", AUDIENCE, "exp", System.currentTimeMillis() / 1000 + 7200));
   }
 
-  static Stack start(Path root, Path proxyJar, Path dir, int loadCpu, int sutCpu)
+  static Stack start(Path root, Path proxyJar, List<String> proxyJvm, Path dir, int loadCpu, int sutCpu)
       throws IOException, InterruptedException {
     DevIssuer issuer = DevIssuer.start(new InetSocketAddress("127.0.0.1", 0), AUDIENCE);
     GoogleEmulator google = GoogleEmulator.start(new InetSocketAddress("127.0.0.1", 0), Clock.systemUTC());
@@ -86,7 +88,7 @@ final class Stack implements AutoCloseable {
     Child stub = Child.start("stub", loadCpu, Upstream.java(benchJar(root), "dev.vertexproxy.bench.compare.StubUpstream",
         List.of("-Xms256m", "-Xmx256m", "-XX:-UsePerfData"), List.of("--port", "0")), dir.resolve("stub.log"));
     int port = Upstream.announcedPort(stub, Duration.ofSeconds(30));
-    return new Stack(root, proxyJar, dir, loadCpu, sutCpu, issuer, google, stub, port);
+    return new Stack(root, proxyJar, proxyJvm, dir, loadCpu, sutCpu, issuer, google, stub, port);
   }
 
   static Path benchJar(Path root) {
@@ -275,7 +277,7 @@ final class Stack implements AutoCloseable {
         googleCa, p.resolve("audit"), v.durability(), checkpointKey);
     Path config = Upstream.write(p.resolve("proxy.yaml"), yaml);
     List<String> jvm = new ArrayList<>(PROXY_JVM);
-    jvm.addAll(v.extraJvm());
+    jvm.addAll(proxyJvm);
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(jvm);

@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * pinned to the load generator's CPU.
  */
 final class Wrk {
-  private static final Pattern REQUESTS = Pattern.compile("(\\d+) requests in ([0-9.]+)(m?s)");
+  private static final Pattern REQUESTS = Pattern.compile("(\\d+) requests in ([0-9.]+)(ms|s|m|h)\\b");
   private static final Pattern NON_2XX = Pattern.compile("Non-2xx or 3xx responses: (\\d+)");
   private static final Pattern SOCKET_ERRORS =
       Pattern.compile("Socket errors: connect (\\d+), read (\\d+), write (\\d+), timeout (\\d+)");
@@ -72,7 +72,12 @@ final class Wrk {
       throw new IOException("wrk printed no request count:\n" + out);
     }
     long requests = Long.parseLong(m.group(1));
-    double seconds = Double.parseDouble(m.group(2)) / (m.group(3).equals("ms") ? 1000 : 1);
+    double seconds = Double.parseDouble(m.group(2)) * switch (m.group(3)) {
+      case "ms" -> 0.001;
+      case "m" -> 60;
+      case "h" -> 3600;
+      default -> 1;
+    };
     long errors = 0;
     Matcher n = NON_2XX.matcher(out);
     if (n.find()) {

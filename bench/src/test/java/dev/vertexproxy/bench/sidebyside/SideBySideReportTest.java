@@ -2,6 +2,7 @@ package dev.vertexproxy.bench.sidebyside;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -37,6 +38,13 @@ class SideBySideReportTest {
     assertThat(r.errors()).isEqualTo(10); // 7 non-2xx + 2 read + 1 timeout
     assertThat(r.p50Micros()).isEqualTo(2440.0);
     assertThat(r.p99Micros()).isEqualTo(612.0);
+  }
+
+  @Test
+  void readsWrkDurationsInMinutes() throws IOException {
+    Wrk.Result r = Wrk.parse("  413743 requests in 1.50m, 177.56MB read\nRequests/sec:   4593.73\n");
+    assertThat(r.seconds()).isEqualTo(90.0);
+    assertThat(r.rate()).isCloseTo(4597.1, within(0.1));
   }
 
   @Test
