@@ -231,6 +231,7 @@ public final class UpstreamRelay {
   }
 
   private void end(Reason reason, String message) {
+    handler.flushCaller(); // what the caller was sent so far leaves before the cut, which then cannot look complete
     close();
     events.failed(reason, message);
   }
@@ -321,8 +322,7 @@ public final class UpstreamRelay {
         heldHead = res;
         return;
       }
-      // written now, flushed once this read batch from Vertex is over (channelReadComplete): what one socket read
-      // brought (a head and the first chunk, say) leaves in one write, and every batch — one SSE event — at once
+      // written now, flushed when this read from Vertex is over (channelReadComplete): one write per read batch
       callerUnflushed = true;
       caller.write(msg).addListener((ChannelFutureListener) f -> {
         if (ended) {
