@@ -82,7 +82,8 @@ final class Child implements AutoCloseable {
 
   /**
    * CPU time per thread name (threads of one pool summed: {@code vp-io-3-1} and {@code vp-io-3-2} count as
-   * {@code vp-io}), user and system apart, in microseconds: {@code [user, system]}.
+   * {@code vp-io}; the JIT's are {@code C1 CompilerThre} and {@code C2 CompilerThre}, cut by the kernel), user and
+   * system apart, in microseconds: {@code [user, system]}.
    */
   Map<String, long[]> cpuByThread() {
     Map<String, long[]> out = new TreeMap<>();
@@ -108,7 +109,7 @@ final class Child implements AutoCloseable {
 
   /** A thread's pool: its name without the numbers Netty, the JIT and the GC append. */
   static String pool(String comm) {
-    return comm.replaceAll("[-#]?[0-9]+", "").replaceAll("[-_ ]+$", "");
+    return comm.replaceAll("([-#][0-9]+)+$", "");
   }
 
   /** Resident set size in KiB ({@code VmRSS} of {@code /proc/PID/status}). */
