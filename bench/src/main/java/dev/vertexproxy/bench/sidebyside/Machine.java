@@ -1,12 +1,16 @@
 package dev.vertexproxy.bench.sidebyside;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +24,7 @@ final class Machine {
   static Map<String, String> describe(Options o) {
     Map<String, String> m = new LinkedHashMap<>();
     m.put("date", ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'")));
-    m.put("cpu", cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " CPUs visible to the run");
+    m.put("cpu", cpuModel() + ", " + cpuCount() + " CPUs (the run pins itself to one, the server under test to the other)");
     m.put("memory", memTotal());
     m.put("kernel", first(List.of("uname", "-r")));
     m.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
@@ -28,7 +32,46 @@ final class Machine {
     m.put("haproxy", first(List.of("haproxy", "-v")));
     m.put("wrk", first(List.of("wrk", "-v")));
     m.put("commit", first(List.of("git", "-C", o.root().toString(), "describe", "--always", "--dirty")));
+    m.put("fsync of the audit disk", fsyncLatency(o.dir()));
     return m;
+  }
+
+  /**
+   * The disk's fsync latency where P's audit trail lives: 200 appends of a 900-byte record, each followed by
+   * {@code FileChannel.force(false)} (fdatasync), as the audit writer does per batch. In {@code group_commit} every
+   * answer waits for one, so this is the floor under P's unloaded latency.
+   */
+  static String fsyncLatency(Path dir) {
+    try {
+      Files.createDirectories(dir);
+      Path file = dir.resolve("fsync-probe");
+      long[] samples = new long[200];
+      ByteBuffer record = ByteBuffer.allocate(900);
+      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.APPEND)) {
+        for (int i = 0; i < samples.length; i++) {
+          record.clear();
+          long t0 = System.nanoTime();
+          ch.write(record);
+          ch.force(false);
+          samples[i] = System.nanoTime() - t0;
+        }
+      }
+      Files.deleteIfExists(file);
+      Arrays.sort(samples);
+      return String.format("p50 %.2f ms, p90 %.2f ms, p99 %.2f ms (200 appends of 900 bytes + fdatasync, before the run)",
+          samples[100] / 1e6, samples[180] / 1e6, samples[198] / 1e6);
+    } catch (IOException e) {
+      return "not measured: " + e.getMessage();
+    }
+  }
+
+  private static long cpuCount() {
+    try {
+      return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("processor")).count();
+    } catch (IOException e) {
+      return Runtime.getRuntime().availableProcessors();
+    }
   }
 
   private static String cpuModel() {

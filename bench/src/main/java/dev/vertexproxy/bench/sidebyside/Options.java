@@ -10,14 +10,14 @@ import java.util.Set;
 /** The run's settings; see {@link SideBySide} for the flags. */
 record Options(Path root, Path out, Path dir, int rounds, Duration seconds, Duration warmup, int connections, int rate,
     Duration latencySeconds, int sseStreams, int streams, Duration budget, boolean quick, Set<String> only,
-    List<String> servers, Path proxyJar, List<String> proxyJvm) {
+    List<String> servers, Path proxyJar, List<String> proxyJvm, String durability) {
   static final List<String> PHASES = List.of("throughput", "latency", "sse", "streams", "rules", "ladder", "profile");
 
 
   /** A run of part of the phases or servers: its report stays in {@link #dir()}, docs/benchmarks.md is untouched. */
   boolean partial() {
-    return quick || !proxyJvm.isEmpty() || !proxyJar.equals(root.resolve("dist/target/vertex-proxy.jar"))
-        || only.size() < PHASES.size()
+    return quick || !proxyJvm.isEmpty() || !durability.equals("group_commit")
+        || !proxyJar.equals(root.resolve("dist/target/vertex-proxy.jar")) || only.size() < PHASES.size()
         || servers.size() < SideBySide.ORDER.size();
   }
 
@@ -64,6 +64,7 @@ record Options(Path root, Path out, Path dir, int rounds, Duration seconds, Dura
     List<String> servers = SideBySide.ORDER;
     Path proxyJar = root.resolve("dist/target/vertex-proxy.jar");
     List<String> proxyJvm = new ArrayList<>();
+    String durability = "group_commit";
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -81,6 +82,7 @@ record Options(Path root, Path out, Path dir, int rounds, Duration seconds, Dura
         case "--dir" -> dir = Path.of(args[++i]).toAbsolutePath();
         case "--proxy-jar" -> proxyJar = Path.of(args[++i]).toAbsolutePath();
         case "--proxy-jvm" -> proxyJvm.add(args[++i]);
+        case "--durability" -> durability = args[++i];
         case "--only" -> {
           only = new LinkedHashSet<>(List.of(args[++i].split(",")));
           if (!PHASES.containsAll(only)) {
@@ -95,7 +97,8 @@ record Options(Path root, Path out, Path dir, int rounds, Duration seconds, Dura
         }
         default -> throw new IllegalArgumentException("unknown option " + a
             + " (known: --quick --rounds --seconds --warmup --connections --rate --latency-seconds --sse-streams"
-            + " --streams --budget-minutes --out --dir --only --servers --proxy-jar --proxy-jvm)");
+            + " --streams --budget-minutes --out --dir --only --servers --proxy-jar --proxy-jvm"
+            + " --durability)");
       }
     }
     if (quick) { // a smoke run of every phase: minutes, not figures to quote
@@ -108,6 +111,6 @@ record Options(Path root, Path out, Path dir, int rounds, Duration seconds, Dura
     }
     return new Options(root, out, dir, rounds, Duration.ofSeconds(seconds), Duration.ofSeconds(warmup), connections, rate,
         Duration.ofSeconds(latency), sse, streams, Duration.ofMinutes(budget), quick, Set.copyOf(only),
-        List.copyOf(servers), proxyJar, List.copyOf(proxyJvm));
+        List.copyOf(servers), proxyJar, List.copyOf(proxyJvm), durability);
   }
 }

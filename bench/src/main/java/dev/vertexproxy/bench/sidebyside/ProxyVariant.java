@@ -9,7 +9,11 @@ import java.util.List;
  */
 record ProxyVariant(String tag, int rules, String durability, String rung) {
   static ProxyVariant full(int rules) {
-    return new ProxyVariant("full", rules, "group_commit", null);
+    return full(rules, "group_commit");
+  }
+
+  static ProxyVariant full(int rules, String durability) {
+    return new ProxyVariant("full", rules, durability, null);
   }
 
   /** A rung of the ladder: an ablated proxy ({@code rung} set, no audit) or {@code serve} with a durability. */

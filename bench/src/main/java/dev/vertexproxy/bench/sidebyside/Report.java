@@ -67,7 +67,8 @@ final class Report {
         .append("-byte Gen AI SDK body and a GitLab CI ID token (RS256, ~1 KB), a ~300-byte Gemini JSON answer; ")
         .append(o.connections()).append(" keep-alive connections. P runs as `serve` with the container image's JVM ")
         .append("settings in a 512 MiB pod (`").append(String.join(" ", Stack.PROXY_JVM))
-        .append("`), the policy of 100 rules, `audit.durability: group_commit` on this machine's disk (ext4), ")
+        .append("`), the policy of 100 rules, `audit.durability: ").append(o.durability())
+        .append("` on this machine's disk (its fsync latency is in the table above), ")
         .append("signed checkpoints, `upstream.max_idle_per_host: 64`.\n\n");
     targets(b, r);
     throughput(b, r);
@@ -147,7 +148,9 @@ final class Report {
     b.append("Unloaded: one connection, one request at a time. Loaded: ").append(String.format("%,d", o.rate()))
         .append(" requests/s on a schedule over up to ").append(o.connections()).append(" connections, each latency ")
         .append("measured from the moment its request was due. µs; \"added\" is the server's figure minus D's of the ")
-        .append("same round.\n\n");
+        .append("same round. In `group_commit` every answer waits until its record is on disk, so one request at a ")
+        .append("time pays one fsync of the audit disk each: the machine table's fsync latency is the floor under P's ")
+        .append("unloaded figures; under load one fsync carries a batch.\n\n");
     b.append("| server | unloaded p50 | unloaded p99 | added p50 | added p99 | loaded p50 | loaded p99 | loaded p99.9 |")
         .append(" loaded added p99 |\n|---|---|---|---|---|---|---|---|---|\n");
     for (String s : SideBySide.ORDER) {

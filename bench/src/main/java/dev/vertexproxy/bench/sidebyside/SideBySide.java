@@ -56,7 +56,7 @@ public final class SideBySide {
           case "D" -> stack.direct();
           case "N" -> stack.nginx();
           case "H" -> stack.haproxy();
-          default -> stack.proxy(ProxyVariant.full(100));
+          default -> stack.proxy(ProxyVariant.full(100, o.durability()));
         });
       }
       servers.values().forEach(s -> r.descriptions.put(s.label(), s.description()));
