@@ -71,10 +71,8 @@ final class Child implements AutoCloseable {
   long cpuMicros() {
     try {
       String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"), StandardCharsets.US_ASCII);
-      // the command name (field 2) may hold spaces; fields after its closing parenthesis are fixed
-      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14 and 15)
-      return ticks * 1_000_000L / CLOCK_TICKS_PER_SECOND;
+      long[] t = userAndSystemMicros(stat);
+      return t[0] + t[1];
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the CPU time of " + name + " (pid " + process.pid() + ")", e);
     }
@@ -93,10 +91,10 @@ final class Child implements AutoCloseable {
         try {
           String stat = Files.readString(t.resolve("stat"), StandardCharsets.US_ASCII);
           String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          long[] times = userAndSystemMicros(stat);
           long[] v = out.computeIfAbsent(pool(comm), k -> new long[2]);
-          v[0] += Long.parseLong(f[11]) * 1_000_000L / CLOCK_TICKS_PER_SECOND;
-          v[1] += Long.parseLong(f[12]) * 1_000_000L / CLOCK_TICKS_PER_SECOND;
+          v[0] += times[0];
+          v[1] += times[1];
         } catch (IOException gone) {
           // the thread ended meanwhile
         }
@@ -105,6 +103,14 @@ final class Child implements AutoCloseable {
       throw new UncheckedIOException("cannot list the threads of " + name, e);
     }
     return out;
+  }
+
+  /** utime and stime (fields 14 and 15) of a {@code /proc/…/stat} line, in microseconds. */
+  private static long[] userAndSystemMicros(String stat) {
+    // the command name (field 2) may hold spaces; fields after its closing parenthesis are fixed
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return new long[] {Long.parseLong(f[11]) * 1_000_000L / CLOCK_TICKS_PER_SECOND,
+        Long.parseLong(f[12]) * 1_000_000L / CLOCK_TICKS_PER_SECOND};
   }
 
   /** A thread's pool: its name without the numbers Netty, the JIT and the GC append. */
