@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@code AUTO_READ} is off: the caller's body is read only as fast as Vertex takes it (and not at all until the
  * request is admitted — chunks that arrived with the head are held, bounded by one read), and Vertex's response only as
- * fast as the caller takes it. A refusal ends the exchange; there is no fall-through.
+ * fast as the caller takes it; once the request is complete, one read stays asked for ({@link #readsAhead}). A refusal
+ * ends the exchange; there is no fall-through.
  *
  * <p>Every entry into this class or {@link ExchangePhases} that works on an exchange — a Netty callback, the admission
  * verdict, a write listener, a timer — runs inside that exchange's {@link RequestLog} context, so every log line about
@@ -139,9 +140,19 @@ final class ExchangeDriver extends ChannelInboundHandlerAdapter {
     if (!inReadBatch) {
       flushUpstream(); // dispatched from the stash outside a read (the next request): no channelReadComplete follows
     }
-    if (current == null && ctx.channel().isActive()) {
-      ctx.read(); // idle between exchanges: wait for the next request
+    if (ctx.channel().isActive() && (current == null || readsAhead(current))) {
+      ctx.read(); // idle between exchanges, or the request is all here: wait for the next one
     }
+  }
+
+  /**
+   * Whether the caller's socket is read while {@code ex} is answered: once its request is complete and nothing waits in
+   * the stash, a kept-alive connection keeps one read asked for, so that the next request is read as soon as it comes
+   * and the socket is not taken off and put back on the poller around every exchange. What that read brings waits in
+   * the stash, and no more is read until it was dispatched: one read's worth, as with the chunks held during admission.
+   */
+  private boolean readsAhead(Exchange ex) {
+    return ex.requestComplete && ex.keepAlive && stash.isEmpty();
   }
 
   // ---- request head: admission ---------------------------------------------------------------------------------

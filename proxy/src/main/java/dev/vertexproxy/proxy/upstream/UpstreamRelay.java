@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * Events#requestBodyWritten}), and the next response piece is read from Vertex only once the caller's socket took the
  * last one. The framing of both messages is the proxy's, written from what its decoders read ({@link HopByHop}).
  * Both directions flush once per read batch, not per piece: Vertex's pieces when its read is complete, the caller's
- * when the driver {@link #flush flushes} at the end of the caller's read; the head goes with the first chunks.
+ * when the driver {@link #flush flushes} at the end of the caller's read; the head goes with the first chunks, and what
+ * came in the read that brought the answer's end waits with that end, so a small answer leaves in one write.
  *
  * <p>After the exchange driver (server package), which admitted the request; before Vertex. The connection is a
  * {@link UpstreamLease}: given back to the pool only when the response ended exactly at its framed end, keep-alive, with
@@ -98,10 +99,9 @@ public final class UpstreamRelay {
   }
 
   /**
-   * Starts relaying {@code request} to {@code origin}: takes a lease on a connection and sends the head with the
-   * {@code firstChunks} of its body (those that came with it: one flush, so one write and over TLS one record), then
-   * whatever body chunks were {@link #sendBody sent} meanwhile. {@code request} is from {@link UpstreamRequest#head};
-   * {@code connectFailed} runs when no connection could be had (for the metric).
+   * Starts relaying {@code request} (from {@link UpstreamRequest#head}) to {@code origin}: takes a lease on a connection
+   * and sends the head with the {@code firstChunks} of its body in one flush, then whatever body chunks were
+   * {@link #sendBody sent} meanwhile. {@code connectFailed} runs when no connection could be had (for the metric).
    */
   public static UpstreamRelay open(LeaseSource connections, EventLoop loop, Origin origin, HttpRequest request,
       Iterable<? extends HttpContent> firstChunks, String requestId, Channel caller, Duration responseTimeout,
@@ -168,7 +168,8 @@ public final class UpstreamRelay {
       return;
     }
     ended = true;
-    releasePending();
+    pending.forEach(ReferenceCountUtil::release);
+    pending.clear();
     ReferenceCountUtil.release(heldHead);
     ReferenceCountUtil.release(heldLast);
     heldHead = null;
@@ -214,8 +215,7 @@ public final class UpstreamRelay {
       return;
     }
     if (responseEnded) {
-      // The whole answer is here (its last piece may be waiting for the audit record): Vertex closing the connection
-      // now costs the pool a connection, not the caller its answer.
+      // The whole answer is here (its end may wait for its record): a close now costs a connection, not the answer.
       handler.upstreamKeepAlive = false;
       return;
     }
@@ -236,11 +236,6 @@ public final class UpstreamRelay {
     events.failed(reason, message);
   }
 
-  private void releasePending() {
-    pending.forEach(ReferenceCountUtil::release);
-    pending.clear();
-  }
-
   /** The driver's go for the held end of the answer: the last piece (and a held head) to the caller, then the end. */
   private void finish() {
     if (ended || heldLast == null) {
@@ -248,10 +243,11 @@ public final class UpstreamRelay {
     }
     if (heldHead != null) {
       caller.write(heldHead);
-      heldHead = null;
     }
     LastHttpContent last = heldLast;
+    heldHead = null;
     heldLast = null;
+    handler.callerUnflushed = false; // this flush takes it
     caller.writeAndFlush(last).addListener((ChannelFutureListener) f -> {
       if (ended) {
         return;
@@ -311,10 +307,11 @@ public final class UpstreamRelay {
         bytesOut += c.content().readableBytes();
       }
       if (msg instanceof LastHttpContent last) {
-        // the end waits for the driver (its record first), nothing more is read; what went before leaves now
+        // The end waits for the driver (its record first), and what this read brought before it waits with it: a small
+        // answer leaves in one write. Reading goes on: bytes past the end are caught above.
         responseEnded = true;
         heldLast = last;
-        flushCaller();
+        lease.read();
         events.responseEnding(UpstreamRelay.this::finish);
         return;
       }
@@ -339,7 +336,9 @@ public final class UpstreamRelay {
     /** The end of one read from Vertex: whatever it brought that was written to the caller goes out now. */
     @Override
     public void channelReadComplete(ChannelHandlerContext bctx) {
-      flushCaller();
+      if (heldLast == null) {
+        flushCaller(); // a held end takes what is unflushed with it (finish)
+      }
       bctx.fireChannelReadComplete();
     }
 
@@ -359,8 +358,7 @@ public final class UpstreamRelay {
         return false;
       }
       if (code >= 100 && code < 200) {
-        // Interim (100 Continue, 102, 103 Early Hints): the codec follows it with an empty end-of-message that must not
-        // be mistaken for the end of the real response.
+        // Interim (100, 102, 103): the codec follows it with an empty end that is not the real response's end.
         ReferenceCountUtil.release(res);
         skippingInterim = true;
         readUpstream();
