@@ -13,6 +13,7 @@ public final class DistMain {
   }
 
   public static void main(String[] args) {
+    Main.processDefaults();
     System.exit(run(args));
   }
 

@@ -27,15 +27,11 @@ import dev.vertexproxy.proxy.config.IdentityConfig;
 import dev.vertexproxy.proxy.config.IssuerConfig;
 import dev.vertexproxy.proxy.identity.IdentityException.Reason;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collections;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -177,7 +173,7 @@ public final class TokenVerifier {
     }
     try {
       checkSize(token);
-      String cacheKey = sha256(token);
+      String cacheKey = TokenDigest.sha256Hex(token);
       Verified hit = verified.getIfPresent(cacheKey);
       if (hit != null && clock.instant().isBefore(hit.validUntil)) {
         checkNotRevoked(hit.token);
@@ -362,15 +358,6 @@ public final class TokenVerifier {
       Instant now = clock.instant();
       return now.getEpochSecond() * 1_000_000_000L + now.getNano();
     };
-  }
-
-  private static String sha256(String token) {
-    try {
-      return HexFormat.of().formatHex(
-          MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.US_ASCII)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java runtime has SHA-256", e);
-    }
   }
 
   private static IssuerVerifier issuerVerifier(IssuerConfig issuer, IdentityConfig config, Clock clock,
