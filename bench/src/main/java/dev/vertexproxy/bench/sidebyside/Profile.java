@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +13,7 @@ import java.util.Set;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
 import jdk.jfr.consumer.RecordedStackTrace;
+import jdk.jfr.consumer.RecordedThread;
 import jdk.jfr.consumer.RecordingFile;
 
 /**
@@ -71,6 +73,9 @@ final class Profile {
       if (f.length >= 5 && f[0].matches("[0-9.]+") && f[3].matches("[0-9]+")) {
         long calls = Long.parseLong(f[3]);
         String name = f[f.length - 1];
+        if (name.equals("total")) {
+          continue; // strace's own sum of the rows above
+        }
         total += calls;
         if (out.size() < 14) {
           out.add(String.format("| `%s` | %.2f |", name, (double) calls / Math.max(1, requests)));
@@ -92,6 +97,7 @@ final class Profile {
     Map<String, Long> allocation = new HashMap<>();
     int samples = 0;
     long allocated = 0;
+    Set<Long> sampledThreads = new HashSet<>();
     long forces = 0;
     Duration forceTime = Duration.ZERO;
     long gcs = 0;
@@ -119,6 +125,10 @@ final class Profile {
             }
           }
           case "jdk.ObjectAllocationSample" -> {
+            RecordedThread thread = e.getThread("eventThread");
+            if (thread != null && sampledThreads.add(thread.getJavaThreadId())) {
+              continue; // a thread's first sample weighs all it allocated before the recording began
+            }
             long w = e.getLong("weight");
             allocated += w;
             RecordedStackTrace st = e.getStackTrace();

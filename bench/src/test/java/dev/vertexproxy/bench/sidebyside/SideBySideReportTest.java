@@ -99,4 +99,19 @@ class SideBySideReportTest {
     assertThat(o.rounds()).isEqualTo(5);
     assertThat(o.dir()).isEqualTo(Path.of("/tmp/y"));
   }
+
+  @Test
+  void syscallsPerRequestLeaveOutStracesOwnTotalRow() {
+    List<String> strace = List.of(
+        "% time     seconds  usecs/call     calls    errors syscall",
+        "------ ----------- ----------- --------- --------- ------------------",
+        "  3.52    2.135182          52     40441         4 recvfrom",
+        "  3.63    2.204848          54     40361           writev",
+        "  0.02    0.011795          66       178           epoll_ctl",
+        "------ ----------- ----------- --------- --------- ------------------",
+        "100.00   62.054101         474     80980       184 total");
+    List<String> table = Profile.syscalls(strace, 20_000);
+    assertThat(table).contains("| `recvfrom` | 2.02 |", "| `epoll_ctl` | 0.01 |", "| all | 4.05 |")
+        .noneMatch(l -> l.contains("total"));
+  }
 }
