@@ -217,6 +217,33 @@ class DurableAnswerTest {
   }
 
   @Test
+  void whatArrivesWhileAnAnswerWaitsForItsRecordIsReadAheadButGoesNowhereUntilThatAnswerLeft() throws Exception {
+    start(Durability.GROUP_COMMIT, OnFailure.REJECT);
+    try (RawSocket caller = new RawSocket(proxy.port())) {
+      proxy.disk.hold();
+      caller.send(POST);
+      assertThat(proxy.disk.awaitForce()).isTrue();
+      // the first answer waits for its record: the caller sends the next request, then bytes no HTTP parser accepts
+      caller.send(POST + "NOT HTTP AT ALL\r\n\r\n");
+      assertThat(caller.quietFor(QUIET)).as("nothing is answered while the first record is held").isTrue();
+      assertThat(upstream.requests).as("the next request waits for the answer before it").hasSize(1);
+      proxy.disk.release();
+      assertThat(caller.response()).endsWith("for-request-1\"}");
+      assertThat(caller.response()).endsWith("for-request-2\"}");
+      assertThat(caller.untilClosed()).as("the garbage is refused, never forwarded").startsWith("HTTP/1.1 400");
+    }
+    assertThat(upstream.requests).hasSize(2).allSatisfy(r -> {
+      assertThat(r.body()).isEqualTo("{}".getBytes(StandardCharsets.US_ASCII));
+      assertThat(r.header("content-length")).isEqualTo("2");
+      assertThat(r.header("authorization")).doesNotContain("caller-jwt");
+    });
+    assertThat(upstream.requests.get(1).head().replaceAll("user-agent: [^\r]*", ""))
+        .as("the read-ahead request reaches Vertex as the first did, byte for byte but for its request id")
+        .isEqualTo(upstream.requests.get(0).head().replaceAll("user-agent: [^\r]*", ""));
+    assertThat(proxy.records()).extracting(r -> r.get("status").asInt()).containsExactly(200, 200, 400);
+  }
+
+  @Test
   void pipelinedRequestsAreAnsweredInOrderEachAfterItsRecord() throws Exception {
     start(Durability.GROUP_COMMIT, OnFailure.REJECT);
     try (RawSocket caller = new RawSocket(proxy.port())) {
