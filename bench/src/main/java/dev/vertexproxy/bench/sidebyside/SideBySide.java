@@ -40,6 +40,8 @@ public final class SideBySide {
   public static void main(String[] args) throws Exception {
     Options o = Options.parse(args);
     new SideBySide(o).run();
+    // Stopped by itself: nothing the run started (an in-process emulator's threads, say) may keep the JVM up after it
+    System.exit(0);
   }
 
   private void run() throws Exception {
