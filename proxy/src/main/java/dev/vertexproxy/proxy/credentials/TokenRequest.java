@@ -1,11 +1,8 @@
 package dev.vertexproxy.proxy.credentials;
 
 import dev.vertexproxy.policy.Caller;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import dev.vertexproxy.proxy.identity.TokenDigest;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -126,7 +123,8 @@ public final class TokenRequest {
     if (k == null) {
       k = caller == null
           ? new Key(mode, serviceAccount, audience, null, null, null)
-          : new Key(mode, serviceAccount, audience, caller.issuer(), caller.subject(), sha256(callerToken));
+          : new Key(mode, serviceAccount, audience, caller.issuer(), caller.subject(),
+              TokenDigest.sha256Hex(callerToken));
       key = k;
     }
     return k;
@@ -151,15 +149,6 @@ public final class TokenRequest {
     public String toString() {
       String target = serviceAccount == null ? "the federated caller" : serviceAccount;
       return callerIssuer == null ? target : target + " for " + callerIssuer + "/" + callerSubject;
-    }
-  }
-
-  private static String sha256(String token) {
-    try {
-      return HexFormat.of().formatHex(
-          MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java runtime has SHA-256", e);
     }
   }
 }

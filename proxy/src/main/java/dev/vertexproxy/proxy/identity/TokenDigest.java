@@ -6,11 +6,11 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * The SHA-256 of a caller's token, in hex: what the verified-token cache is keyed by, so that the cache never holds a
- * bearer token itself. One digest per thread, reused: looking one up in the security providers for every request cost
- * more than hashing the token.
+ * The SHA-256 of a caller's token, in hex: what the verified-token cache and the per-caller Google-token cache are keyed
+ * by, so that neither cache holds a bearer token itself. One digest per thread, reused: looking one up in the security
+ * providers for every request cost more than hashing the token.
  */
-final class TokenDigest {
+public final class TokenDigest {
   private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
     try {
       return MessageDigest.getInstance("SHA-256");
@@ -23,7 +23,7 @@ final class TokenDigest {
   }
 
   /** The hex SHA-256 of {@code token}'s ASCII bytes (a JWT is ASCII; anything else is refused before it is hashed). */
-  static String sha256Hex(String token) {
+  public static String sha256Hex(String token) {
     return HexFormat.of().formatHex(SHA256.get().digest(token.getBytes(StandardCharsets.US_ASCII)));
   }
 }
