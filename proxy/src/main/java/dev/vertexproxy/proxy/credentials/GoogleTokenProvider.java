@@ -259,7 +259,7 @@ public final class GoogleTokenProvider implements AutoCloseable {
       GoogleTokenSource counted = request -> bounded(fetching.tokenFor(request), request, timeout)
           .whenComplete((t, e) -> reportTo.fetched(e == null));
       FailureBackoff backOff = new FailureBackoff(counted, clock, backOffInitial, backOffMax);
-      return new GoogleTokenProvider(new RefreshAheadCache(backOff, clock, executor, refreshBefore, maximumSize, events),
+      return new GoogleTokenProvider(new RefreshAheadCache(backOff, clock, refreshBefore, maximumSize, events),
           fetching.needsCaller());
     }
 

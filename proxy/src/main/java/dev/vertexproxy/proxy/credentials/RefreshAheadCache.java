@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * without waiting, and Caffeine runs at most one reload per key.
  *
  * <p>Fetches are the layer below's: it must not block the calling thread (the fetching source runs them on the
- * blocking executor). Thread-safe.
+ * blocking executor), since a refresh is started on the thread of the read that found it due. Thread-safe.
  */
 final class RefreshAheadCache implements GoogleTokenSource, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RefreshAheadCache.class);
@@ -68,13 +68,12 @@ final class RefreshAheadCache implements GoogleTokenSource, AutoCloseable {
     }
   }
 
-  RefreshAheadCache(GoogleTokenSource source, Clock clock, Executor executor, Duration refreshBefore,
-      long maximumSize) {
-    this(source, clock, executor, refreshBefore, maximumSize, GoogleTokenEvents.NONE);
+  RefreshAheadCache(GoogleTokenSource source, Clock clock, Duration refreshBefore, long maximumSize) {
+    this(source, clock, refreshBefore, maximumSize, GoogleTokenEvents.NONE);
   }
 
-  RefreshAheadCache(GoogleTokenSource source, Clock clock, Executor executor, Duration refreshBefore,
-      long maximumSize, GoogleTokenEvents events) {
+  RefreshAheadCache(GoogleTokenSource source, Clock clock, Duration refreshBefore, long maximumSize,
+      GoogleTokenEvents events) {
     this.source = source;
     this.events = events;
     this.clock = clock;
@@ -83,7 +82,10 @@ final class RefreshAheadCache implements GoogleTokenSource, AutoCloseable {
     this.retryPause = max(min(refreshBefore.dividedBy(10), MAX_RETRY_PAUSE), MIN_PAUSE);
     this.cache = Caffeine.newBuilder()
         .maximumSize(maximumSize)
-        .executor(executor)
+        // Caffeine's upkeep (its read buffer drained every few reads) runs on the reading thread, as in the verified-token
+        // cache: handing it to a pool woke a pool thread, and contended for the cache's lock, every few requests. The
+        // reload it starts only chains on the layer below, whose fetches run on the blocking executor.
+        .executor(Runnable::run)
         .ticker(ticker(clock))
         .refreshAfterWrite(min(retryPause, MAX_CHECK_INTERVAL))
         .expireAfter(new Expiry<TokenRequest.Key, Held>() {
@@ -166,7 +168,7 @@ final class RefreshAheadCache implements GoogleTokenSource, AutoCloseable {
     return earliest;
   }
 
-  /** Forgets every cached token. Does not shut down the injected executor. */
+  /** Forgets every cached token. */
   @Override
   public void close() {
     cache.synchronous().invalidateAll();

@@ -26,7 +26,7 @@ class RefreshAheadCacheTest {
   private final MutableClock clock = MutableClock.startingNow();
   private final CountingTokenSource source = new CountingTokenSource();
   private final RefreshAheadCache cache =
-      new RefreshAheadCache(source, clock, Runnable::run, Duration.ofMinutes(5), 100);
+      new RefreshAheadCache(source, clock, Duration.ofMinutes(5), 100);
 
   @Test
   void callersOnAColdKeyShareOneFetchAndLaterCallersAreAnsweredAtOnce() {
@@ -61,7 +61,7 @@ class RefreshAheadCacheTest {
   void hitsMissesAndTheEarliestExpiryAreWhatTheCacheHolds() {
     int[] hits = new int[1];
     int[] misses = new int[1];
-    RefreshAheadCache counted = new RefreshAheadCache(source, clock, Runnable::run, Duration.ofMinutes(5), 100,
+    RefreshAheadCache counted = new RefreshAheadCache(source, clock, Duration.ofMinutes(5), 100,
         new GoogleTokenEvents() {
           @Override
           public void cacheHit() {
