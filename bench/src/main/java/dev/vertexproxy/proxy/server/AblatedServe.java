@@ -1,5 +1,6 @@
 package dev.vertexproxy.proxy.server;
 
+import dev.vertexproxy.proxy.cli.Main;
 import dev.vertexproxy.proxy.cli.UntilShutdown;
 import dev.vertexproxy.proxy.config.ConfigLoader;
 import dev.vertexproxy.proxy.config.ProxyConfig;
@@ -30,6 +31,7 @@ public final class AblatedServe {
       System.err.println("usage: AblatedServe passthrough|jwt|policy|tokenswap proxy.yaml");
       System.exit(2);
     }
+    Main.processDefaults(); // as serve sets them (leak detection off), so the rungs compare like with like
     Ablation ablation = switch (args[0]) {
       case "passthrough" -> new Ablation(Set.of("identity", "policy", "credentials"), true);
       case "jwt" -> new Ablation(Set.of("policy", "credentials"), true);
