@@ -140,7 +140,12 @@ final class Report {
     }
     b.append("\nRatios are taken round by round (P of round 1 over H of round 1, …). D's CPU is not shown: there is no ")
         .append("server under test, and the stub shares CPU 0 with wrk, so D is the ceiling of this load generator ")
-        .append("rather than of loopback.\n\n");
+        .append("rather than of loopback.");
+    if (!r.recordsPerBatch.isEmpty()) {
+      b.append(" P wrote ").append(Spread.of(r.recordsPerBatch).show("%.1f"))
+          .append(" audit records per batch (one write and one fsync each) in these runs.");
+    }
+    b.append("\n\n");
   }
 
   private static void latency(StringBuilder b, Results r, Options o) {

@@ -87,16 +87,24 @@ public final class SideBySide {
     for (int i = 1; i <= o.rounds(); i++) {
       for (String label : round) {
         Stack.Server s = servers.get(label);
+        double[] batches0 = Stack.auditBatches(s); // read outside the CPU window: the scrape is P's work too
         long cpu0 = s.process() == null ? 0 : s.process().cpuMicros();
         Wrk.Result res = wrk.run(label + "-" + i, s.url() + Stack.JSON_PATH, json, o.seconds());
         long cpu = s.process() == null ? 0 : s.process().cpuMicros() - cpu0;
+        double[] batches1 = Stack.auditBatches(s);
+        String perBatch = "";
+        if (batches0 != null && batches1 != null && batches1[0] > batches0[0]) {
+          double records = (batches1[1] - batches0[1]) / (batches1[0] - batches0[0]);
+          r.recordsPerBatch.add(records);
+          perBatch = String.format(", %.1f audit records per fsync", records);
+        }
         Results.add(r.rate, label, res.rate());
         if (s.process() != null) {
           Results.add(r.cpuPerRequest, label, (double) cpu / res.requests());
         }
         r.error(label, res.errors());
-        log(String.format("round %d %s: %,.0f req/s, %s", i, label, res.rate(),
-            s.process() == null ? "-" : String.format("%.1f µs CPU/request", (double) cpu / res.requests())));
+        log(String.format("round %d %s: %,.0f req/s, %s%s", i, label, res.rate(),
+            s.process() == null ? "-" : String.format("%.1f µs CPU/request", (double) cpu / res.requests()), perBatch));
       }
     }
   }

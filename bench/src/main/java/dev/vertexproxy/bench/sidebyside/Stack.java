@@ -284,7 +284,7 @@ final class Stack implements AutoCloseable {
     cmd.addAll(v.launch(root, proxyJar, config));
     Child c = launch(Child.start("proxy-" + v.slug(), sutCpu, cmd, p.resolve("proxy.log")));
     awaitReady(c, admin);
-    Server s = new Server("P", v.describe(), c, "http://127.0.0.1:" + port);
+    Server s = new Server("P", v.describe(), c, "http://127.0.0.1:" + port, "http://127.0.0.1:" + admin);
     warm(s);
     return s;
   }
@@ -364,7 +364,43 @@ final class Stack implements AutoCloseable {
     issuer.close();
   }
 
-  /** A server under test: its letter in the tables, what it is, its process (none for D) and its base URL. */
-  record Server(String label, String description, Child process, String url) {
+  /**
+   * A server under test: its letter in the tables, what it is, its process (none for D), its base URL and, for P, its
+   * admin listener's URL (its metrics; null for the others).
+   */
+  record Server(String label, String description, Child process, String url, String admin) {
+    Server(String label, String description, Child process, String url) {
+      this(label, description, process, url, null);
+    }
+  }
+
+  /**
+   * P's audit batches so far, from its metrics: {@code [batches, records]} of {@code vertex_proxy_audit_batch_records},
+   * or null if the server has no admin listener or the metric cannot be read.
+   */
+  static double[] auditBatches(Server s) {
+    if (s.admin() == null) {
+      return null;
+    }
+    try {
+      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(s.admin() + "/metrics"))
+          .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+      double count = Double.NaN;
+      double sum = Double.NaN;
+      for (String line : r.body().split("\n")) {
+        if (line.startsWith("vertex_proxy_audit_batch_records_count")) {
+          count = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        } else if (line.startsWith("vertex_proxy_audit_batch_records_sum")) {
+          sum = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        }
+      }
+      return Double.isNaN(count) || Double.isNaN(sum) ? null : new double[] {count, sum};
+    } catch (IOException | RuntimeException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
   }
 }
