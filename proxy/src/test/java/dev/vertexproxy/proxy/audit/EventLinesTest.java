@@ -62,6 +62,58 @@ class EventLinesTest {
   }
 
   @Test
+  void claimsKeptSerialisedPerCallerGiveTheTreeAlgorithmsLine() {
+    Random random = new Random(20261203);
+    EventLines lines = new EventLines(CHAIN);
+    List<Map<String, Object>> callers = new ArrayList<>();
+    for (int i = 0; i < EventLines.CLAIM_SLOTS * 2; i++) { // more callers than slots: slots are taken over
+      callers.add(immutable(claims(random, 0)));
+    }
+    String prev = AuditRecords.GENESIS_HASH;
+    for (int i = 0; i < 5_000; i++) {
+      Map<String, Object> claims = callers.get(random.nextInt(i < 2_500 ? 8 : callers.size()));
+      AuditEvent event = withClaims(randomEvent(random), claims);
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      String hash = lines.append(out, event, T0, i + 1, prev);
+      assertThat(AuditRecords.utf8(out.toByteArray())).as("event %d", i)
+          .isEqualTo(treeLine(event, T0, CHAIN, i + 1, prev) + "\n");
+      prev = hash;
+    }
+    // the first 2,500 events came from 8 callers: they were serialised about once each, not per event
+    assertThat(lines.claimsSerialised()).isLessThan(2_500);
+  }
+
+  @Test
+  void oneCallersClaimsAreSerialisedOnceButAMapThatCanChangeIsWrittenAfreshEachTime() {
+    EventLines lines = new EventLines(CHAIN);
+    Map<String, Object> held = Map.of("sub", "project_path:acme/ml:ref_type:branch:ref:main", "ref", "main",
+        "access_token", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln");
+    for (int i = 0; i < 3; i++) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      AuditEvent event = withClaims(TestEvents.allowed(i), held);
+      lines.append(out, event, T0, i + 1, AuditRecords.GENESIS_HASH);
+      assertThat(AuditRecords.utf8(out.toByteArray()))
+          .isEqualTo(treeLine(event, T0, CHAIN, i + 1, AuditRecords.GENESIS_HASH) + "\n")
+          .contains("\"access_token\":\"[redacted]\"").doesNotContain("eyJhbGci");
+    }
+    assertThat(lines.claimsSerialised()).isEqualTo(1);
+
+    Map<String, Object> mutable = new HashMap<>(held);
+    for (String ref : new String[] {"main", "release", "feature"}) {
+      mutable.put("ref", ref);
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      lines.append(out, withClaims(TestEvents.allowed(9), mutable), T0, 9, AuditRecords.GENESIS_HASH);
+      assertThat(AuditRecords.utf8(out.toByteArray())).contains("\"ref\":\"" + ref + "\"");
+    }
+    assertThat(lines.claimsSerialised()).isEqualTo(1);
+
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    lines.append(out, withClaims(TestEvents.allowed(10), Map.copyOf(mutable)), T0, 10, AuditRecords.GENESIS_HASH);
+    assertThat(AuditRecords.utf8(out.toByteArray())).contains("\"ref\":\"feature\"");
+    assertThat(lines.claimsSerialised()).as("an equal map is another caller's: kept by identity").isEqualTo(2);
+  }
+
+  @Test
   void aPreviousHashThatNeedsEscapingIsEscapedAsTheTreeAlgorithmDoes() {
     EventLines lines = new EventLines(CHAIN);
     AuditEvent event = TestEvents.allowed(1);
@@ -117,6 +169,21 @@ class EventLinesTest {
     record.put("seq", seq);
     record.put("prev_hash", prev);
     return record;
+  }
+
+  /** The claims as a {@code Caller} holds them: immutable, without null members. */
+  private static Map<String, Object> immutable(Map<String, Object> claims) {
+    Map<String, Object> present = new HashMap<>(claims);
+    present.values().removeIf(v -> v == null);
+    return Map.copyOf(present);
+  }
+
+  private static AuditEvent withClaims(AuditEvent e, Map<String, Object> claims) {
+    return new AuditEvent(e.time(), e.requestId(), e.callerIssuer(), e.callerSubject(), claims, e.sourceIp(),
+        e.httpMethod(), e.path(), e.query(), e.method(), e.apiVersion(), e.resource(), e.project(), e.location(),
+        e.decision(), e.rule(), e.reason(), e.googlePrincipal(), e.status(), e.durationMs(), e.bytesIn(), e.bytesOut(),
+        e.policyVersion(), e.userAgent(), e.outcome(), e.peerIp(), e.type(), e.model(), e.bodySha256(), e.requestBody(),
+        e.requestBodyTruncated(), e.explanation());
   }
 
   static AuditEvent randomEvent(Random r) {
