@@ -143,7 +143,8 @@ final class Report {
         .append("rather than of loopback.");
     if (!r.recordsPerBatch.isEmpty()) {
       b.append(" P wrote ").append(Spread.of(r.recordsPerBatch).show("%.1f"))
-          .append(" audit records per batch (one write and one fsync each) in these runs.");
+          .append(" audit records per write batch in these runs (one write each, and one fsync unless `audit.durability` ")
+          .append("is none).");
     }
     b.append("\n\n");
   }

@@ -11,7 +11,7 @@ final class Results {
   final Map<String, List<Double>> rate = new LinkedHashMap<>();
   /** CPU microseconds per request of the server under test, by letter (none for D). */
   final Map<String, List<Double>> cpuPerRequest = new LinkedHashMap<>();
-  /** P's audit records per write batch (one write, one fsync) in each throughput run. */
+  /** P's audit records per write batch (one write; one fsync unless durability is none) in each throughput run. */
   final List<Double> recordsPerBatch = new ArrayList<>();
   /** Failed requests (non-2xx, socket errors) over all runs, by letter or variant. */
   final Map<String, Long> errors = new LinkedHashMap<>();

@@ -96,7 +96,7 @@ public final class SideBySide {
         if (batches0 != null && batches1 != null && batches1[0] > batches0[0]) {
           double records = (batches1[1] - batches0[1]) / (batches1[0] - batches0[0]);
           r.recordsPerBatch.add(records);
-          perBatch = String.format(", %.1f audit records per fsync", records);
+          perBatch = String.format(", %.1f audit records per write batch", records);
         }
         Results.add(r.rate, label, res.rate());
         if (s.process() != null) {
