@@ -393,6 +393,52 @@ class HostileRequestTest {
     assertThat(upstreamSaw()).containsExactly(expectedPost(DevStack.BODY));
   }
 
+  // ---- claims a caller chose --------------------------------------------------------------------------------------
+
+  /**
+   * A token's claims are whatever its issuer put in them: here another valid token, a secret-named claim, text that
+   * would break a JSON line and a nested secret. Sent three times on one connection (the audit writer serialises one
+   * caller's claims once and reuses them), none of it reaches Google and every record holds it redacted, alike.
+   */
+  @Test
+  void hostileClaimsNeverReachGoogleAndEveryRecordHoldsThemRedactedAlike() throws Exception {
+    String forged = "\"},\"decision\":\"deny\",\"x\":{\"\n";
+    String hostile = stack.mint(Map.of("ci_note", "Bearer " + token, "api_key", "AIzaSyHOSTILEKEY", "quote", forged,
+        "nested", Map.of("password", "hunter2", "plain", "visible")));
+    String request = "POST " + path + " HTTP/1.1\r\nHost: proxy.example\r\nAuthorization: Bearer " + hostile
+        + "\r\nContent-Type: application/json\r\nContent-Length: " + DevStack.BODY.length() + "\r\n\r\n" + DevStack.BODY;
+    List<Response> answers = new ArrayList<>();
+    try (RawCaller c = new RawCaller(stack.proxyUrl())) {
+      for (int i = 0; i < 3; i++) {
+        answers.add(c.send(request).read(QUIET));
+      }
+    }
+    assertThat(answers).extracting(Response::status).containsExactly(200, 200, 200);
+    // asReceived also checks that neither the caller's token nor the one inside its claims is the credential
+    assertThat(upstreamSaw()).containsExactly(expectedPost(DevStack.BODY), expectedPost(DevStack.BODY),
+        expectedPost(DevStack.BODY));
+    for (Received r : up.requests) {
+      assertThat(r.head() + r.rawBody()).doesNotContain(hostile, token, "AIzaSyHOSTILEKEY", "hunter2", "visible");
+    }
+
+    List<JsonNode> records = assertOneRecordPerAnswer(answers);
+    for (JsonNode record : records) {
+      JsonNode claims = record.path("caller").path("claims");
+      assertThat(record.get("decision").asText()).isEqualTo("allow");
+      assertThat(claims.get("api_key").asText()).isEqualTo("[redacted]");
+      assertThat(claims.get("ci_note").asText()).isEqualTo("Bearer [redacted]");
+      assertThat(claims.get("quote").asText()).isEqualTo(forged);
+      assertThat(claims.path("nested").get("password").asText()).isEqualTo("[redacted]");
+      assertThat(claims.path("nested").get("plain").asText()).isEqualTo("visible");
+      assertThat(claims).isEqualTo(records.get(0).path("caller").path("claims"));
+    }
+    try (var files = Files.list(stack.auditDir())) {
+      for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".jsonl")).toList()) {
+        assertThat(Files.readString(f)).doesNotContain(hostile, token, "AIzaSyHOSTILEKEY", "hunter2");
+      }
+    }
+  }
+
   // ---- Google steering headers ---------------------------------------------------------------------------------
 
   @Test
