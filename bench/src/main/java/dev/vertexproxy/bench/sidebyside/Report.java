@@ -129,18 +129,23 @@ final class Report {
   }
 
   private static void throughput(StringBuilder b, Results r) {
-    b.append("### Throughput (wrk, closed loop)\n\n| server | requests/s | × D | × H | CPU µs per request (server) |\n")
-        .append("|---|---|---|---|---|\n");
+    b.append("### Throughput (wrk, closed loop)\n\n| server | requests/s | × D | × H | CPU µs per request (server) ")
+        .append("| its CPU busy |\n|---|---|---|---|---|---|\n");
     for (String s : SideBySide.ORDER) {
       Spread rate = r.spread(r.rate, s);
       b.append("| ").append(s).append(" | ").append(rate.show("%,.0f")).append(" | ")
           .append(ratio(r.rate.getOrDefault(s, List.of()), r.rate.getOrDefault("D", List.of())).show("%.2f")).append(" | ")
           .append(ratio(r.rate.getOrDefault(s, List.of()), r.rate.getOrDefault("H", List.of())).show("%.2f")).append(" | ")
-          .append(s.equals("D") ? "—" : r.spread(r.cpuPerRequest, s).show("%.1f")).append(" |\n");
+          .append(s.equals("D") ? "—" : r.spread(r.cpuPerRequest, s).show("%.1f")).append(" | ")
+          .append(s.equals("D") || !r.cpuBusy.containsKey(s) ? "—" : r.spread(r.cpuBusy, s).show("%.0f") + " %")
+          .append(" |\n");
     }
     b.append("\nRatios are taken round by round (P of round 1 over H of round 1, …). D's CPU is not shown: there is no ")
         .append("server under test, and the stub shares CPU 0 with wrk, so D is the ceiling of this load generator ")
-        .append("rather than of loopback.");
+        .append("rather than of loopback. \"Its CPU busy\" is the server's CPU time over the run's wall time; H, which ")
+        .append("never waits on a disk, shows how busy this machine lets a server be (a virtual CPU the host takes away ")
+        .append("counts as idle). Where P stays below H it is held back by waiting, not by its CPU: with a fixed number ")
+        .append("of connections, a request whose answer waits for its audit record's fsync leaves its connection idle.");
     if (!r.recordsPerBatch.isEmpty()) {
       b.append(" P wrote ").append(Spread.of(r.recordsPerBatch).show("%.1f"))
           .append(" audit records per write batch in these runs (one write each, and one fsync unless `audit.durability` ")

@@ -11,6 +11,8 @@ final class Results {
   final Map<String, List<Double>> rate = new LinkedHashMap<>();
   /** CPU microseconds per request of the server under test, by letter (none for D). */
   final Map<String, List<Double>> cpuPerRequest = new LinkedHashMap<>();
+  /** How busy the server under test kept its CPU in each run, in % (its CPU time over the run's wall time). */
+  final Map<String, List<Double>> cpuBusy = new LinkedHashMap<>();
   /** P's audit records per write batch (one write; one fsync unless durability is none) in each throughput run. */
   final List<Double> recordsPerBatch = new ArrayList<>();
   /** Failed requests (non-2xx, socket errors) over all runs, by letter or variant. */

@@ -101,6 +101,7 @@ public final class SideBySide {
         Results.add(r.rate, label, res.rate());
         if (s.process() != null) {
           Results.add(r.cpuPerRequest, label, (double) cpu / res.requests());
+          Results.add(r.cpuBusy, label, 100.0 * cpu / res.requests() * res.rate() / 1e6);
         }
         r.error(label, res.errors());
         log(String.format("round %d %s: %,.0f req/s, %s%s", i, label, res.rate(),

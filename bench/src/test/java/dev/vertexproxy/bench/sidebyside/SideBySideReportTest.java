@@ -83,6 +83,23 @@ class SideBySideReportTest {
   }
 
   @Test
+  void theThroughputTableSaysHowBusyEachServerKeptItsCpu() {
+    Results r = new Results();
+    r.rate.put("H", List.of(15_000.0, 14_000.0));
+    r.cpuPerRequest.put("H", List.of(66.0, 70.0));
+    r.cpuBusy.put("H", List.of(99.0, 98.0));
+    r.rate.put("P", List.of(15_000.0, 14_000.0));
+    r.cpuPerRequest.put("P", List.of(58.0, 60.0));
+    r.cpuBusy.put("P", List.of(87.0, 84.0));
+    String md = Report.render(r, Options.parse(new String[] {"--quick", "--dir", "/tmp/x"}));
+    assertThat(md).contains("| CPU µs per request (server) | its CPU busy |")
+        .contains("| H | 14,500 (14,000–15,000) | not measured | 1.00 (1.00–1.00) | 68.0 (66.0–70.0) | 99 (98–99) % |")
+        .contains("| P | 14,500 (14,000–15,000) | not measured | 1.00 (1.00–1.00) | 59.0 (58.0–60.0) | 86 (84–87) % |")
+        .contains("| D | not measured | not measured | not measured | — | — |")
+        .contains("it is held back by waiting, not by its CPU");
+  }
+
+  @Test
   void theGeneratedSectionReplacesItsOldSelfAndNothingElse() {
     String doc = "# Benchmarks\n\nintro\n\n## Targets\n\nold targets\n";
     String once = Report.splice(doc, "first run\n");
