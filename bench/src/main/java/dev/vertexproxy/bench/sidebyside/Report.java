@@ -144,8 +144,8 @@ final class Report {
         .append("server under test, and the stub shares CPU 0 with wrk, so D is the ceiling of this load generator ")
         .append("rather than of loopback. \"Its CPU busy\" is the server's CPU time over the run's wall time; H, which ")
         .append("never waits on a disk, shows how busy this machine lets a server be (a virtual CPU the host takes away ")
-        .append("counts as idle). Where P stays below H it is held back by waiting, not by its CPU: with a fixed number ")
-        .append("of connections, a request whose answer waits for its audit record's fsync leaves its connection idle.");
+        .append("counts as idle). Where P stays below H, P spent part of the run waiting rather than computing (each of ")
+        .append("its answers waits for its audit record's fsync), and its CPU per request does not bound its throughput.");
     if (!r.recordsPerBatch.isEmpty()) {
       b.append(" P wrote ").append(Spread.of(r.recordsPerBatch).show("%.1f"))
           .append(" audit records per write batch in these runs (one write each, and one fsync unless `audit.durability` ")

@@ -96,7 +96,7 @@ class SideBySideReportTest {
         .contains("| H | 14,500 (14,000–15,000) | not measured | 1.00 (1.00–1.00) | 68.0 (66.0–70.0) | 99 (98–99) % |")
         .contains("| P | 14,500 (14,000–15,000) | not measured | 1.00 (1.00–1.00) | 59.0 (58.0–60.0) | 86 (84–87) % |")
         .contains("| D | not measured | not measured | not measured | — | — |")
-        .contains("it is held back by waiting, not by its CPU");
+        .contains("P spent part of the run waiting rather than computing");
   }
 
   @Test
