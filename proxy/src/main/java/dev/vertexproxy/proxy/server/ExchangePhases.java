@@ -31,11 +31,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Moves the current exchange of one caller connection through its {@link Phase phases}: from the admission verdict to
- * the relay and Vertex's answer, or to a refusal and the reading and dropping of the rest of its body — and to its
- * single end ({@link #end}): one audit record and one metric. The {@link ExchangeDriver} owns the connection (which
- * exchange is current, when the next one starts) and calls in here; this class hands an ended exchange back to it
- * with {@link ExchangeDriver#nextRequestOrClose}.
+ * Moves the current exchange of one caller connection through its {@link Phase phases} — admission verdict, relay and
+ * Vertex's answer, or a refusal and the dropping of the rest of its body — to its single end ({@link #end}): one audit
+ * record, one metric. The {@link ExchangeDriver} owns the connection (which exchange is current, when the next one
+ * starts), calls in here and takes an ended exchange back ({@link ExchangeDriver#nextRequestOrClose}).
  *
  * <p>Confined to the connection's event loop. Every method runs inside the exchange's
  * {@link dev.vertexproxy.proxy.logging.RequestLog} context: the driver and {@link RelayEvents} enter it before they
@@ -236,7 +235,7 @@ final class ExchangePhases {
   void completed(Exchange ex) {
     ex.reason = Reason.ALLOWED;
     boolean keepOpen = ex.keepAlive && ex.requestComplete && !px.draining().get();
-    end(ex); // recorded already, before the last piece went (responseEnding)
+    end(ex, false); // recorded already, before the last piece went (responseEnding)
     connection.nextRequestOrClose(keepOpen);
   }
 
@@ -317,12 +316,12 @@ final class ExchangePhases {
     ex.brokeMidResponse = ex.phase == Phase.RESPONDING;
     ex.releaseHeld();
     ex.closeRelay();
-    end(ex);
+    end(ex, false);
     ctx.close();
   }
 
-  /** The single end of every exchange: one metric and one audit record; {@code null} if it was recorded already. */
-  private CompletableFuture<AuditReceipt> end(Exchange ex) {
+  /** The single end of an exchange: one metric, one record; null if recorded already. answerWaits: {@link #endThen}. */
+  private CompletableFuture<AuditReceipt> end(Exchange ex, boolean answerWaits) {
     if (ex.recorded) {
       return null;
     }
@@ -332,32 +331,35 @@ final class ExchangePhases {
     if (ex.relay != null) {
       ex.bytesOut = ex.relay.bytesOut();
     }
-    return ExchangeRecord.write(px, ex);
+    return ExchangeRecord.write(px, ex, !answerWaits);
   }
 
   /**
    * Ends {@code ex}, then completes its answer with {@code deliver}: at once in {@code durability: none} or when
-   * {@code bestEffort}; otherwise once its record is durable. If the record fails and {@code on_failure: reject}, the
-   * answer is never completed: the connection is cut ({@code undelivered}, if any, released), so a caller never holds a
-   * complete answer the trail does not have. With {@code continue} it is completed all the same (the loss is counted
-   * and logged by {@link ExchangeRecord}).
+   * {@code bestEffort}; otherwise once its record is durable, and it counts as in flight until then. If the record fails
+   * and {@code on_failure: reject}, the connection is cut instead ({@code undelivered} released); with {@code continue}
+   * the answer is completed all the same (the loss is counted and logged by {@link ExchangeRecord}).
    */
   private void endThen(Exchange ex, boolean bestEffort, ReferenceCounted undelivered, Runnable deliver) {
-    CompletableFuture<AuditReceipt> record = end(ex);
-    if (record == null || bestEffort || !plan.answersAfterRecord()) {
+    boolean waits = !bestEffort && plan.answersAfterRecord();
+    CompletableFuture<AuditReceipt> record = end(ex, waits);
+    if (record == null || !waits) {
       deliver.run();
       return;
     }
     onLoop(ex, record, () -> {
-      Throwable failure = failure(record);
-      if (failure == null || !plan.refusesWithoutRecord()) {
-        deliver.run();
-        return;
+      try {
+        if (failure(record) == null || !plan.refusesWithoutRecord()) {
+          deliver.run();
+        } else { // never a complete answer the trail lacks
+          log.warn("request {}: answer cut off: its audit record could not be written", ex.requestId);
+          ReferenceCountUtil.release(undelivered);
+          ex.closeRelay();
+          ctx.close();
+        }
+      } finally {
+        px.metrics().inFlight().decrementAndGet(); // only now: a drain's close must come after this last write
       }
-      log.warn("request {}: answer cut off: its audit record could not be written", ex.requestId);
-      ReferenceCountUtil.release(undelivered);
-      ex.closeRelay();
-      ctx.close();
     });
   }
 
@@ -391,7 +393,7 @@ final class ExchangePhases {
         ex.reason = Reason.CLIENT_CLOSED;
       }
       ex.brokeMidResponse = ex.phase == Phase.RESPONDING;
-      end(ex);
+      end(ex, false);
     }
     ex.closeRelay();
   }

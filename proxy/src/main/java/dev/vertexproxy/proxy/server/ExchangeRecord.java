@@ -28,10 +28,13 @@ final class ExchangeRecord {
 
   /**
    * Writes what {@code ex} leaves behind; returns the audit append's future (completing on the audit writer thread),
-   * which the caller's answer may wait for ({@link AuditPlan#answersAfterRecord}).
+   * which the caller's answer may wait for ({@link AuditPlan#answersAfterRecord}). {@code settled}: the exchange stops
+   * counting as in flight now; otherwise its caller settles it once the answer that waits for the record is delivered.
    */
-  static CompletableFuture<AuditReceipt> write(ProxyContext px, Exchange ex) {
-    px.metrics().inFlight().decrementAndGet();
+  static CompletableFuture<AuditReceipt> write(ProxyContext px, Exchange ex, boolean settled) {
+    if (settled) {
+      px.metrics().inFlight().decrementAndGet();
+    }
     if (ex.streaming) {
       px.metrics().streams().decrementAndGet();
     }

@@ -89,6 +89,31 @@ class DurableAnswerTest {
   }
 
   @Test
+  void anAnswerWaitingForItsRecordStaysInFlightSoAShutdownDrainWaitsForIt() throws Exception {
+    upstream.responder = n -> "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n<wait>0\r\n\r\n";
+    start(Durability.GROUP_COMMIT, OnFailure.REJECT);
+    try (RawSocket caller = new RawSocket(proxy.port())) {
+      caller.send(POST);
+      assertThat(caller.head()).startsWith("HTTP/1.1 200");
+      assertThat(caller.bytes(10)).isEqualTo("5\r\nhello\r\n");
+      assertThat(proxy.inFlight()).isEqualTo(1);
+      proxy.disk.hold();
+      upstream.proceed();
+      assertThat(proxy.disk.awaitForce()).isTrue();
+      // Recorded but not answered: a drain that stopped waiting here would close the connection on the caller
+      // before the last chunk, although nothing is wrong.
+      assertThat(proxy.inFlight()).as("recorded, its last chunk not yet sent").isEqualTo(1);
+      proxy.disk.release();
+      assertThat(caller.bytes(5)).isEqualTo("0\r\n\r\n");
+      long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+      while (proxy.inFlight() > 0 && System.nanoTime() < deadline) {
+        Thread.onSpinWait();
+      }
+      assertThat(proxy.inFlight()).isZero();
+    }
+  }
+
+  @Test
   void aSmallAnswerThatCameInOneReadWaitsWholeForItsRecordAndLeavesInOneWrite() throws Exception {
     upstream.responder = n -> "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n"
         + "{\"ok\":true}";

@@ -61,6 +61,7 @@ final class SocketProxy implements AutoCloseable {
   final AuditLog audit;
   private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final UpstreamConnections connections;
+  private final ProxyMetrics metrics = new ProxyMetrics();
   private final Channel listener;
 
   SocketProxy(Path tmp, AuditConfig.Durability durability, AuditConfig.OnFailure onFailure, AuditConfig.Capture capture,
@@ -89,7 +90,7 @@ final class SocketProxy implements AutoCloseable {
           return CompletableFuture.completedFuture(Verdict.proceed());
         })));
     connections = new UpstreamConnections(NioSocketChannel.class, Duration.ofSeconds(2), null, 4, Runnable::run);
-    ProxyContext px = new ProxyContext(chain, audit, new ProxyMetrics(), Clock.systemUTC(), limits,
+    ProxyContext px = new ProxyContext(chain, audit, metrics, Clock.systemUTC(), limits,
         new UpstreamHosts("http://127.0.0.1:" + upstream.port()), connections, Duration.ofSeconds(10),
         new AtomicBoolean(), () -> true, plan);
     listener = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
@@ -97,6 +98,11 @@ final class SocketProxy implements AutoCloseable {
         .childHandler(new ProxyChannelInitializer(px, null, new DefaultChannelGroup(GlobalEventExecutor.INSTANCE),
             new ProxyConfig.Listen(null, null)))
         .bind("127.0.0.1", 0).sync().channel();
+  }
+
+  /** Exchanges the proxy counts as in flight: what a drain at shutdown waits for before it closes connections. */
+  long inFlight() {
+    return metrics.inFlight().get();
   }
 
   int port() {
