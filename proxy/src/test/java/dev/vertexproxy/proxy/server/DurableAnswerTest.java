@@ -114,6 +114,29 @@ class DurableAnswerTest {
   }
 
   @Test
+  void aCallerHangingUpWhileItsAnswerWaitsForTheRecordLeavesNothingInFlight() throws Exception {
+    upstream.responder = n -> "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n<wait>0\r\n\r\n";
+    start(Durability.GROUP_COMMIT, OnFailure.REJECT);
+    try (RawSocket caller = new RawSocket(proxy.port())) {
+      caller.send(POST);
+      assertThat(caller.head()).startsWith("HTTP/1.1 200");
+      assertThat(caller.bytes(10)).isEqualTo("5\r\nhello\r\n");
+      proxy.disk.hold();
+      upstream.proceed();
+      assertThat(proxy.disk.awaitForce()).isTrue();
+    } // the caller is gone while its record is being synced
+    Thread.sleep(QUIET.toMillis()); // the proxy sees the close while the fsync is still held
+    assertThat(proxy.inFlight()).isEqualTo(1);
+    proxy.disk.release();
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (proxy.inFlight() > 0 && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    assertThat(proxy.inFlight()).as("a later drain must not wait for it").isZero();
+    assertThat(proxy.records()).singleElement().satisfies(r -> assertThat(r.get("status").asInt()).isEqualTo(200));
+  }
+
+  @Test
   void aSmallAnswerThatCameInOneReadWaitsWholeForItsRecordAndLeavesInOneWrite() throws Exception {
     upstream.responder = n -> "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n"
         + "{\"ok\":true}";
