@@ -71,17 +71,35 @@ class DurableAnswerTest {
     });
   }
 
-  @Test
-  void aChunkedAnswerLacksOnlyItsTerminatorWhileTheRecordIsHeld() throws Exception {
+  /**
+   * A chunked answer relayed up to its terminating chunk, whose record the writer is syncing now, held: what a caller
+   * has between the two.
+   */
+  private RawSocket heldChunkedAnswer() throws Exception {
     upstream.responder = n -> "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n<wait>0\r\n\r\n";
     start(Durability.GROUP_COMMIT, OnFailure.REJECT);
-    try (RawSocket caller = new RawSocket(proxy.port())) {
-      caller.send(POST);
-      assertThat(caller.head()).startsWith("HTTP/1.1 200").contains("transfer-encoding: chunked");
-      assertThat(caller.bytes(10)).isEqualTo("5\r\nhello\r\n");
-      proxy.disk.hold();
-      upstream.proceed();
-      assertThat(proxy.disk.awaitForce()).isTrue();
+    RawSocket caller = new RawSocket(proxy.port());
+    caller.send(POST);
+    assertThat(caller.head()).startsWith("HTTP/1.1 200").contains("transfer-encoding: chunked");
+    assertThat(caller.bytes(10)).isEqualTo("5\r\nhello\r\n");
+    assertThat(proxy.inFlight()).isEqualTo(1);
+    proxy.disk.hold();
+    upstream.proceed();
+    assertThat(proxy.disk.awaitForce()).isTrue();
+    return caller;
+  }
+
+  private void awaitNothingInFlight() {
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (proxy.inFlight() > 0 && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    assertThat(proxy.inFlight()).as("a later drain must not wait for it").isZero();
+  }
+
+  @Test
+  void aChunkedAnswerLacksOnlyItsTerminatorWhileTheRecordIsHeld() throws Exception {
+    try (RawSocket caller = heldChunkedAnswer()) {
       assertThat(caller.quietFor(QUIET)).as("no terminating chunk yet").isTrue();
       proxy.disk.release();
       assertThat(caller.bytes(5)).isEqualTo("0\r\n\r\n");
@@ -90,49 +108,23 @@ class DurableAnswerTest {
 
   @Test
   void anAnswerWaitingForItsRecordStaysInFlightSoAShutdownDrainWaitsForIt() throws Exception {
-    upstream.responder = n -> "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n<wait>0\r\n\r\n";
-    start(Durability.GROUP_COMMIT, OnFailure.REJECT);
-    try (RawSocket caller = new RawSocket(proxy.port())) {
-      caller.send(POST);
-      assertThat(caller.head()).startsWith("HTTP/1.1 200");
-      assertThat(caller.bytes(10)).isEqualTo("5\r\nhello\r\n");
-      assertThat(proxy.inFlight()).isEqualTo(1);
-      proxy.disk.hold();
-      upstream.proceed();
-      assertThat(proxy.disk.awaitForce()).isTrue();
+    try (RawSocket caller = heldChunkedAnswer()) {
       // Recorded but not answered: a drain that stopped waiting here would close the connection on the caller
       // before the last chunk, although nothing is wrong.
       assertThat(proxy.inFlight()).as("recorded, its last chunk not yet sent").isEqualTo(1);
       proxy.disk.release();
       assertThat(caller.bytes(5)).isEqualTo("0\r\n\r\n");
-      long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-      while (proxy.inFlight() > 0 && System.nanoTime() < deadline) {
-        Thread.onSpinWait();
-      }
-      assertThat(proxy.inFlight()).isZero();
+      awaitNothingInFlight();
     }
   }
 
   @Test
   void aCallerHangingUpWhileItsAnswerWaitsForTheRecordLeavesNothingInFlight() throws Exception {
-    upstream.responder = n -> "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n<wait>0\r\n\r\n";
-    start(Durability.GROUP_COMMIT, OnFailure.REJECT);
-    try (RawSocket caller = new RawSocket(proxy.port())) {
-      caller.send(POST);
-      assertThat(caller.head()).startsWith("HTTP/1.1 200");
-      assertThat(caller.bytes(10)).isEqualTo("5\r\nhello\r\n");
-      proxy.disk.hold();
-      upstream.proceed();
-      assertThat(proxy.disk.awaitForce()).isTrue();
-    } // the caller is gone while its record is being synced
+    heldChunkedAnswer().close(); // the caller is gone while its record is being synced
     Thread.sleep(QUIET.toMillis()); // the proxy sees the close while the fsync is still held
     assertThat(proxy.inFlight()).isEqualTo(1);
     proxy.disk.release();
-    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (proxy.inFlight() > 0 && System.nanoTime() < deadline) {
-      Thread.onSpinWait();
-    }
-    assertThat(proxy.inFlight()).as("a later drain must not wait for it").isZero();
+    awaitNothingInFlight();
     assertThat(proxy.records()).singleElement().satisfies(r -> assertThat(r.get("status").asInt()).isEqualTo(200));
   }
 
