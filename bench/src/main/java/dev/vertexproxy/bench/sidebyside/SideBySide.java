@@ -99,13 +99,14 @@ public final class SideBySide {
           perBatch = String.format(", %.1f audit records per write batch", records);
         }
         Results.add(r.rate, label, res.rate());
+        double cpuPerRequest = (double) cpu / res.requests();
         if (s.process() != null) {
-          Results.add(r.cpuPerRequest, label, (double) cpu / res.requests());
-          Results.add(r.cpuBusy, label, 100.0 * cpu / res.requests() * res.rate() / 1e6);
+          Results.add(r.cpuPerRequest, label, cpuPerRequest);
+          Results.add(r.cpuBusy, label, 100.0 * cpuPerRequest * res.rate() / 1e6); // µs of CPU per s of wall, in %
         }
         r.error(label, res.errors());
         log(String.format("round %d %s: %,.0f req/s, %s%s", i, label, res.rate(),
-            s.process() == null ? "-" : String.format("%.1f µs CPU/request", (double) cpu / res.requests()), perBatch));
+            s.process() == null ? "-" : String.format("%.1f µs CPU/request", cpuPerRequest), perBatch));
       }
     }
   }
