@@ -189,6 +189,7 @@ class DurableAnswerTest {
       String got = caller.untilClosed();
       assertThat(got).as("the answer came in one read: none of it leaves, and the connection is cut").isEmpty();
     }
+    awaitNothingInFlight(); // a cut answer is settled too
     try (RawSocket caller = new RawSocket(proxy.port())) {
       caller.send(POST);
       assertThat(caller.response()).as("sent although its own record cannot be written").startsWith("HTTP/1.1 503")
