@@ -15,6 +15,11 @@ final class Results {
   final Map<String, List<Double>> cpuBusy = new LinkedHashMap<>();
   /** P's audit records per write batch (one write; one fsync unless durability is none) in each throughput run. */
   final List<Double> recordsPerBatch = new ArrayList<>();
+  /**
+   * P's mean fsync per batch in each throughput run, in µs, as its writer timed it: from the call until the writer ran
+   * again, so it includes any wait for the CPU after the disk answered.
+   */
+  final List<Double> fsyncMicros = new ArrayList<>();
   /** Failed requests (non-2xx, socket errors) over all runs, by letter or variant. */
   final Map<String, Long> errors = new LinkedHashMap<>();
   /** Latency percentiles in µs, by "unloaded"/"loaded", then letter, then percentile name (p50, p99, ...). */
@@ -28,6 +33,8 @@ final class Results {
   /** Requests per second and CPU µs per request by policy size. */
   final Map<Integer, List<Double>> rulesRate = new LinkedHashMap<>();
   final Map<Integer, List<Double>> rulesCpu = new LinkedHashMap<>();
+  /** Per round, 10,000 rules' throughput against 100's (the mean of each size's runs in that round), in %. */
+  final List<Double> rulesChange = new ArrayList<>();
   /** Requests per second and CPU µs per request by ablation rung, in ladder order. */
   final Map<String, List<Double>> ladderRate = new LinkedHashMap<>();
   final Map<String, List<Double>> ladderCpu = new LinkedHashMap<>();

@@ -97,6 +97,12 @@ public final class SideBySide {
           double records = (batches1[1] - batches0[1]) / (batches1[0] - batches0[0]);
           r.recordsPerBatch.add(records);
           perBatch = String.format(", %.1f audit records per write batch", records);
+          double fsyncs = batches1[2] - batches0[2];
+          if (fsyncs > 0) {
+            double micros = 1e6 * (batches1[3] - batches0[3]) / fsyncs;
+            r.fsyncMicros.add(micros);
+            perBatch += String.format(", fsync %.0f µs", micros);
+          }
         }
         Results.add(r.rate, label, res.rate());
         double cpuPerRequest = (double) cpu / res.requests();
@@ -192,26 +198,47 @@ public final class SideBySide {
     }
   }
 
-  /** P with 100 and with 10,000 policy rules, interleaved. */
-  private void rules(Wrk wrk, Path json, Stack stack, Stack.Server p100) throws Exception {
-    Stack.Server p10k = stack.proxy(ProxyVariant.full(10_000));
+  /**
+   * P with 100 and with 10,000 policy rules: one process, its policy swapped in place and reloaded between runs, so
+   * both sizes share the JVM, its JIT and its connections, and differ in the policy alone. Each round runs the sizes
+   * A B B A (B A A B in the next), so a machine drifting within the round weighs on both alike; after each reload an
+   * unmeasured 2 s of load lets the new policy's first requests pass before the measured run.
+   */
+  private void rules(Wrk wrk, Path json, Stack stack, Stack.Server p) throws Exception {
     try {
-      wrk.run("warm-rules", p10k.url() + Stack.JSON_PATH, json, o.jvmWarmup());
       for (int i = 1; i <= o.rounds(); i++) {
-        for (Stack.Server s : i % 2 == 1 ? List.of(p100, p10k) : List.of(p10k, p100)) {
-          int rules = s == p100 ? 100 : 10_000;
-          long cpu0 = s.process().cpuMicros();
-          Wrk.Result res = wrk.run("rules-" + rules + "-" + i, s.url() + Stack.JSON_PATH, json, o.seconds());
+        List<Integer> order = i % 2 == 1 ? List.of(100, 10_000, 10_000, 100) : List.of(10_000, 100, 100, 10_000);
+        Map<Integer, List<Double>> round = new LinkedHashMap<>();
+        int inForce = -1;
+        for (int rules : order) {
+          if (rules != inForce) {
+            stack.usePolicy(p, rules);
+            inForce = rules;
+            wrk.run("settle-rules-" + rules + "-" + i, p.url() + Stack.JSON_PATH, json, Duration.ofSeconds(2));
+          }
+          long cpu0 = p.process().cpuMicros();
+          Wrk.Result res = wrk.run("rules-" + rules + "-" + i, p.url() + Stack.JSON_PATH, json, o.seconds());
           r.rulesRate.computeIfAbsent(rules, k -> new ArrayList<>()).add(res.rate());
           r.rulesCpu.computeIfAbsent(rules, k -> new ArrayList<>())
-              .add((double) (s.process().cpuMicros() - cpu0) / res.requests());
+              .add((double) (p.process().cpuMicros() - cpu0) / res.requests());
+          round.computeIfAbsent(rules, k -> new ArrayList<>()).add(res.rate());
           r.error("P " + rules + " rules", res.errors());
           log(String.format("rules %,d round %d: %,.0f req/s", rules, i, res.rate()));
         }
+        double small = mean(round.get(100));
+        r.rulesChange.add(100 * (mean(round.get(10_000)) - small) / small);
       }
     } finally {
-      stack.stop(p10k);
+      try {
+        stack.usePolicy(p, 100); // P as it started, for whatever runs after
+      } catch (IOException e) {
+        log("P's policy of 100 rules could not be restored: " + e.getMessage());
+      }
     }
+  }
+
+  private static double mean(List<Double> values) {
+    return values.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
   }
 
   /** The ablation ladder: what each piece of P costs, each rung its own process, rounds up and down the ladder. */

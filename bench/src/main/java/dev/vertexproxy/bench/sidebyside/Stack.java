@@ -15,10 +15,12 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -62,6 +64,8 @@ final class Stack implements AutoCloseable {
   private final int stubPort;
   private final String token;
   private final List<Child> started = new ArrayList<>();
+  /** Each P's policy file, by its URL, for {@link #usePolicy}. */
+  private final Map<String, Path> policies = new HashMap<>();
 
   private Stack(Path root, Path proxyJar, List<String> proxyJvm, Path dir, int loadCpu, int sutCpu, DevIssuer issuer,
       GoogleEmulator google, Child stub, int stubPort) {
@@ -285,8 +289,34 @@ final class Stack implements AutoCloseable {
     Child c = launch(Child.start("proxy-" + v.slug(), sutCpu, cmd, p.resolve("proxy.log")));
     awaitReady(c, admin);
     Server s = new Server("P", v.describe(), c, "http://127.0.0.1:" + port, "http://127.0.0.1:" + admin);
+    policies.put(s.url(), policy);
     warm(s);
     return s;
+  }
+
+  /**
+   * Gives a running P a policy of {@code rules} rules, as an operator would: the new file is written beside the old
+   * one and moved over it (no reader sees half a file), then {@code POST /policy/reload} on the admin listener; returns
+   * once {@code GET /policy} shows that many rules in force (P's own watch may have taken the file first).
+   */
+  void usePolicy(Server s, int rules) throws IOException, InterruptedException {
+    Path file = policies.get(s.url());
+    Path next = file.resolveSibling(file.getFileName() + ".next");
+    Files.writeString(next, PolicyFiles.policy(rules));
+    Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    HttpResponse<String> reload = http.send(HttpRequest.newBuilder(URI.create(s.admin() + "/policy/reload"))
+        .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.noBody()).build(),
+        HttpResponse.BodyHandlers.ofString());
+    if (reload.statusCode() != 200) {
+      throw new IOException("P refused the policy of " + rules + " rules: " + reload.body());
+    }
+    HttpResponse<String> status = http.send(HttpRequest.newBuilder(URI.create(s.admin() + "/policy"))
+        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+    int inForce = new ObjectMapper().readTree(status.body()).path("rules").asInt(-1);
+    if (inForce != rules) {
+      throw new IOException("P has " + inForce + " rules in force after reloading a policy of " + rules);
+    }
   }
 
   private String externalAccountJson() throws IOException {
@@ -375,8 +405,9 @@ final class Stack implements AutoCloseable {
   }
 
   /**
-   * P's audit batches so far, from its metrics: {@code [batches, records]} of {@code vertex_proxy_audit_batch_records},
-   * or null if the server has no admin listener or the metric cannot be read.
+   * P's audit batches so far, from its metrics: {@code [batches, records, fsyncs, fsync seconds]} of
+   * {@code vertex_proxy_audit_batch_records} and {@code vertex_proxy_audit_fsync} (the last two NaN when P does not
+   * fsync), or null if the server has no admin listener or the batch metric cannot be read.
    */
   static double[] auditBatches(Server s) {
     if (s.admin() == null) {
@@ -386,21 +417,31 @@ final class Stack implements AutoCloseable {
       HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
       HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(s.admin() + "/metrics"))
           .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-      double count = Double.NaN;
-      double sum = Double.NaN;
-      for (String line : r.body().split("\n")) {
-        if (line.startsWith("vertex_proxy_audit_batch_records_count")) {
-          count = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-        } else if (line.startsWith("vertex_proxy_audit_batch_records_sum")) {
-          sum = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-        }
-      }
-      return Double.isNaN(count) || Double.isNaN(sum) ? null : new double[] {count, sum};
+      return auditBatches(r.body());
     } catch (IOException | RuntimeException e) {
       return null;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return null;
     }
+  }
+
+  /** {@link #auditBatches(Server)} from a Prometheus scrape's text. */
+  static double[] auditBatches(String scrape) {
+    List<String> names = List.of("vertex_proxy_audit_batch_records_count", "vertex_proxy_audit_batch_records_sum",
+        "vertex_proxy_audit_fsync_seconds_count", "vertex_proxy_audit_fsync_seconds_sum");
+    double[] out = {Double.NaN, Double.NaN, Double.NaN, Double.NaN};
+    for (String line : scrape.split("\n")) {
+      int space = line.lastIndexOf(' ');
+      if (space < 0 || line.startsWith("#")) {
+        continue;
+      }
+      int brace = line.indexOf('{');
+      int i = names.indexOf(line.substring(0, brace >= 0 && brace < space ? brace : space));
+      if (i >= 0) {
+        out[i] = Double.parseDouble(line.substring(space + 1));
+      }
+    }
+    return Double.isNaN(out[0]) || Double.isNaN(out[1]) ? null : out;
   }
 }
